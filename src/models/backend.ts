@@ -1,0 +1,58 @@
+/**
+ * The model backend contract shared by the server, the model adapters and the trainers.
+ * A model is shared by every session; whatever a stream needs between hops lives in a per-stream state object
+ * created by the model (livekit's VAD vs VADStream). Posteriors are always 8 values in EMOTIONS order.
+ */
+
+export interface TensorData {
+  data: Float32Array;
+  dims: number[];
+}
+export type Feeds = Record<string, TensorData>;
+
+/** Runs one ONNX graph. Implementations: in-process (tests, training) and a worker-thread pool (server). */
+export interface OnnxRunner {
+  readonly provider: string;
+  run(feeds: Feeds): Promise<Record<string, TensorData>>;
+  dispose(): Promise<void>;
+}
+
+export type Modality = 'speech' | 'face';
+
+export interface ModelStatus {
+  name: string;
+  modality: Modality | 'fusion';
+  available: boolean;
+  /** Why the model is unavailable: the file that is missing or corrupt, the shape that is wrong. */
+  error?: string;
+  provider?: string;
+  path?: string;
+  labels: readonly string[];
+  /** Input contract and anything else a client may want to see in /v1/models. */
+  details?: Record<string, unknown>;
+}
+
+/** A model mapping a batch of windows (from any sessions) to one 8-way posterior each. */
+export interface WindowModel<W> {
+  readonly name: string;
+  readonly modality: Modality;
+  status(): ModelStatus;
+  /** One call for the whole batch; the i-th result belongs to the i-th window. Rejects only for a batch-wide failure. */
+  inferBatch(windows: W[]): Promise<Float32Array[]>;
+  dispose(): Promise<void>;
+}
+
+/** Speech model input: log-mel style feature frames of one window, already normalised per stream. */
+export interface SpeechWindow {
+  /** frames x featureDim, row-major. */
+  features: Float32Array;
+  frames: number;
+  featureDim: number;
+}
+
+/** Face model input: the per-frame AU vectors (35 OpenFace columns each) that fell inside one window. */
+export interface AuWindow {
+  /** frames x 35, row-major. */
+  aus: Float32Array;
+  frames: number;
+}
