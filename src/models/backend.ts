@@ -56,3 +56,44 @@ export interface AuWindow {
   aus: Float32Array;
   frames: number;
 }
+
+/** One video frame as it arrived (compressed or raw); the face pipeline decodes it. */
+export interface VideoFrameInput {
+  format: 'jpeg' | 'i420' | 'rgba';
+  width: number;
+  height: number;
+  payload: Uint8Array;
+  ptsUs: number;
+}
+
+export interface FaceObservation {
+  trackId: number;
+  box: { x: number; y: number; width: number; height: number };
+  score: number;
+  /** 35 OpenFace columns (AU01_r..AU45_r, AU01_c..AU45_c). */
+  aus: Float32Array;
+  /** The npm-shipped expression classifier's posterior mapped onto EMOTIONS, or null when unavailable. */
+  expression: Float32Array | null;
+}
+
+export interface VideoAnalysis {
+  faces: FaceObservation[];
+  /** Milliseconds spent decoding + detecting/tracking + estimating AUs for this frame. */
+  faceMs: number;
+}
+
+/**
+ * Per-session face pipeline state (trackers, neutral baselines) over a shared detector.
+ * Created by the face pipeline; the session pipeline feeds it frames at the analysis rate.
+ */
+export interface VideoAnalyzerStream {
+  analyze(frame: VideoFrameInput): Promise<VideoAnalysis>;
+  reset(): void;
+  dispose(): void;
+}
+
+export interface VideoAnalyzer {
+  status(): ModelStatus;
+  createStream(): VideoAnalyzerStream;
+  dispose(): Promise<void>;
+}
