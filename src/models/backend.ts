@@ -42,12 +42,40 @@ export interface WindowModel<W> {
   dispose(): Promise<void>;
 }
 
-/** Speech model input: log-mel style feature frames of one window, already normalised per stream. */
-export interface SpeechWindow {
-  /** frames x featureDim, row-major. */
-  features: Float32Array;
-  frames: number;
-  featureDim: number;
+/** Creates the runner for one ONNX file: in-process for tests and training, a worker pool in the server. */
+export type OnnxRunnerFactory = (onnxPath: string) => Promise<OnnxRunner>;
+
+/**
+ * Per-session speech state: incremental features (computed once per hop and reused by overlapping windows),
+ * per-speaker running normalisation. Pure and synchronous. `W` is opaque to the server.
+ */
+export interface SpeechStream<W> {
+  /** Appends mono 16 kHz samples in [-1, 1]. */
+  push(samples16k: Float32Array): void;
+  /** The window ending at absolute sample `endSample` (session clock) of `windowSamples` samples, or null if no audio. */
+  window(endSample: number, windowSamples: number): W | null;
+  reset(): void;
+  stats(): Record<string, number>;
+}
+
+export interface SpeechModel<W = unknown> extends WindowModel<W> {
+  createStream(): SpeechStream<W>;
+}
+
+/** Face model: static (mean AUs) or sequential (bi-LSTM over frames) behind one interface. */
+export type FaceModel = WindowModel<AuWindow>;
+
+export interface FusionInputs {
+  speech?: Float32Array | null;
+  face?: Float32Array | null;
+  /** Posterior of the npm-shipped expression classifier (video pipeline), when present. */
+  expression?: Float32Array | null;
+}
+
+/** Late fusion with one head per subset of present modalities; pure, synchronous, microseconds. */
+export interface Fusion {
+  status(): ModelStatus;
+  fuse(inputs: FusionInputs): { probs: Float32Array; head: string };
 }
 
 /** Face model input: the per-frame AU vectors (35 OpenFace columns each) that fell inside one window. */
