@@ -1,0 +1,230 @@
+import { AU_VECTOR_LENGTH } from '../labels.js';
+import { ProtocolError } from './errors.js';
+
+/**
+ * Binary media frames, all little-endian. Fixed 16-byte header, then a kind-specific sub-header, then the payload:
+ *
+ *   offset size field
+ *   0      1    version (FRAME_VERSION = 1)
+ *   1      1    kind (FrameKind)
+ *   2      2    streamId (u16; the client's own numbering, echoed in errors)
+ *   4      4    seq (u32, per stream)
+ *   8      8    ptsUs (i64, presentation time of the first sample / the frame, microseconds, client clock)
+ *
+ * Audio sub-header (8 bytes): sampleRate u32, channels u8, 3 reserved bytes (0).
+ * Video sub-header (8 bytes): width u16, height u16, 4 reserved bytes (0).
+ * AU frames have no sub-header: the payload is exactly 35 float32 (AU_COLUMNS order).
+ */
+export const FRAME_VERSION = 1;
+export const HEADER_BYTES = 16;
+export const AUDIO_SUBHEADER_BYTES = 8;
+export const VIDEO_SUBHEADER_BYTES = 8;
+
+export enum FrameKind {
+  PcmS16 = 1,
+  PcmF32 = 2,
+  Au = 3,
+  /** Encoded video frame (JPEG). Decoded by the video analyzer (src/face). */
+  VideoJpeg = 4,
+  VideoI420 = 5,
+  VideoRgba = 6,
+}
+
+export const MIN_SAMPLE_RATE = 8000;
+export const MAX_SAMPLE_RATE = 48000;
+export const MAX_VIDEO_SIDE = 4096;
+
+export interface FrameHeader {
+  version: number;
+  kind: FrameKind;
+  streamId: number;
+  seq: number;
+  ptsUs: number;
+}
+
+export interface AudioFrame extends FrameHeader {
+  kind: FrameKind.PcmS16 | FrameKind.PcmF32;
+  sampleRate: number;
+  channels: 1 | 2;
+  /** Interleaved samples in [-1, 1] (s16 converted by /32768). */
+  samples: Float32Array;
+}
+
+export interface AuFrame extends FrameHeader {
+  kind: FrameKind.Au;
+  aus: Float32Array;
+}
+
+export interface VideoFrame extends FrameHeader {
+  kind: FrameKind.VideoJpeg | FrameKind.VideoI420 | FrameKind.VideoRgba;
+  format: 'jpeg' | 'i420' | 'rgba';
+  width: number;
+  height: number;
+  payload: Uint8Array;
+}
+
+export type MediaFrame = AudioFrame | AuFrame | VideoFrame;
+
+/** Bytes a raw video frame of this format and size must carry (I420: full luma + two quarter chroma planes). */
+export function rawVideoBytes(format: 'i420' | 'rgba', width: number, height: number): number {
+  if (format === 'rgba') return width * height * 4;
+  const cw = Math.ceil(width / 2);
+  const ch = Math.ceil(height / 2);
+  return width * height + 2 * cw * ch;
+}
+
+/**
+ * Parses and validates one binary frame. Throws ProtocolError with a specific code; never returns a frame with
+ * non-finite values. `maxFrameBytes` is the hard limit on the whole frame.
+ */
+export function decodeFrame(buf: Uint8Array, maxFrameBytes: number): MediaFrame {
+  if (buf.byteLength > maxFrameBytes) {
+    throw new ProtocolError('EMO_ERR_FRAME_TOO_LARGE', `frame of ${buf.byteLength} bytes exceeds the ${maxFrameBytes}-byte limit`);
+  }
+  if (buf.byteLength < HEADER_BYTES) {
+    throw new ProtocolError('EMO_ERR_FRAME_TRUNCATED', `frame of ${buf.byteLength} bytes is shorter than the ${HEADER_BYTES}-byte header`);
+  }
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const version = view.getUint8(0);
+  if (version !== FRAME_VERSION) {
+    throw new ProtocolError('EMO_ERR_FRAME_VERSION', `frame header version ${version}, this server speaks ${FRAME_VERSION}`);
+  }
+  const kind = view.getUint8(1);
+  const header = {
+    version,
+    streamId: view.getUint16(2, true),
+    seq: view.getUint32(4, true),
+    ptsUs: Number(view.getBigInt64(8, true)),
+  };
+  switch (kind) {
+    case FrameKind.PcmS16:
+    case FrameKind.PcmF32:
+      return decodeAudio(buf, view, { ...header, kind });
+    case FrameKind.Au:
+      return decodeAu(buf, { ...header, kind });
+    case FrameKind.VideoJpeg:
+    case FrameKind.VideoI420:
+    case FrameKind.VideoRgba:
+      return decodeVideo(buf, view, { ...header, kind });
+    default:
+      throw new ProtocolError('EMO_ERR_UNKNOWN_KIND', `unknown frame kind ${kind}; known kinds: 1 pcm_s16le, 2 pcm_f32le, 3 au, 4 jpeg, 5 i420, 6 rgba`);
+  }
+}
+
+function decodeAudio(buf: Uint8Array, view: DataView, h: FrameHeader & { kind: FrameKind.PcmS16 | FrameKind.PcmF32 }): AudioFrame {
+  if (buf.byteLength < HEADER_BYTES + AUDIO_SUBHEADER_BYTES) {
+    throw new ProtocolError('EMO_ERR_FRAME_TRUNCATED', 'audio frame shorter than header + 8-byte audio sub-header');
+  }
+  const sampleRate = view.getUint32(HEADER_BYTES, true);
+  const channels = view.getUint8(HEADER_BYTES + 4);
+  if (sampleRate < MIN_SAMPLE_RATE || sampleRate > MAX_SAMPLE_RATE) {
+    throw new ProtocolError('EMO_ERR_SAMPLE_RATE', `sample rate ${sampleRate} Hz outside ${MIN_SAMPLE_RATE}-${MAX_SAMPLE_RATE} Hz`);
+  }
+  if (channels !== 1 && channels !== 2) {
+    throw new ProtocolError('EMO_ERR_SAMPLE_RATE', `${channels} channels; audio must be mono or interleaved stereo`);
+  }
+  const payloadOffset = HEADER_BYTES + AUDIO_SUBHEADER_BYTES;
+  const payloadBytes = buf.byteLength - payloadOffset;
+  const bytesPerSample = h.kind === FrameKind.PcmS16 ? 2 : 4;
+  if (payloadBytes % (bytesPerSample * channels) !== 0) {
+    throw new ProtocolError('EMO_ERR_FRAME_TRUNCATED', `audio payload of ${payloadBytes} bytes is not a whole number of ${channels}-channel samples`);
+  }
+  const n = payloadBytes / bytesPerSample;
+  const samples = new Float32Array(n);
+  if (h.kind === FrameKind.PcmS16) {
+    for (let i = 0; i < n; i++) samples[i] = view.getInt16(payloadOffset + 2 * i, true) / 32768;
+  } else {
+    for (let i = 0; i < n; i++) {
+      const v = view.getFloat32(payloadOffset + 4 * i, true);
+      if (!Number.isFinite(v)) throw new ProtocolError('EMO_ERR_NON_FINITE', `audio sample ${i} is ${v}`);
+      samples[i] = v;
+    }
+  }
+  return { ...h, sampleRate, channels, samples };
+}
+
+function decodeAu(buf: Uint8Array, h: FrameHeader & { kind: FrameKind.Au }): AuFrame {
+  const payloadBytes = buf.byteLength - HEADER_BYTES;
+  if (payloadBytes !== AU_VECTOR_LENGTH * 4) {
+    throw new ProtocolError('EMO_ERR_AU_LENGTH', `AU frame carries ${payloadBytes / 4} values, expected ${AU_VECTOR_LENGTH} (AU01_r..AU45_r, AU01_c..AU45_c)`);
+  }
+  const view = new DataView(buf.buffer, buf.byteOffset + HEADER_BYTES, payloadBytes);
+  const aus = new Float32Array(AU_VECTOR_LENGTH);
+  for (let i = 0; i < AU_VECTOR_LENGTH; i++) {
+    const v = view.getFloat32(4 * i, true);
+    if (!Number.isFinite(v)) throw new ProtocolError('EMO_ERR_NON_FINITE', `AU value ${i} is ${v}`);
+    aus[i] = v;
+  }
+  return { ...h, aus };
+}
+
+function decodeVideo(buf: Uint8Array, view: DataView, h: FrameHeader & { kind: VideoFrame['kind'] }): VideoFrame {
+  if (buf.byteLength < HEADER_BYTES + VIDEO_SUBHEADER_BYTES) {
+    throw new ProtocolError('EMO_ERR_FRAME_TRUNCATED', 'video frame shorter than header + 8-byte video sub-header');
+  }
+  const width = view.getUint16(HEADER_BYTES, true);
+  const height = view.getUint16(HEADER_BYTES + 2, true);
+  const format = h.kind === FrameKind.VideoJpeg ? 'jpeg' : h.kind === FrameKind.VideoI420 ? 'i420' : 'rgba';
+  if (width < 1 || height < 1 || width > MAX_VIDEO_SIDE || height > MAX_VIDEO_SIDE) {
+    throw new ProtocolError('EMO_ERR_VIDEO_DIMENSIONS', `video ${width}x${height} outside 1..${MAX_VIDEO_SIDE} per side`);
+  }
+  const payload = buf.subarray(HEADER_BYTES + VIDEO_SUBHEADER_BYTES);
+  if (format !== 'jpeg') {
+    const expected = rawVideoBytes(format, width, height);
+    if (payload.byteLength !== expected) {
+      throw new ProtocolError('EMO_ERR_VIDEO_DIMENSIONS', `${format} ${width}x${height} needs ${expected} payload bytes, got ${payload.byteLength}`);
+    }
+  } else if (payload.byteLength < 4 || payload[0] !== 0xff || payload[1] !== 0xd8) {
+    throw new ProtocolError('EMO_ERR_FRAME_TRUNCATED', 'JPEG payload does not start with an SOI marker');
+  }
+  return { ...h, format, width, height, payload };
+}
+
+function writeHeader(view: DataView, kind: FrameKind, streamId: number, seq: number, ptsUs: number): void {
+  view.setUint8(0, FRAME_VERSION);
+  view.setUint8(1, kind);
+  view.setUint16(2, streamId, true);
+  view.setUint32(4, seq >>> 0, true);
+  view.setBigInt64(8, BigInt(Math.round(ptsUs)), true);
+}
+
+export interface EncodeHeader {
+  streamId?: number;
+  seq: number;
+  ptsUs: number;
+}
+
+/** Encodes PCM audio: Int16Array -> kind 1 (s16le), Float32Array -> kind 2 (f32le). Samples interleaved when stereo. */
+export function encodeAudioFrame(h: EncodeHeader, samples: Int16Array | Float32Array, sampleRate: number, channels: 1 | 2): Uint8Array {
+  const isS16 = samples instanceof Int16Array;
+  const bytes = HEADER_BYTES + AUDIO_SUBHEADER_BYTES + samples.length * (isS16 ? 2 : 4);
+  const out = new Uint8Array(bytes);
+  const view = new DataView(out.buffer);
+  writeHeader(view, isS16 ? FrameKind.PcmS16 : FrameKind.PcmF32, h.streamId ?? 0, h.seq, h.ptsUs);
+  view.setUint32(HEADER_BYTES, sampleRate, true);
+  view.setUint8(HEADER_BYTES + 4, channels);
+  const off = HEADER_BYTES + AUDIO_SUBHEADER_BYTES;
+  if (isS16) for (let i = 0; i < samples.length; i++) view.setInt16(off + 2 * i, samples[i], true);
+  else for (let i = 0; i < samples.length; i++) view.setFloat32(off + 4 * i, samples[i], true);
+  return out;
+}
+
+/** Encodes one AU vector (any length, so tests can send wrong lengths on purpose). */
+export function encodeAuFrame(h: EncodeHeader, aus: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(HEADER_BYTES + aus.length * 4);
+  const view = new DataView(out.buffer);
+  writeHeader(view, FrameKind.Au, h.streamId ?? 0, h.seq, h.ptsUs);
+  for (let i = 0; i < aus.length; i++) view.setFloat32(HEADER_BYTES + 4 * i, aus[i], true);
+  return out;
+}
+
+export function encodeVideoFrame(h: EncodeHeader, format: 'jpeg' | 'i420' | 'rgba', width: number, height: number, payload: Uint8Array): Uint8Array {
+  const kind = format === 'jpeg' ? FrameKind.VideoJpeg : format === 'i420' ? FrameKind.VideoI420 : FrameKind.VideoRgba;
+  const out = new Uint8Array(HEADER_BYTES + VIDEO_SUBHEADER_BYTES + payload.byteLength);
+  const view = new DataView(out.buffer);
+  writeHeader(view, kind, h.streamId ?? 0, h.seq, h.ptsUs);
+  view.setUint16(HEADER_BYTES, width, true);
+  view.setUint16(HEADER_BYTES + 2, height, true);
+  out.set(payload, HEADER_BYTES + VIDEO_SUBHEADER_BYTES);
+  return out;
+}
