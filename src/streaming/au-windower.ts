@@ -1,0 +1,107 @@
+import { AU_VECTOR_LENGTH } from '../protocol/labels.js';
+import { ProtocolError } from '../protocol/v1/errors.js';
+import type { AuWindow } from '../models/backend.js';
+
+export interface AuFrameEntry {
+  ptsUs: number;
+  aus: Float32Array;
+  /** Expression posterior of the largest face (video frames analysed by the server), else null. */
+  expression: Float32Array | null;
+  /** Faces seen in the frame and their track ids (video frames only). */
+  trackIds: number[] | null;
+  /** Time the video analyzer spent on this frame (video frames only). */
+  analysisMs: number | null;
+}
+
+export interface AuWindowSnapshot {
+  window: AuWindow;
+  lastPtsUs: number;
+  /** Mean expression posterior over frames that had one, or null. */
+  expression: Float32Array | null;
+  faces: { count: number; trackIds: number[] } | null;
+  analysisMs: number | null;
+}
+
+/**
+ * Per-frame AU vectors (client-sent or from the session's own video analysis) on the session clock. Bounded: holds
+ * at most `maxFrames` frames and nothing older than `retainUs` behind the newest.
+ */
+export class AuWindower {
+  private frames: AuFrameEntry[] = [];
+  private lastPts = -Infinity;
+  private received = 0;
+  private evicted = 0;
+
+  constructor(private readonly retainUs: number, private readonly maxFrames: number) {}
+
+  /** Typical spacing of the last frames (median of recent gaps), 0 before two frames: a frame covers [pts, pts + interval). */
+  get frameIntervalUs(): number {
+    const n = this.frames.length;
+    if (n < 2) return 0;
+    const gaps: number[] = [];
+    for (let i = Math.max(1, n - 5); i < n; i++) gaps.push(this.frames[i].ptsUs - this.frames[i - 1].ptsUs);
+    gaps.sort((a, b) => a - b);
+    return gaps[Math.floor(gaps.length / 2)];
+  }
+
+  get lastPtsUs(): number | null {
+    return this.frames.length > 0 || this.lastPts > -Infinity ? this.lastPts : null;
+  }
+
+  push(entry: AuFrameEntry): void {
+    if (entry.aus.length !== AU_VECTOR_LENGTH) {
+      throw new ProtocolError('EMO_ERR_AU_LENGTH', `AU vector of ${entry.aus.length} values, expected ${AU_VECTOR_LENGTH}`);
+    }
+    if (entry.ptsUs < this.lastPts) {
+      throw new ProtocolError('EMO_ERR_TIMESTAMP_BACKWARDS', `AU ptsUs ${entry.ptsUs} < previous ${this.lastPts}`);
+    }
+    for (let i = 0; i < entry.aus.length; i++) {
+      if (!Number.isFinite(entry.aus[i])) throw new ProtocolError('EMO_ERR_NON_FINITE', `AU value ${i} is ${entry.aus[i]}`);
+    }
+    this.lastPts = entry.ptsUs;
+    this.frames.push(entry);
+    this.received++;
+    const horizon = entry.ptsUs - this.retainUs;
+    while (this.frames.length > 0 && (this.frames.length > this.maxFrames || this.frames[0].ptsUs < horizon)) {
+      this.frames.shift();
+      this.evicted++;
+    }
+  }
+
+  /** The frames with startUs <= pts < endUs, or null when there are none. */
+  window(startUs: number, endUs: number): AuWindowSnapshot | null {
+    const inside = this.frames.filter((f) => f.ptsUs >= startUs && f.ptsUs < endUs);
+    if (inside.length === 0) return null;
+    const aus = new Float32Array(inside.length * AU_VECTOR_LENGTH);
+    inside.forEach((f, i) => aus.set(f.aus, i * AU_VECTOR_LENGTH));
+    const withExpr = inside.filter((f) => f.expression !== null);
+    let expression: Float32Array | null = null;
+    if (withExpr.length > 0) {
+      expression = new Float32Array(withExpr[0].expression!.length);
+      for (const f of withExpr) for (let k = 0; k < expression.length; k++) expression[k] += f.expression![k] / withExpr.length;
+    }
+    const video = inside.filter((f) => f.trackIds !== null);
+    let faces: AuWindowSnapshot['faces'] = null;
+    let analysisMs: number | null = null;
+    if (video.length > 0) {
+      const ids = new Set<number>();
+      let maxCount = 0;
+      for (const f of video) {
+        for (const id of f.trackIds!) ids.add(id);
+        maxCount = Math.max(maxCount, f.trackIds!.length);
+      }
+      faces = { count: maxCount, trackIds: [...ids].sort((a, b) => a - b) };
+      analysisMs = video.reduce((s, f) => s + (f.analysisMs ?? 0), 0) / video.length;
+    }
+    return { window: { aus, frames: inside.length }, lastPtsUs: inside[inside.length - 1].ptsUs, expression, faces, analysisMs };
+  }
+
+  reset(): void {
+    this.frames = [];
+    this.lastPts = -Infinity;
+  }
+
+  stats(): Record<string, number> {
+    return { held: this.frames.length, received: this.received, evicted: this.evicted };
+  }
+}

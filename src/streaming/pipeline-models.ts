@@ -1,0 +1,28 @@
+import type { AuWindow, Fusion, SpeechStream, VideoAnalyzer } from '../models/backend.js';
+
+/** What one window's trip through a (batched) model returned, with the time it spent queued and in the model. */
+export interface InferOutcome {
+  probs: Float32Array;
+  queueMs: number;
+  inferMs: number;
+  batchSize: number;
+}
+
+/** Thrown (rejected) for a window the batcher dropped because the model fell behind real time. */
+export class WindowDroppedError extends Error {
+  constructor(model: string) {
+    super(`${model}: window dropped, inference queue full (falling behind real time)`);
+    this.name = 'WindowDroppedError';
+  }
+}
+
+/**
+ * The models as a session pipeline sees them: already behind their batchers, shared by all sessions. A null entry
+ * is a modality whose model is unavailable; its posterior is null in every result.
+ */
+export interface PipelineModels {
+  speech: { name: string; createStream(): SpeechStream<unknown>; infer(window: unknown): Promise<InferOutcome> } | null;
+  face: { name: string; infer(window: AuWindow): Promise<InferOutcome> } | null;
+  fusion: Fusion | null;
+  video: VideoAnalyzer | null;
+}

@@ -1,0 +1,368 @@
+import { ProtocolError } from '../protocol/v1/errors.js';
+import type { EmotionResult } from '../protocol/v1/messages.js';
+import type { SpeechStream, VideoAnalyzerStream, VideoFrameInput } from '../models/backend.js';
+import { AudioInput, MODEL_SAMPLE_RATE, type AudioChunk, type MonoResampler } from './audio-input.js';
+import { AudioWindower } from './audio-windower.js';
+import { AuWindower, type AuWindowSnapshot } from './au-windower.js';
+import { DropOldestQueue } from './bounded-queue.js';
+import { FusionStage } from './fusion-stage.js';
+import { HopScheduler, type Hop } from './hop-scheduler.js';
+import { WindowDroppedError, type InferOutcome, type PipelineModels } from './pipeline-models.js';
+import { VideoGate } from './video-gate.js';
+
+export interface PipelineOptions {
+  sessionId: string;
+  windowMs: number;
+  hopMs: number;
+  /** Hops waiting for inference per session beyond the one in flight; the oldest is dropped past this. */
+  maxPendingHops: number;
+  /** Video frames analysed per second at most (newer frames replace a waiting one). */
+  videoAnalysisFps: number;
+  /** Audio chunks held while the resampler for a new format is being created. */
+  maxBufferedChunks: number;
+  models: PipelineModels;
+  createResampler: (inputRate: number) => Promise<MonoResampler>;
+  onResult: (result: EmotionResult) => void;
+  /** A per-frame problem the client should hear about (non-fatal codes), e.g. a failing video frame. */
+  onError: (err: ProtocolError) => void;
+  onDrop?: (count: number, reason: 'session-queue' | 'model-queue') => void;
+  onVideoSkipped?: (count: number) => void;
+  log?: (level: 'warn' | 'error' | 'info', msg: string, extra?: Record<string, unknown>) => void;
+}
+
+interface HopJob {
+  hop: Hop;
+  dueAt: number;
+  speechWindow: unknown | null;
+  featureMs: number;
+  au: AuWindowSnapshot | null;
+  lastFramePtsUs: number | null;
+}
+
+const round = (x: number, digits = 5): number => {
+  const k = 10 ** digits;
+  return Math.round(x * k) / k;
+};
+const probsOut = (p: Float32Array): number[] => Array.from(p, (x) => round(x));
+const ms = (x: number): number => round(x, 3);
+
+/**
+ * One session's streaming pipeline: audio input -> audio windower (+ the speech model's per-stream state),
+ * AU frames (client-sent or from video analysis) -> AU windower, the hop scheduler on one session clock, and per
+ * due hop one job through the shared batched models and the fusion stage. Stages are synchronous; this class is
+ * the thin async adapter around them. At most one hop is in inference per session; `maxPendingHops` wait behind
+ * it and the oldest is dropped (and counted) when inference falls behind.
+ */
+export class SessionPipeline {
+  private readonly audioInput = new AudioInput();
+  private readonly audio: AudioWindower;
+  private readonly aus: AuWindower;
+  private readonly scheduler: HopScheduler;
+  private readonly fusion: FusionStage;
+  private readonly pending: DropOldestQueue<HopJob>;
+  private readonly speechStream: SpeechStream<unknown> | null;
+  private readonly video: VideoGate | null = null;
+  private videoStream: VideoAnalyzerStream | null = null;
+  private resamplerReady: Promise<void> | null = null;
+  private buffered: AudioChunk[] = [];
+  private lastAudioPtsSeen = -Infinity;
+  private declaredAudio: { sampleRate: number; channels: number } | null = null;
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+  private droppedWindows = 0;
+  private results = 0;
+  private ended = false;
+  private closed = false;
+  private warned = new Set<string>();
+
+  constructor(private readonly opts: PipelineOptions) {
+    const windowUs = opts.windowMs * 1000;
+    this.audio = new AudioWindower(Math.ceil((windowUs * 2 * MODEL_SAMPLE_RATE) / 1e6));
+    // Keep two windows of AU frames at up to 120 fps: enough for any window, bounded whatever a client sends.
+    this.aus = new AuWindower(windowUs * 2, Math.ceil((opts.windowMs / 1000) * 240));
+    this.scheduler = new HopScheduler(windowUs, opts.hopMs * 1000);
+    this.fusion = new FusionStage(opts.models.fusion);
+    this.pending = new DropOldestQueue<HopJob>(opts.maxPendingHops, () => this.countDrop(1, 'session-queue'));
+    this.speechStream = opts.models.speech ? opts.models.speech.createStream() : null;
+    if (opts.models.video) {
+      this.videoStream = opts.models.video.createStream();
+      this.video = new VideoGate(opts.videoAnalysisFps);
+    }
+  }
+
+  get sessionId(): string {
+    return this.opts.sessionId;
+  }
+
+  get stats(): { results: number; droppedWindows: number; pending: number; inFlight: number } {
+    return { results: this.results, droppedWindows: this.droppedWindows, pending: this.pending.length, inFlight: this.inFlight };
+  }
+
+  /** Audio chunk (any rate 8-48 kHz, mono or interleaved stereo). Throws ProtocolError for bad input. */
+  pushAudio(chunk: AudioChunk): void {
+    this.assertOpen();
+    if (this.declaredAudio && (chunk.sampleRate !== this.declaredAudio.sampleRate || chunk.channels !== this.declaredAudio.channels)) {
+      throw new ProtocolError('EMO_ERR_STREAM_CHANGED', `audio changed from ${this.declaredAudio.sampleRate} Hz x${this.declaredAudio.channels} to ${chunk.sampleRate} Hz x${chunk.channels} mid-stream`);
+    }
+    if (chunk.ptsUs < this.lastAudioPtsSeen) {
+      throw new ProtocolError('EMO_ERR_TIMESTAMP_BACKWARDS', `audio ptsUs ${chunk.ptsUs} < previous ${this.lastAudioPtsSeen}`);
+    }
+    for (let i = 0; i < chunk.interleaved.length; i++) {
+      if (!Number.isFinite(chunk.interleaved[i])) throw new ProtocolError('EMO_ERR_NON_FINITE', `audio sample ${i} is ${chunk.interleaved[i]}`);
+    }
+    this.lastAudioPtsSeen = chunk.ptsUs;
+    if (!this.declaredAudio) {
+      this.declaredAudio = { sampleRate: chunk.sampleRate, channels: chunk.channels };
+      if (chunk.sampleRate !== MODEL_SAMPLE_RATE) {
+        this.resamplerReady = this.opts.createResampler(chunk.sampleRate).then((r) => {
+          this.audioInput.setResampler(r);
+          this.resamplerReady = null;
+          const queued = this.buffered;
+          this.buffered = [];
+          for (const c of queued) this.ingestAudio(c);
+        });
+      }
+    }
+    if (this.resamplerReady) {
+      if (this.buffered.length >= this.opts.maxBufferedChunks) {
+        this.buffered.shift();
+        this.warnOnce('resampler-buffer', 'audio arrived faster than the resampler could be created; oldest chunk dropped');
+      }
+      this.buffered.push(chunk);
+      return;
+    }
+    this.ingestAudio(chunk);
+  }
+
+  private ingestAudio(chunk: AudioChunk): void {
+    if (this.closed) return;
+    const { samples16k, ptsUs } = this.audioInput.push(chunk);
+    this.audio.push(samples16k, ptsUs);
+    if (this.speechStream) {
+      try {
+        this.speechStream.push(samples16k);
+      } catch (err) {
+        this.warnOnce('speech-push', `speech stream rejected audio: ${String(err)}`);
+      }
+    }
+    this.scheduler.start(this.audio.originUs!);
+    this.tick();
+  }
+
+  /** One AU vector (35 OpenFace columns) at client time ptsUs. */
+  pushAu(ptsUs: number, aus: Float32Array): void {
+    this.assertOpen();
+    this.aus.push({ ptsUs, aus, expression: null, trackIds: null, analysisMs: null });
+    this.scheduler.start(ptsUs);
+    this.tick();
+  }
+
+  /** A video frame for the session's analyzer; throws VIDEO_UNAVAILABLE when the server has none. */
+  pushVideo(frame: VideoFrameInput): void {
+    this.assertOpen();
+    if (!this.video || !this.videoStream) {
+      throw new ProtocolError('EMO_ERR_VIDEO_UNAVAILABLE', 'video analysis unavailable on this server (no video analyzer loaded); send AU frames (kind 3) instead');
+    }
+    const lastAu = this.aus.lastPtsUs;
+    if (lastAu !== null && frame.ptsUs < lastAu) {
+      throw new ProtocolError('EMO_ERR_TIMESTAMP_BACKWARDS', `video ptsUs ${frame.ptsUs} < previous frame ${lastAu}`);
+    }
+    this.scheduler.start(frame.ptsUs);
+    const skipped = this.video.offer(frame);
+    if (skipped > 0) this.opts.onVideoSkipped?.(skipped);
+    this.pumpVideo();
+  }
+
+  private pumpVideo(): void {
+    const gate = this.video!;
+    const frame = gate.next();
+    if (!frame) return;
+    this.videoStream!.analyze(frame).then((analysis) => {
+      if (this.closed) return;
+      const faces = [...analysis.faces].sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+      const largest = faces[0];
+      if (largest && (this.aus.lastPtsUs === null || frame.ptsUs >= this.aus.lastPtsUs)) {
+        try {
+          this.aus.push({ ptsUs: frame.ptsUs, aus: largest.aus, expression: largest.expression, trackIds: faces.map((f) => f.trackId), analysisMs: analysis.faceMs });
+        } catch (err) {
+          this.warnOnce('video-aus', `video analyzer produced unusable AUs: ${String(err)}`);
+        }
+      }
+      this.tick(frame.ptsUs);
+    }, (err: unknown) => {
+      this.opts.onError(new ProtocolError('EMO_ERR_VIDEO_DIMENSIONS', `video frame ${frame.ptsUs} could not be analysed: ${err instanceof Error ? err.message : String(err)}`));
+    }).finally(() => {
+      gate.done();
+      if (!this.closed) this.pumpVideo();
+    });
+  }
+
+  /**
+   * Media clock: how far the session's media has arrived. With several modalities streaming, the slowest live one
+   * decides, so a window is cut only once audio and AUs both reached its end; a modality that has fallen more than
+   * one hop behind the other counts as stalled and stops holding results back.
+   */
+  private clockUs(extra?: number): number | null {
+    const clocks: number[] = [];
+    const a = this.audio.endUs;
+    if (a !== null) clocks.push(a);
+    const f = this.aus.lastPtsUs;
+    if (f !== null) clocks.push(f + this.aus.frameIntervalUs);
+    if (extra !== undefined) clocks.push(extra);
+    if (clocks.length === 0) return null;
+    const newest = Math.max(...clocks);
+    const live = clocks.filter((c) => newest - c <= this.opts.hopMs * 1000);
+    return Math.min(...live);
+  }
+
+  private tick(extra?: number): void {
+    if (this.ended) return;
+    const clock = this.clockUs(extra);
+    if (clock === null) return;
+    for (const hop of this.scheduler.advance(clock)) this.enqueue(hop);
+  }
+
+  private enqueue(hop: Hop): void {
+    const dueAt = performance.now();
+    let speechWindow: unknown | null = null;
+    let featureMs = 0;
+    const origin = this.audio.originUs;
+    if (this.speechStream && origin !== null && hop.endUs > origin) {
+      const endSample = this.audio.usToSample(hop.endUs);
+      const startSample = Math.max(0, this.audio.usToSample(hop.startUs));
+      if (endSample > startSample) {
+        const t0 = performance.now();
+        try {
+          speechWindow = this.speechStream.window(endSample, endSample - startSample);
+        } catch (err) {
+          this.warnOnce('speech-window', `speech stream failed to build a window: ${String(err)}`);
+        }
+        featureMs = performance.now() - t0;
+      }
+    }
+    const au = this.aus.window(hop.startUs, hop.endUs);
+    const audioPts = this.audio.lastPtsIn(hop.startUs, hop.endUs);
+    const pts = [audioPts, au?.lastPtsUs ?? null].filter((x): x is number => x !== null);
+    this.pending.push({ hop, dueAt, speechWindow, featureMs, au, lastFramePtsUs: pts.length > 0 ? Math.max(...pts) : null });
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.inFlight < 1 && this.pending.length > 0) {
+      const job = this.pending.shift()!;
+      this.inFlight++;
+      this.runJob(job)
+        .then((result) => {
+          if (!this.closed) {
+            this.results++;
+            this.opts.onResult(result);
+          }
+        }, (err: unknown) => this.opts.log?.('error', 'hop failed', { err: String(err), sessionId: this.opts.sessionId }))
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+          if (this.inFlight === 0 && this.pending.length === 0) for (const w of this.idleWaiters.splice(0)) w();
+        });
+    }
+  }
+
+  private async settle(p: Promise<InferOutcome> | null, modality: string): Promise<InferOutcome | null> {
+    if (!p) return null;
+    try {
+      return await p;
+    } catch (err) {
+      if (err instanceof WindowDroppedError) this.countDrop(1, 'model-queue');
+      else this.warnOnce(`infer-${modality}`, `${modality} inference failed for a window: ${err instanceof Error ? err.message : String(err)}`);
+      return null;
+    }
+  }
+
+  private async runJob(job: HopJob): Promise<EmotionResult> {
+    const started = performance.now();
+    const { models } = this.opts;
+    const speechP = job.speechWindow !== null && models.speech ? models.speech.infer(job.speechWindow) : null;
+    const faceP = job.au && models.face ? models.face.infer(job.au.window) : null;
+    const [speech, face] = await Promise.all([this.settle(speechP, 'speech'), this.settle(faceP, 'face')]);
+    const t0 = performance.now();
+    const expression = job.au?.expression ?? null;
+    const fused = this.fusion.fuse({ speech: speech?.probs ?? null, face: face?.probs ?? null, expression });
+    const fuseMs = performance.now() - t0;
+    const sessionQueueMs = started - job.dueAt;
+    const modelQueueMs = Math.max(speech?.queueMs ?? 0, face?.queueMs ?? 0);
+    return {
+      type: 'emotion',
+      sessionId: this.opts.sessionId,
+      hop: job.hop.index,
+      windowStartUs: job.hop.startUs,
+      windowEndUs: job.hop.endUs,
+      lastFramePtsUs: job.lastFramePtsUs,
+      final: job.hop.final,
+      speech: speech ? { probs: probsOut(speech.probs) } : null,
+      face: face ? { probs: probsOut(face.probs), frames: job.au!.window.frames } : null,
+      faces: job.au?.faces ?? null,
+      expression: expression ? { probs: probsOut(expression) } : null,
+      fused: fused ? { probs: probsOut(fused.probs), label: fused.label, head: fused.head } : null,
+      latency: {
+        queueMs: ms(sessionQueueMs + modelQueueMs),
+        speechMs: speech ? ms(job.featureMs + speech.inferMs) : null,
+        faceMs: face ? ms(face.inferMs) : null,
+        ...(job.au?.analysisMs != null ? { analysisMs: ms(job.au.analysisMs) } : {}),
+        fuseMs: ms(fuseMs),
+        totalMs: ms(performance.now() - job.dueAt),
+      },
+      droppedWindows: this.droppedWindows,
+    };
+  }
+
+  private countDrop(n: number, reason: 'session-queue' | 'model-queue'): void {
+    this.droppedWindows += n;
+    this.opts.onDrop?.(n, reason);
+  }
+
+  private warnOnce(key: string, msg: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.opts.log?.('warn', msg, { sessionId: this.opts.sessionId });
+  }
+
+  private assertOpen(): void {
+    if (this.ended || this.closed) throw new ProtocolError('EMO_ERR_ENDED', 'session already ended; no more frames accepted');
+  }
+
+  private whenIdle(): Promise<void> {
+    if (this.inFlight === 0 && this.pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * End of stream: processes buffered audio, emits every due hop and then one final result (`final: true`) for
+   * whatever the last partial hop holds. Resolves when the final result has been emitted.
+   */
+  async end(): Promise<void> {
+    if (this.ended || this.closed) return;
+    if (this.resamplerReady) await this.resamplerReady.catch(() => undefined);
+    this.tick();
+    this.ended = true;
+    await this.whenIdle();
+    if (this.closed) return;
+    const final = this.scheduler.flush(this.clockUs());
+    // The final hop bypasses the drop-oldest queue: it is the one result a client is promised after `end`.
+    this.pending.clear().forEach(() => this.countDrop(1, 'session-queue'));
+    this.enqueue(final);
+    await this.whenIdle();
+  }
+
+  /** Drops everything (client gone, server stopping hard). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ended = true;
+    this.pending.clear();
+    this.buffered = [];
+    this.audioInput.reset();
+    this.speechStream?.reset();
+    this.videoStream?.dispose();
+    this.videoStream = null;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+}
