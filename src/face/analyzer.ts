@@ -1,0 +1,141 @@
+import { AU_COLUMNS, EMOTIONS } from '../protocol/labels.js';
+import type { FaceObservation, ModelStatus, VideoAnalysis, VideoAnalyzer, VideoAnalyzerStream, VideoFrameInput } from '../models/backend.js';
+import { AuEstimator } from './au-estimator.js';
+import type { AuScale } from './au-scale.js';
+import type { FaceConfig } from './config.js';
+import { FaceFrameError } from './errors.js';
+import { mapExpression } from './expression-map.js';
+import type { FaceWorkerClient } from './worker-client.js';
+
+/** A track unseen for this many analysed frames forgets its baseline (a returning face gets a new track anyway). */
+const FORGET_TRACK_AFTER_FRAMES = 50;
+
+export interface StreamStats {
+  frames: number;
+  framesWithFace: number;
+  errors: number;
+  detections: number;
+  lastFaceMs: number;
+  tracks: number;
+}
+
+let streamCounter = 0;
+
+/** One session's face pipeline: its trackers live in the worker, its per-track AU estimators here. */
+class FaceAnalyzerStream implements VideoAnalyzerStream {
+  private readonly id = `s${++streamCounter}`;
+  private readonly estimators = new Map<number, { est: AuEstimator; lastFrame: number }>();
+  private frameIndex = 0;
+  private closed = false;
+  private readonly counters: StreamStats = { frames: 0, framesWithFace: 0, errors: 0, detections: 0, lastFaceMs: 0, tracks: 0 };
+
+  constructor(
+    private readonly client: FaceWorkerClient,
+    private readonly scale: AuScale,
+  ) {}
+
+  async analyze(frame: VideoFrameInput): Promise<VideoAnalysis> {
+    if (this.closed) throw new FaceFrameError('EMO_ERR_VIDEO_UNAVAILABLE', 'video stream is disposed');
+    this.counters.frames++;
+    let result;
+    try {
+      result = await this.client.analyze(this.id, frame);
+    } catch (err) {
+      this.counters.errors++;
+      throw err;
+    }
+    const t0 = performance.now();
+    const index = ++this.frameIndex;
+    const faces: FaceObservation[] = [];
+    for (const face of result.faces) {
+      let entry = this.estimators.get(face.trackId);
+      if (!entry) {
+        entry = { est: new AuEstimator(this.scale), lastFrame: index };
+        this.estimators.set(face.trackId, entry);
+      }
+      entry.lastFrame = index;
+      const au = entry.est.estimate(face.mesh);
+      if (!au) continue; // degenerate landmarks (face a few pixels wide): no AUs to report
+      faces.push({
+        trackId: face.trackId,
+        box: { x: face.box.x0, y: face.box.y0, width: face.box.x1 - face.box.x0, height: face.box.y1 - face.box.y0 },
+        score: face.score,
+        aus: au.aus,
+        expression: face.expression ? mapExpression(face.expression) : null,
+      });
+    }
+    for (const [id, e] of this.estimators) if (index - e.lastFrame > FORGET_TRACK_AFTER_FRAMES) this.estimators.delete(id);
+    const faceMs = result.decodeMs + result.detectMs + result.landmarksMs + (performance.now() - t0);
+    if (faces.length > 0) this.counters.framesWithFace++;
+    if (result.detected) this.counters.detections++;
+    this.counters.lastFaceMs = faceMs;
+    this.counters.tracks = this.estimators.size;
+    return { faces, faceMs };
+  }
+
+  reset(): void {
+    this.estimators.clear();
+    this.frameIndex = 0;
+    this.client.send({ type: 'reset', streamId: this.id });
+  }
+
+  dispose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.estimators.clear();
+    this.client.send({ type: 'close', streamId: this.id });
+  }
+
+  stats(): StreamStats {
+    return { ...this.counters };
+  }
+}
+
+export class FaceVideoAnalyzer implements VideoAnalyzer {
+  private error: string | null = null;
+
+  constructor(
+    private readonly client: FaceWorkerClient,
+    private readonly scale: AuScale,
+    private readonly config: FaceConfig,
+    private readonly info: { backend: string; loadMs: number; modelDir: string },
+  ) {}
+
+  status(): ModelStatus {
+    const s = this.client.stats();
+    const error = this.error ?? (s.running ? undefined : (s.lastError ?? undefined));
+    return {
+      name: 'face-pipeline',
+      modality: 'face',
+      available: this.error === null,
+      ...(error ? { error } : {}),
+      provider: `tfjs-${this.info.backend} (worker thread)`,
+      path: this.info.modelDir,
+      labels: EMOTIONS,
+      details: {
+        detector: 'MediaPipe BlazeFace (short range) via @vladmandic/human',
+        landmarks: 'MediaPipe FaceMesh 468 points via @vladmandic/human',
+        expression: this.config.expression ? 'oarriaga FER-2013 CNN via @vladmandic/human (7 classes mapped to 8, calm = 0)' : 'disabled',
+        auColumns: AU_COLUMNS,
+        auScale: this.scale.source,
+        maxFaces: this.config.maxFaces,
+        redetectEveryFrames: this.config.redetectEveryFrames,
+        maxFrameBytes: this.config.maxFrameBytes,
+        maxFramePixels: this.config.maxFramePixels,
+        formats: ['jpeg', 'i420', 'rgba'],
+        loadMs: Math.round(this.info.loadMs),
+        workerRestarts: s.restarts,
+        pendingFrames: s.pending,
+      },
+    };
+  }
+
+  createStream(): FaceAnalyzerStream {
+    return new FaceAnalyzerStream(this.client, this.scale);
+  }
+
+  async dispose(): Promise<void> {
+    this.error = 'disposed';
+    await this.client.dispose();
+  }
+}

@@ -1,0 +1,56 @@
+/** Settings of the server's face pipeline; every field has a default so `loadVideoAnalyzer()` works bare. */
+export interface FaceConfig {
+  /** Folder with blazeface.json, facemesh.json, emotion.json (default: the ones @vladmandic/human ships). */
+  modelDir?: string;
+  /** Faces analysed per frame, largest first (the largest is the session's face). */
+  maxFaces: number;
+  /** Run the detector at least every N analysed frames to find new faces even while tracks hold. */
+  redetectEveryFrames: number;
+  /** Detector score threshold (BlazeFace sigmoid). */
+  minDetectionScore: number;
+  /** FaceMesh face-flag threshold below which a track counts as lost. */
+  minMeshScore: number;
+  /** Frames are downscaled so their longer side is at most this before detection (faces stay >= ~60 px). */
+  maxAnalysisSidePx: number;
+  /** Hard limits: larger frames are refused before decoding. */
+  maxFrameBytes: number;
+  maxFramePixels: number;
+  /** Run the expression classifier (second visual model). */
+  expression: boolean;
+  /** Frames waiting for the worker across all sessions; beyond it analyze() rejects with EMO_ERR_VIDEO_BUSY. */
+  maxPendingFrames: number;
+  /** A worker call that takes longer than this is failed (the worker is then restarted). */
+  frameTimeoutMs: number;
+}
+
+export const DEFAULT_FACE_CONFIG: Readonly<FaceConfig> = Object.freeze({
+  maxFaces: 1,
+  redetectEveryFrames: 10,
+  minDetectionScore: 0.5,
+  minMeshScore: 0.5,
+  maxAnalysisSidePx: 640,
+  maxFrameBytes: 8 * 1024 * 1024,
+  maxFramePixels: 4096 * 2304,
+  expression: true,
+  maxPendingFrames: 64,
+  frameTimeoutMs: 5000,
+});
+
+export function resolveFaceConfig(partial: Partial<FaceConfig> = {}): FaceConfig {
+  const cfg: FaceConfig = { ...DEFAULT_FACE_CONFIG, ...partial };
+  const positiveInt = (name: keyof FaceConfig, max: number): void => {
+    const v = cfg[name];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) throw new Error(`face config: ${name} must be an integer in 1..${max}, got ${String(v)}`);
+  };
+  positiveInt('maxFaces', 16);
+  positiveInt('redetectEveryFrames', 1000);
+  positiveInt('maxAnalysisSidePx', 4096);
+  positiveInt('maxFrameBytes', 64 * 1024 * 1024);
+  positiveInt('maxFramePixels', 8192 * 8192);
+  positiveInt('maxPendingFrames', 100_000);
+  positiveInt('frameTimeoutMs', 600_000);
+  for (const name of ['minDetectionScore', 'minMeshScore'] as const) {
+    if (!(cfg[name] >= 0 && cfg[name] <= 1)) throw new Error(`face config: ${name} must be in [0, 1], got ${cfg[name]}`);
+  }
+  return cfg;
+}

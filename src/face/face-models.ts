@@ -1,0 +1,212 @@
+import type * as tfTypes from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { type Box, boxHeight, boxWidth, nonMaxSuppression, squareAround } from './box.js';
+
+type Tf = typeof tfTypes;
+
+/** Landmarks FaceMesh returns (without the 10 iris points of the attention/iris variants). */
+export const MESH_POINTS = 468;
+const MESH_INPUT_PX = 192;
+const DETECTOR_INPUT_PX = 256;
+const EXPRESSION_INPUT_PX = 64;
+/** BlazeFace's box covers brows-to-mouth; FaceMesh wants that box enlarged 1.4x and squared (as Human does). */
+export const DETECTOR_BOX_ENLARGE = 1.4;
+/** Classes of the oarriaga FER-2013 network that @vladmandic/human ships as models/emotion.json, in output order. */
+export const EXPRESSION_CLASSES = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'] as const;
+
+/** @vladmandic/human's models folder; its package exports hide package.json, so look it up on the resolution paths. */
+export function defaultModelDir(): string {
+  const require = createRequire(import.meta.url);
+  for (const base of require.resolve.paths('@vladmandic/human') ?? []) {
+    const dir = join(base, '@vladmandic/human/models');
+    if (existsSync(join(dir, 'facemesh.json'))) return dir;
+  }
+  throw new Error('@vladmandic/human is not installed (its models/ folder holds the face detector and landmark models)');
+}
+
+/** Loads a tfjs graph model from disk: tfjs's own loaders need fetch('file://') in Node, which Node's fetch refuses. */
+async function loadGraphModelFromDisk(tf: Tf, jsonPath: string): Promise<tfTypes.GraphModel> {
+  const json = JSON.parse(await readFile(jsonPath, 'utf8')) as {
+    modelTopology: object;
+    weightsManifest: { paths: string[]; weights: tfTypes.io.WeightsManifestEntry[] }[];
+    format?: string;
+    generatedBy?: string;
+    convertedBy?: string;
+    signature?: object;
+    userDefinedMetadata?: Record<string, unknown>;
+  };
+  const weightSpecs: tfTypes.io.WeightsManifestEntry[] = [];
+  const buffers: Uint8Array[] = [];
+  for (const group of json.weightsManifest) {
+    weightSpecs.push(...group.weights);
+    for (const p of group.paths) buffers.push(await readFile(join(dirname(jsonPath), p)));
+  }
+  const total = buffers.reduce((n, b) => n + b.byteLength, 0);
+  const weightData = new Uint8Array(total);
+  let offset = 0;
+  for (const b of buffers) {
+    weightData.set(b, offset);
+    offset += b.byteLength;
+  }
+  const handler: tfTypes.io.IOHandler = {
+    load: async () => ({
+      modelTopology: json.modelTopology,
+      weightSpecs,
+      weightData: weightData.buffer,
+      format: json.format,
+      generatedBy: json.generatedBy,
+      convertedBy: json.convertedBy ?? undefined,
+      signature: json.signature,
+      userDefinedMetadata: json.userDefinedMetadata as Record<string, object> | undefined,
+    }),
+  };
+  return tf.loadGraphModel(handler);
+}
+
+export interface Detection {
+  /** Square crop for FaceMesh, in analysis pixels. */
+  cropBox: Box;
+  score: number;
+}
+
+export interface MeshResult {
+  /** 468 x (x, y, z) in analysis pixels; z on the same scale as x, towards the camera negative. */
+  mesh: Float32Array;
+  /** FaceMesh face-flag (probability that the crop holds a face). */
+  score: number;
+  /** The expression classifier's 7 softmax outputs (EXPRESSION_CLASSES order), or null when disabled. */
+  expression: Float32Array | null;
+}
+
+/** BlazeFace anchors for a 256 input: 16x16 grid x 2 anchors (stride 16), then 8x8 x 6 (stride 32). */
+function blazeFaceAnchors(): Float32Array {
+  const specs = [
+    { stride: 16, perCell: 2 },
+    { stride: 32, perCell: 6 },
+  ];
+  const out: number[] = [];
+  for (const { stride, perCell } of specs) {
+    const cells = Math.ceil(DETECTOR_INPUT_PX / stride);
+    for (let gy = 0; gy < cells; gy++) {
+      for (let gx = 0; gx < cells; gx++) {
+        for (let n = 0; n < perCell; n++) out.push(stride * (gx + 0.5), stride * (gy + 0.5));
+      }
+    }
+  }
+  return new Float32Array(out);
+}
+
+/**
+ * The three networks @vladmandic/human ships (MediaPipe BlazeFace, MediaPipe FaceMesh, oarriaga's FER-2013 CNN),
+ * run by this thread's own TensorFlow.js. Image tensors are int32 [1, h, w, 3].
+ */
+export class FaceModels {
+  private readonly anchors = blazeFaceAnchors();
+
+  private constructor(
+    private readonly tf: Tf,
+    private readonly detector: tfTypes.GraphModel,
+    private readonly meshModel: tfTypes.GraphModel,
+    private readonly expressionModel: tfTypes.GraphModel | null,
+  ) {}
+
+  static async load(tf: Tf, modelDir: string, withExpression: boolean): Promise<FaceModels> {
+    const [detector, mesh, expression] = await Promise.all([
+      loadGraphModelFromDisk(tf, join(modelDir, 'blazeface.json')),
+      loadGraphModelFromDisk(tf, join(modelDir, 'facemesh.json')),
+      withExpression ? loadGraphModelFromDisk(tf, join(modelDir, 'emotion.json')) : Promise.resolve(null),
+    ]);
+    return new FaceModels(tf, detector, mesh, expression);
+  }
+
+  imageTensor(rgb: Uint8Array, width: number, height: number): tfTypes.Tensor4D {
+    return this.tf.tensor4d(Int32Array.from(rgb), [1, height, width, 3], 'int32');
+  }
+
+  /** BlazeFace on the whole frame (resized to 256x256 like Human does); boxes above minScore after NMS, best first. */
+  detect(image: tfTypes.Tensor4D, minScore: number, maxFaces: number): Detection[] {
+    const tf = this.tf;
+    const [, height, width] = image.shape;
+    const rows = tf.tidy(() => {
+      const resized = tf.image.resizeBilinear(image, [DETECTOR_INPUT_PX, DETECTOR_INPUT_PX]);
+      const input = tf.sub(tf.div(resized, 127.5), 1);
+      const outs = this.detector.execute(input) as tfTypes.Tensor[];
+      // The pinto conversion splits scores and regressors per anchor layer: sort by size to [s384, s512, r384, r512].
+      const sorted = [...outs].sort((a, b) => a.size - b.size);
+      const layer512 = tf.concat([sorted[1], sorted[3]], 2);
+      const layer384 = tf.concat([sorted[0], sorted[2]], 2);
+      return tf.concat([layer512, layer384], 1).squeeze([0]);
+    });
+    const data = rows.dataSync() as Float32Array;
+    rows.dispose();
+    const stride = 17;
+    const count = data.length / stride;
+    const boxes: Box[] = [];
+    const scores: number[] = [];
+    const sx = width / DETECTOR_INPUT_PX;
+    const sy = height / DETECTOR_INPUT_PX;
+    for (let i = 0; i < count; i++) {
+      const score = 1 / (1 + Math.exp(-data[i * stride]));
+      if (score < minScore) continue;
+      const cx = data[i * stride + 1] + this.anchors[i * 2];
+      const cy = data[i * stride + 2] + this.anchors[i * 2 + 1];
+      const w = data[i * stride + 3];
+      const h = data[i * stride + 4];
+      boxes.push({ x0: (cx - w / 2) * sx, y0: (cy - h / 2) * sy, x1: (cx + w / 2) * sx, y1: (cy + h / 2) * sy });
+      scores.push(score);
+    }
+    const kept = nonMaxSuppression(boxes, scores, 0.3, Math.max(maxFaces * 2, 4));
+    return kept.map((k) => ({ cropBox: squareAround(boxes[k], DETECTOR_BOX_ENLARGE), score: scores[k] }));
+  }
+
+  /** FaceMesh (and the expression net) on a batch of square crops of the same frame: one model call for all faces. */
+  landmarks(image: tfTypes.Tensor4D, cropBoxes: Box[]): MeshResult[] {
+    if (cropBoxes.length === 0) return [];
+    const tf = this.tf;
+    const [, height, width] = image.shape;
+    const norm = cropBoxes.map((b) => [b.y0 / height, b.x0 / width, b.y1 / height, b.x1 / width]);
+    const [meshT, flagT, exprT] = tf.tidy((): tfTypes.Tensor[] => {
+      const crops = tf.div(
+        tf.image.cropAndResize(tf.cast(image, 'float32') as tfTypes.Tensor4D, norm, cropBoxes.map(() => 0), [MESH_INPUT_PX, MESH_INPUT_PX]),
+        255,
+      ) as tfTypes.Tensor4D;
+      const outs = this.meshModel.execute(crops) as tfTypes.Tensor[];
+      const mesh = outs.find((t) => t.shape[t.shape.length - 1] === MESH_POINTS * 3)!;
+      const flag = outs.find((t) => t.shape[t.shape.length - 1] === 1)!;
+      let expr: tfTypes.Tensor | null = null;
+      if (this.expressionModel) {
+        // Grayscale in [-1, 1] at 64x64, the FER-2013 input convention (weights as Human's gear/emotion.ts).
+        const small = tf.image.resizeBilinear(crops, [EXPRESSION_INPUT_PX, EXPRESSION_INPUT_PX]);
+        const gray = tf.sum(tf.mul(small, tf.tensor1d([0.2989, 0.587, 0.114])), 3, true);
+        expr = this.expressionModel.execute(tf.mul(tf.sub(gray, 0.5), 2)) as tfTypes.Tensor;
+      }
+      return expr ? [mesh, flag, expr] : [mesh, flag];
+    });
+    const meshData = meshT.dataSync() as Float32Array;
+    const flagData = flagT.dataSync() as Float32Array;
+    const exprData = exprT ? (exprT.dataSync() as Float32Array) : null;
+    tf.dispose([meshT, flagT, ...(exprT ? [exprT] : [])]);
+    return cropBoxes.map((box, f) => {
+      const s = boxWidth(box) / MESH_INPUT_PX;
+      const sY = boxHeight(box) / MESH_INPUT_PX;
+      const mesh = new Float32Array(MESH_POINTS * 3);
+      const base = f * MESH_POINTS * 3;
+      for (let p = 0; p < MESH_POINTS; p++) {
+        mesh[p * 3] = box.x0 + meshData[base + p * 3] * s;
+        mesh[p * 3 + 1] = box.y0 + meshData[base + p * 3 + 1] * sY;
+        mesh[p * 3 + 2] = meshData[base + p * 3 + 2] * s;
+      }
+      const expression = exprData ? exprData.slice(f * EXPRESSION_CLASSES.length, (f + 1) * EXPRESSION_CLASSES.length) : null;
+      return { mesh, score: flagData[f], expression };
+    });
+  }
+
+  dispose(): void {
+    this.detector.dispose();
+    this.meshModel.dispose();
+    this.expressionModel?.dispose();
+  }
+}
