@@ -1,0 +1,144 @@
+import { Worker } from 'node:worker_threads';
+import type { Feeds, OnnxRunner, OnnxRunnerFactory, TensorData } from './backend.js';
+import type { WorkerRequest, WorkerResponse } from './onnx-worker.js';
+import { providerCandidates, type ProviderChoice } from './providers.js';
+
+type Pending = { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void };
+type RequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+const WORKER_URL = new URL('./onnx-worker.ts', import.meta.url).href;
+/**
+ * Workers run the TypeScript worker through tsx: the bootstrap registers tsx's loader inside the worker, then
+ * imports the module (Node 20 refuses a .ts file as a Worker entry point directly).
+ */
+const BOOTSTRAP = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL)}); });`;
+
+class PoolWorker {
+  readonly worker: Worker;
+  private nextId = 1;
+  private pending = new Map<number, Pending>();
+  inFlight = 0;
+  private dead: Error | null = null;
+
+  constructor(onExit: (err: Error) => void) {
+    this.worker = new Worker(BOOTSTRAP, { eval: true });
+    this.worker.on('message', (res: WorkerResponse) => {
+      const p = this.pending.get(res.id);
+      if (!p) return;
+      this.pending.delete(res.id);
+      p.resolve(res);
+    });
+    const fail = (err: Error) => {
+      this.dead = err;
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+      onExit(err);
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => { if (!this.dead) fail(new Error(`ONNX worker exited with code ${code}`)); });
+  }
+
+  request(body: RequestBody, transfer: ArrayBuffer[] = []): Promise<WorkerResponse> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    this.inFlight++;
+    return new Promise<WorkerResponse>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...body, id }, transfer);
+    }).finally(() => { this.inFlight--; });
+  }
+
+  async terminate(): Promise<void> {
+    this.dead = this.dead ?? new Error('worker pool closed');
+    await this.worker.terminate();
+  }
+}
+
+export interface WorkerPoolOptions {
+  workers: number;
+  intraOpThreads: number;
+  executionProvider: ProviderChoice;
+  /** One line per provider decision (auto fallback, explicit failure). */
+  log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+}
+
+/**
+ * A fixed pool of worker threads running ONNX Runtime. Every model is loaded into every worker (sessions are shared
+ * by all streams); a run goes to the least busy worker. `runnerFactory` is the OnnxRunnerFactory the model loaders get.
+ */
+export class OnnxWorkerPool {
+  private readonly workers: PoolWorker[] = [];
+  private nextKey = 0;
+  /** Providers that already failed in this process: `auto` stops trying them for later models. */
+  private readonly failedProviders = new Map<string, string>();
+  private closed = false;
+
+  constructor(private readonly opts: WorkerPoolOptions) {
+    if (!(opts.workers >= 1)) throw new Error(`models.workers must be >= 1, got ${opts.workers}`);
+  }
+
+  get size(): number {
+    return this.opts.workers;
+  }
+
+  private ensureWorkers(): PoolWorker[] {
+    if (this.closed) throw new Error('worker pool closed');
+    while (this.workers.length < this.opts.workers) {
+      const w: PoolWorker = new PoolWorker((err) => {
+        if (!this.closed) this.opts.log?.('error', `ONNX worker died: ${err.message}`);
+      });
+      this.workers.push(w);
+    }
+    return this.workers;
+  }
+
+  readonly runnerFactory: OnnxRunnerFactory = (onnxPath) => this.load(onnxPath);
+
+  async load(source: string | Uint8Array): Promise<OnnxRunner> {
+    const workers = this.ensureWorkers();
+    const key = `m${this.nextKey++}`;
+    const label = typeof source === 'string' ? source : `<${source.byteLength} bytes>`;
+    const candidates = providerCandidates(this.opts.executionProvider).filter((p) => p === 'cpu' || !this.failedProviders.has(p));
+    // The first worker decides the provider; the others load with exactly that one.
+    const first = await workers[0].request({ op: 'load', key, source, providers: candidates, intraOpThreads: this.opts.intraOpThreads });
+    const failures = 'failures' in first && first.failures ? first.failures : [];
+    for (const f of failures) this.failedProviders.set(f.provider, f.error);
+    if (!first.ok) {
+      const hint = this.opts.executionProvider === 'auto' || this.opts.executionProvider === 'cpu' ? '' : '; use models.executionProvider: auto to fall back to the CPU';
+      throw new Error(`cannot load ${label} on ${candidates.join(' / ')}: ${first.error}${hint}`);
+    }
+    const provider = first.provider!;
+    if (failures.length > 0) {
+      this.opts.log?.('warn', `execution provider ${this.opts.executionProvider}: ${failures.map((f) => `${f.provider} unavailable (${f.error})`).join('; ')}; ${label} runs on ${provider}`);
+    }
+    const rest = await Promise.all(workers.slice(1).map((w) => w.request({ op: 'load', key, source, providers: [provider], intraOpThreads: this.opts.intraOpThreads })));
+    const bad = rest.find((r) => !r.ok);
+    if (bad && !bad.ok) throw new Error(`cannot load ${label} in every worker: ${bad.error}`);
+    return {
+      provider,
+      run: async (feeds: Feeds) => {
+        const target = workers.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+        // Copy inputs so the caller keeps its buffers; the copies are transferred, not cloned.
+        const sent: Record<string, TensorData> = {};
+        const transfer: ArrayBuffer[] = [];
+        for (const [name, t] of Object.entries(feeds)) {
+          const data = Float32Array.from(t.data);
+          sent[name] = { data, dims: t.dims };
+          transfer.push(data.buffer as ArrayBuffer);
+        }
+        const res = await target.request({ op: 'run', key, feeds: sent }, transfer);
+        if (!res.ok) throw new Error(`${label}: ${res.error}`);
+        return res.outputs!;
+      },
+      dispose: async () => {
+        await Promise.all(workers.map((w) => w.request({ op: 'dispose', key }).catch(() => undefined)));
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers.length = 0;
+  }
+}
