@@ -7,6 +7,9 @@ import { readFileSync } from 'node:fs';
  */
 const COMMAND_MODULES: string[] = [
   // one entry per command module, e.g. './commands/serve.js'
+  './commands/train-face.js',
+  './commands/train-fusion.js',
+  './commands/train-speech.js',
 ];
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -1,0 +1,81 @@
+import FFT from 'fft.js';
+import { DEFAULT_MEL_CONFIG, type MelConfig } from './mel-config.js';
+
+const hzToMel = (hz: number) => 2595 * Math.log10(1 + hz / 700);
+const melToHz = (mel: number) => 700 * (10 ** (mel / 2595) - 1);
+
+/** Triangular HTK-mel filters over the rfft bins: melBands x (fftSize/2 + 1), row-major. */
+export function melFilterbank(cfg: MelConfig): Float32Array {
+  const bins = cfg.fftSize / 2 + 1;
+  const fb = new Float32Array(cfg.melBands * bins);
+  const lo = hzToMel(cfg.fMinHz), hi = hzToMel(cfg.fMaxHz);
+  const edgesHz = Array.from({ length: cfg.melBands + 2 }, (_, i) => melToHz(lo + ((hi - lo) * i) / (cfg.melBands + 1)));
+  for (let m = 0; m < cfg.melBands; m++) {
+    const [l, c, r] = [edgesHz[m], edgesHz[m + 1], edgesHz[m + 2]];
+    for (let k = 0; k < bins; k++) {
+      const f = (k * cfg.sampleRate) / cfg.fftSize;
+      const w = f <= l || f >= r ? 0 : f <= c ? (f - l) / (c - l) : (r - f) / (r - c);
+      fb[m * bins + k] = w;
+    }
+  }
+  return fb;
+}
+
+/**
+ * Computes log-mel frames one at a time. One instance per stream (it owns scratch buffers); the same code path
+ * serves batch extraction in training and incremental extraction in the server, so their features are identical.
+ */
+export class LogMelFrameComputer {
+  readonly cfg: MelConfig;
+  private readonly fft: FFT;
+  private readonly window: Float32Array;
+  private readonly filters: Float32Array;
+  private readonly input: number[];
+  private readonly spectrum: number[];
+  private readonly power: Float32Array;
+
+  constructor(cfg: MelConfig = DEFAULT_MEL_CONFIG) {
+    this.cfg = cfg;
+    this.fft = new FFT(cfg.fftSize);
+    this.window = Float32Array.from({ length: cfg.frameSamples }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / cfg.frameSamples));
+    this.filters = melFilterbank(cfg);
+    this.input = new Array<number>(cfg.fftSize).fill(0);
+    this.spectrum = this.fft.createComplexArray() as number[];
+    this.power = new Float32Array(cfg.fftSize / 2 + 1);
+  }
+
+  /** Writes the log-mel vector of the frame starting at `src[start]` into `out[outOffset..]`. */
+  compute(src: Float32Array, start: number, out: Float32Array, outOffset: number): void {
+    const { frameSamples, fftSize, melBands, logFloor } = this.cfg;
+    for (let i = 0; i < frameSamples; i++) this.input[i] = src[start + i] * this.window[i];
+    for (let i = frameSamples; i < fftSize; i++) this.input[i] = 0;
+    this.fft.realTransform(this.spectrum, this.input);
+    const bins = fftSize / 2 + 1;
+    for (let k = 0; k < bins; k++) {
+      const re = this.spectrum[2 * k], im = this.spectrum[2 * k + 1];
+      this.power[k] = re * re + im * im;
+    }
+    for (let m = 0; m < melBands; m++) {
+      let s = 0;
+      const row = m * bins;
+      for (let k = 0; k < bins; k++) {
+        const w = this.filters[row + k];
+        if (w !== 0) s += w * this.power[k];
+      }
+      out[outOffset + m] = Math.log(s + logFloor);
+    }
+  }
+}
+
+/** Number of complete frames in `n` samples. */
+export function frameCount(n: number, cfg: MelConfig = DEFAULT_MEL_CONFIG): number {
+  return n < cfg.frameSamples ? 0 : Math.floor((n - cfg.frameSamples) / cfg.hopSamples) + 1;
+}
+
+/** Log-mel frames of a whole signal: frames x melBands, row-major. */
+export function logMelFrames(samples: Float32Array, cfg: MelConfig = DEFAULT_MEL_CONFIG, computer = new LogMelFrameComputer(cfg)): Float32Array {
+  const n = frameCount(samples.length, cfg);
+  const out = new Float32Array(n * cfg.melBands);
+  for (let f = 0; f < n; f++) computer.compute(samples, f * cfg.hopSamples, out, f * cfg.melBands);
+  return out;
+}

@@ -1,0 +1,141 @@
+import { LogMelFrameComputer } from '../../features/mel.js';
+import type { MelConfig } from '../../features/mel-config.js';
+import { SpeakerStatsAccumulator, type NormStats } from '../../features/speaker-norm.js';
+import type { SpeechStream } from '../backend.js';
+import { SampleSanitizer } from './sanitize.js';
+
+/** What a features-kind SpeechStream hands to inferBatch: one normalised window. */
+export interface FeatureWindow {
+  kind: 'features';
+  /** windowFrames x melBands, row-major, normalised with the session's running speaker statistics. */
+  features: Float32Array;
+  /** Frames that came from audio (the rest, on the left, are padding with the normalised mean 0, as in training). */
+  validFrames: number;
+  /** Frames above the activity gate: 0 means the window is silence. */
+  activeFrames: number;
+  endSample: number;
+}
+
+export interface FeatureStreamOptions {
+  mel: MelConfig;
+  windowFrames: number;
+  activityGate: number;
+  prior: NormStats;
+  /** How many frames the prior counts for in the running statistics (e.g. 300 = 3 s of speech). */
+  priorWeightFrames: number;
+  /** Frames kept for windows that end in the past (bounded memory). */
+  historyFrames?: number;
+}
+
+/**
+ * Incremental log-mel front end for one session: each frame is computed once, when its last sample arrives,
+ * and reused by every overlapping window (a 3 s window at a 0.5 s hop reuses 250 of its 300 frames).
+ * A running per-speaker normaliser (seeded with the training prior) standardises each window causally.
+ */
+export class FeatureSpeechStream implements SpeechStream<FeatureWindow> {
+  private readonly computer: LogMelFrameComputer;
+  private readonly bands: number;
+  private readonly historyFrames: number;
+  /** Ring buffer of raw log-mel frames; frame f lives in slot f % historyFrames. */
+  private readonly ring: Float32Array;
+  private readonly active: Uint8Array;
+  /** Samples not yet consumed by a complete frame; pending[0] is absolute sample `pendingStart`. */
+  private pending: Float32Array;
+  private pendingLength = 0;
+  private pendingStart = 0;
+  private nextFrame = 0;
+  private totalSamples = 0;
+  private stats_!: SpeakerStatsAccumulator;
+  private readonly sanitizer = new SampleSanitizer();
+  private windows = 0;
+
+  constructor(private readonly opts: FeatureStreamOptions) {
+    this.computer = new LogMelFrameComputer(opts.mel);
+    this.bands = opts.mel.melBands;
+    this.historyFrames = Math.max(opts.windowFrames * 2, opts.historyFrames ?? 1000);
+    this.ring = new Float32Array(this.historyFrames * this.bands);
+    this.active = new Uint8Array(this.historyFrames);
+    this.pending = new Float32Array(opts.mel.frameSamples * 4);
+    this.reset();
+  }
+
+  push(samples16k: Float32Array): void {
+    const clean = this.sanitizer.clean(samples16k);
+    const { frameSamples, hopSamples } = this.opts.mel;
+    if (this.pendingLength + clean.length > this.pending.length) {
+      const grown = new Float32Array(Math.max(this.pending.length * 2, this.pendingLength + clean.length));
+      grown.set(this.pending.subarray(0, this.pendingLength));
+      this.pending = grown;
+    }
+    this.pending.set(clean, this.pendingLength);
+    this.pendingLength += clean.length;
+    this.totalSamples += clean.length;
+    let consumed = 0; // samples (from pending[0]) no later frame needs
+    for (;;) {
+      const frameStart = this.nextFrame * hopSamples - this.pendingStart;
+      if (frameStart + frameSamples > this.pendingLength) break;
+      const slot = this.nextFrame % this.historyFrames;
+      this.computer.compute(this.pending, frameStart, this.ring, slot * this.bands);
+      this.active[slot] = this.stats_.add(this.ring, slot * this.bands) ? 1 : 0;
+      this.nextFrame++;
+      consumed = this.nextFrame * hopSamples - this.pendingStart;
+    }
+    if (consumed > 0) {
+      this.pending.copyWithin(0, consumed, this.pendingLength);
+      this.pendingLength -= consumed;
+      this.pendingStart += consumed;
+    }
+  }
+
+  /**
+   * The window of the last `windowFrames` frames that end at or before `endSample` (frame f ends at
+   * f * hop + frameLength). `windowSamples` shorter than the model's window is honoured by padding the older part
+   * (as in training); longer windows are cropped to the model's window. Null when no frame of audio exists yet.
+   */
+  window(endSample: number, windowSamples: number): FeatureWindow | null {
+    const { frameSamples, hopSamples } = this.opts.mel;
+    const T = this.opts.windowFrames;
+    if (!Number.isFinite(endSample) || !Number.isFinite(windowSamples) || windowSamples <= 0) {
+      throw new Error(`speech window: bad endSample ${endSample} / windowSamples ${windowSamples}`);
+    }
+    const lastFrame = Math.min(this.nextFrame - 1, Math.floor((endSample - frameSamples) / hopSamples));
+    if (lastFrame < 0) return null;
+    const wantedFrames = Math.min(T, Math.max(1, Math.floor((windowSamples - frameSamples) / hopSamples) + 1));
+    const oldestKept = Math.max(0, this.nextFrame - this.historyFrames);
+    const firstFrame = Math.max(oldestKept, lastFrame - wantedFrames + 1, 0);
+    const stats = this.stats_.stats();
+    const features = new Float32Array(T * this.bands);
+    const valid = lastFrame - firstFrame + 1;
+    let activeFrames = 0;
+    for (let f = firstFrame; f <= lastFrame; f++) {
+      const slot = f % this.historyFrames;
+      const row = (T - valid + (f - firstFrame)) * this.bands;
+      activeFrames += this.active[slot];
+      for (let b = 0; b < this.bands; b++) features[row + b] = (this.ring[slot * this.bands + b] - stats.mean[b]) / stats.std[b];
+    }
+    this.windows++;
+    return { kind: 'features', features, validFrames: valid, activeFrames, endSample };
+  }
+
+  reset(): void {
+    this.stats_ = new SpeakerStatsAccumulator(this.bands, this.opts.activityGate, { stats: this.opts.prior, weightFrames: this.opts.priorWeightFrames });
+    this.pendingLength = 0;
+    this.pendingStart = 0;
+    this.nextFrame = 0;
+    this.totalSamples = 0;
+    this.windows = 0;
+    this.sanitizer.reset();
+    this.ring.fill(0);
+    this.active.fill(0);
+  }
+
+  stats(): Record<string, number> {
+    return {
+      samples: this.totalSamples,
+      frames: this.nextFrame,
+      speakerFrames: this.stats_.frames - this.opts.priorWeightFrames,
+      windows: this.windows,
+      ...this.sanitizer.stats(),
+    };
+  }
+}

@@ -1,0 +1,197 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { EMOTIONS, NUM_EMOTIONS } from '../../protocol/labels.js';
+import { DEFAULT_MEL_CONFIG } from '../../features/mel-config.js';
+import type { ModelStatus, OnnxRunner, OnnxRunnerFactory, SpeechModel, SpeechStream } from '../backend.js';
+import { parseSpeechModelConfig, type SpeechModelConfig, type SpeechModelConfigInput } from './config.js';
+import { FeatureSpeechStream, type FeatureWindow } from './feature-stream.js';
+import { RawAudioSpeechStream, type RawAudioWindow } from './raw-audio-stream.js';
+import { readOnnxSignature, shapeProblem } from './onnx-signature.js';
+import { softmaxRows } from './softmax.js';
+
+export type SpeechWindow = FeatureWindow | RawAudioWindow;
+export type { FeatureWindow, RawAudioWindow, SpeechModelConfig, SpeechModelConfigInput };
+export { parseSpeechModelConfig };
+
+export const DEFAULT_SPEECH_MODEL_DIR = 'models/speech';
+
+export interface LoadSpeechModelOptions {
+  /** Directory holding model.json and the ONNX file (default models/speech, relative to the working directory). */
+  dir?: string;
+  /** A full config used instead of `<dir>/model.json` (e.g. a bring-your-own wav2vec2 model); `onnx` is relative to dir. */
+  config?: SpeechModelConfigInput;
+  runnerFactory: OnnxRunnerFactory;
+}
+
+/**
+ * Loads the speech model. Never throws: a missing or corrupt file, a bad config or a graph with the wrong input or
+ * output shape yields a model whose status() is `available: false` with the reason, and whose inferBatch rejects
+ * with it. createStream() always works so a session can keep buffering audio.
+ */
+export async function loadSpeechModel(opts: LoadSpeechModelOptions): Promise<SpeechModel<SpeechWindow>> {
+  const dir = resolve(opts.dir ?? DEFAULT_SPEECH_MODEL_DIR);
+  let cfg: SpeechModelConfig | null = null;
+  let onnxPath: string | undefined;
+  let runner: OnnxRunner | null = null;
+  try {
+    cfg = readConfig(dir, opts.config);
+    onnxPath = isAbsolute(cfg.onnx) ? cfg.onnx : join(dir, cfg.onnx);
+    if (!existsSync(onnxPath)) throw new Error(`speech model file not found: ${onnxPath}`);
+    const io = checkSignature(cfg, readFileSync(onnxPath), onnxPath);
+    cfg = { ...cfg, inputName: io.inputName, outputName: io.outputName };
+    try {
+      runner = await opts.runnerFactory(onnxPath);
+    } catch (err) {
+      throw new Error(`${onnxPath}: ONNX Runtime could not load the model (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+    }
+    await smokeTest(cfg, runner, onnxPath);
+    return new LoadedSpeechModel(cfg, runner, onnxPath);
+  } catch (err) {
+    const opened = runner as OnnxRunner | null;
+    if (opened) await opened.dispose().catch(() => undefined);
+    return new UnavailableSpeechModel(err instanceof Error ? err.message : String(err), cfg, onnxPath);
+  }
+}
+
+function readConfig(dir: string, override?: SpeechModelConfigInput): SpeechModelConfig {
+  if (override) return parseSpeechModelConfig(override, 'speech model config');
+  const path = join(dir, 'model.json');
+  if (!existsSync(path)) throw new Error(`speech model config not found: ${path}`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`${path}: not valid JSON (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+  }
+  return parseSpeechModelConfig(raw, path);
+}
+
+function expectedInput(cfg: SpeechModelConfig): (number | null)[] {
+  return cfg.kind === 'features' ? [null, cfg.windowFrames, cfg.mel.melBands] : [null, null];
+}
+
+function checkSignature(cfg: SpeechModelConfig, bytes: Uint8Array, where: string): { inputName: string; outputName: string } {
+  const sig = readOnnxSignature(bytes, where);
+  const input = cfg.inputName ? sig.inputs.find((i) => i.name === cfg.inputName) : sig.inputs[0];
+  const output = cfg.outputName ? sig.outputs.find((o) => o.name === cfg.outputName) : sig.outputs[0];
+  if (sig.inputs.length !== 1 && !cfg.inputName) throw new Error(`${where}: expected 1 input, the graph has ${sig.inputs.length} (${sig.inputs.map((i) => i.name).join(', ')}); set inputName`);
+  if (!input) throw new Error(`${where}: no input named '${cfg.inputName}'`);
+  if (!output) throw new Error(`${where}: no output named '${cfg.outputName}'`);
+  const problem = shapeProblem(input, expectedInput(cfg), 'input') ?? shapeProblem(output, [null, NUM_EMOTIONS], 'output');
+  if (problem) throw new Error(`${where}: wrong shape for a '${cfg.kind}' speech model: ${problem}`);
+  return { inputName: input.name, outputName: output.name };
+}
+
+/** One real run on a zero window: catches graphs whose declared shapes lie or whose outputs are not finite. */
+async function smokeTest(cfg: SpeechModelConfig, runner: OnnxRunner, where: string): Promise<void> {
+  const dims = cfg.kind === 'features' ? [1, cfg.windowFrames, cfg.mel.melBands] : [1, cfg.windowSamples];
+  const out = await runOnce(cfg, runner, new Float32Array(dims.reduce((a, b) => a * b, 1)), dims, where);
+  if (out.dims.length !== 2 || out.dims[0] !== 1 || out.dims[1] !== NUM_EMOTIONS) {
+    throw new Error(`${where}: a batch of 1 window produced output shape [${out.dims.join(', ')}], expected [1, ${NUM_EMOTIONS}]`);
+  }
+}
+
+async function runOnce(cfg: SpeechModelConfig, runner: OnnxRunner, data: Float32Array, dims: number[], where: string) {
+  let result;
+  try {
+    result = await runner.run({ [cfg.inputName!]: { data, dims } });
+  } catch (err) {
+    throw new Error(`${where}: inference failed for input [${dims.join(', ')}] (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+  }
+  const out = result[cfg.outputName!] ?? Object.values(result)[0];
+  if (!out) throw new Error(`${where}: the model returned no output`);
+  return out;
+}
+
+function createStreamFor(cfg: SpeechModelConfig | null): SpeechStream<SpeechWindow> {
+  if (cfg?.kind === 'raw-audio') return new RawAudioSpeechStream(cfg.windowSamples, cfg.normalize);
+  const mel = cfg?.kind === 'features' ? cfg.mel : DEFAULT_MEL_CONFIG;
+  return new FeatureSpeechStream({
+    mel,
+    windowFrames: cfg?.kind === 'features' ? cfg.windowFrames : 300,
+    activityGate: cfg?.kind === 'features' ? cfg.activityGate : -14,
+    prior: cfg?.kind === 'features'
+      ? { mean: Float32Array.from(cfg.prior.mean), std: Float32Array.from(cfg.prior.std) }
+      : { mean: new Float32Array(mel.melBands), std: new Float32Array(mel.melBands).fill(1) },
+    priorWeightFrames: cfg?.kind === 'features' ? cfg.prior.weightFrames : 1,
+  });
+}
+
+function contractDetails(cfg: SpeechModelConfig | null): Record<string, unknown> {
+  if (!cfg) return {};
+  const base = { kind: cfg.kind, sampleRate: cfg.sampleRate, windowSamples: cfg.windowSamples, hopSamples: cfg.hopSamples };
+  if (cfg.kind === 'raw-audio') return { ...base, input: `float32 [batch, ${cfg.windowSamples}] 16 kHz audio`, normalize: cfg.normalize };
+  return {
+    ...base,
+    windowFrames: cfg.windowFrames,
+    input: `float32 [batch, ${cfg.windowFrames}, ${cfg.mel.melBands}] per-speaker-normalised log-mel`,
+    mel: cfg.mel,
+  };
+}
+
+class LoadedSpeechModel implements SpeechModel<SpeechWindow> {
+  readonly modality = 'speech' as const;
+  readonly name: string;
+
+  constructor(private readonly cfg: SpeechModelConfig, private readonly runner: OnnxRunner, private readonly path: string) {
+    this.name = cfg.name;
+  }
+
+  status(): ModelStatus {
+    return {
+      name: this.name, modality: 'speech', available: true, provider: this.runner.provider, path: this.path,
+      labels: EMOTIONS, details: contractDetails(this.cfg),
+    };
+  }
+
+  createStream(): SpeechStream<SpeechWindow> {
+    return createStreamFor(this.cfg);
+  }
+
+  async inferBatch(windows: SpeechWindow[]): Promise<Float32Array[]> {
+    if (windows.length === 0) return [];
+    const cfg = this.cfg;
+    const per = cfg.kind === 'features' ? cfg.windowFrames * cfg.mel.melBands : cfg.windowSamples;
+    const data = new Float32Array(windows.length * per);
+    windows.forEach((w, i) => {
+      const src = w?.kind === 'features' ? w.features : w?.kind === 'raw-audio' ? w.samples : null;
+      if (!src || w.kind !== cfg.kind || src.length !== per) {
+        throw new Error(`speech window ${i}: expected a '${cfg.kind}' window of ${per} values from this model's stream`);
+      }
+      data.set(src, i * per);
+    });
+    const dims = cfg.kind === 'features' ? [windows.length, cfg.windowFrames, cfg.mel.melBands] : [windows.length, cfg.windowSamples];
+    const out = await runOnce(cfg, this.runner, data, dims, this.path);
+    if (out.dims[0] !== windows.length || out.dims[1] !== NUM_EMOTIONS) {
+      throw new Error(`${this.path}: output shape [${out.dims.join(', ')}] for a batch of ${windows.length}`);
+    }
+    return softmaxRows(out.data, windows.length, NUM_EMOTIONS);
+  }
+
+  async dispose(): Promise<void> {
+    await this.runner.dispose();
+  }
+}
+
+class UnavailableSpeechModel implements SpeechModel<SpeechWindow> {
+  readonly modality = 'speech' as const;
+  readonly name: string;
+
+  constructor(private readonly error: string, private readonly cfg: SpeechModelConfig | null, private readonly path?: string) {
+    this.name = cfg?.name ?? 'speech';
+  }
+
+  status(): ModelStatus {
+    return { name: this.name, modality: 'speech', available: false, error: this.error, path: this.path, labels: EMOTIONS, details: contractDetails(this.cfg) };
+  }
+
+  createStream(): SpeechStream<SpeechWindow> {
+    return createStreamFor(this.cfg);
+  }
+
+  inferBatch(): Promise<Float32Array[]> {
+    return Promise.reject(new Error(`speech model unavailable: ${this.error}`));
+  }
+
+  async dispose(): Promise<void> {}
+}

@@ -1,0 +1,110 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cpus } from 'node:os';
+import { EMOTIONS } from '../../protocol/labels.js';
+import { accuracy, argmax, ci95, confusionMatrix, macroF1, perClassMetrics } from '../metrics.js';
+import type { CvResult } from './cv.js';
+import type { TrainConfig } from './train.js';
+
+/** Luna-Jiménez et al. 2022, Table 1 (speech, RAVDESS, subject-wise 5-fold CV), accuracy in %. */
+export const PAPER_TABLE1 = [
+  { method: 'ZeroR (majority class)', accuracy: 13.33 },
+  { method: 'Human raters (voice only)', accuracy: 67.0 },
+  { method: 'wav2vec2 xlsr-53 feature extraction + MLP(80) (best)', accuracy: 56.53 },
+  { method: 'wav2vec2 xlsr-53 fine-tuned', accuracy: 81.82 },
+];
+
+export interface SpeechCvReport {
+  task: string;
+  createdAt: string;
+  command: string;
+  machine: { cpus: number; cpuModel: string; node: string };
+  clips: number;
+  meanAccuracy: number;
+  ci95: number;
+  pooledAccuracy: number;
+  macroF1: number;
+  windowAccuracy: number;
+  windowCi95: number;
+  windows: number;
+  folds: { fold: number; validationActors: number[]; accuracy: number; windowAccuracy: number; windows: number; innerSplits: number[][]; seconds: number }[];
+  confusion: number[][];
+  windowConfusion: number[][];
+  perClass: { label: string; precision: number; recall: number; f1: number; support: number }[];
+  labels: readonly string[];
+  config: { train: TrainConfig; innerSplits: number; windowSamples: number; hopSamples: number; priorWeightFrames: number };
+  seconds: number;
+  notes: string[];
+}
+
+export function buildReport(cv: CvResult, config: SpeechCvReport['config'], command: string, notes: string[]): SpeechCvReport {
+  const truth = cv.clipPosteriors.map((c) => c.item.label);
+  const pred = cv.clipPosteriors.map((c) => argmax(c.probs));
+  const meanAccuracy = cv.folds.reduce((s, f) => s + f.accuracy, 0) / Math.max(1, cv.folds.length);
+  const wTruth = cv.windowPredictions.map((w) => w.label);
+  const wPred = cv.windowPredictions.map((w) => argmax(w.probs));
+  const windowAccuracy = accuracy(wTruth, wPred);
+  const confusion = confusionMatrix(truth, pred);
+  return {
+    task: 'speech emotion recognition, RAVDESS speech (8 classes), subject-wise 5-fold CV (paper folds)',
+    createdAt: new Date().toISOString(),
+    command,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
+    clips: truth.length,
+    meanAccuracy,
+    ci95: ci95(meanAccuracy, truth.length),
+    pooledAccuracy: accuracy(truth, pred),
+    macroF1: macroF1(truth, pred),
+    windowAccuracy,
+    windowCi95: ci95(windowAccuracy, wTruth.length),
+    windows: wTruth.length,
+    folds: cv.folds.map((f) => ({
+      fold: f.fold, validationActors: f.validationActors, accuracy: f.accuracy, windowAccuracy: f.windowAccuracy,
+      windows: f.windows, innerSplits: f.innerSplits, seconds: Math.round(f.trainSeconds),
+    })),
+    confusion,
+    windowConfusion: confusionMatrix(wTruth, wPred),
+    perClass: perClassMetrics(confusion).map((p, i) => ({ label: EMOTIONS[i], ...p })),
+    labels: EMOTIONS,
+    config,
+    seconds: Math.round(cv.seconds),
+    notes,
+  };
+}
+
+const pct = (x: number) => (x * 100).toFixed(2);
+
+export function reportMarkdown(r: SpeechCvReport): string {
+  const lines: string[] = [];
+  lines.push('# Speech emotion recognition: subject-wise 5-fold CV on RAVDESS speech', '');
+  lines.push(`Command: \`${r.command}\`  `);
+  lines.push(`Run: ${r.createdAt}, ${r.machine.cpus} x ${r.machine.cpuModel}, Node ${r.machine.node}, ${Math.round(r.seconds / 60)} min in all (inner splits included).`, '');
+  lines.push(`**Mean accuracy over folds: ${pct(r.meanAccuracy)} % ± ${pct(r.ci95)}** (95 % CI, normal approximation over the ${r.clips} clips, as in the paper).  `);
+  lines.push(`Pooled accuracy ${pct(r.pooledAccuracy)} %, macro-F1 ${pct(r.macroF1)} %.  `);
+  lines.push(`**Per-window accuracy (streaming, 3 s windows, causal running speaker normaliser): ${pct(r.windowAccuracy)} % ± ${pct(r.windowCi95)}** over ${r.windows} windows.`, '');
+  lines.push('## Folds', '', '| fold | validation actors | clip accuracy % | window accuracy % | windows | inner splits (train posteriors) | seconds |', '|---|---|---|---|---|---|---|');
+  for (const f of r.folds) {
+    lines.push(`| ${f.fold} | ${f.validationActors.join(', ')} | ${pct(f.accuracy)} | ${pct(f.windowAccuracy)} | ${f.windows} | ${f.innerSplits.map((s) => `{${s.join(',')}}`).join(' ')} | ${f.seconds} |`);
+  }
+  lines.push('', '## Compared with the paper (Luna-Jiménez et al. 2022, Table 1)', '', '| method | accuracy % |', '|---|---|');
+  for (const p of PAPER_TABLE1) lines.push(`| ${p.method} | ${p.accuracy.toFixed(2)} |`);
+  lines.push(`| **emostream temporal CNN on log-mel (this run, clip level)** | **${pct(r.meanAccuracy)} ± ${pct(r.ci95)}** |`);
+  lines.push(`| emostream, per 3 s streaming window | ${pct(r.windowAccuracy)} ± ${pct(r.windowCi95)} |`);
+  lines.push('', '## Confusion matrix (clips; rows = true, columns = predicted)', '');
+  lines.push(`| true \\ pred | ${r.labels.join(' | ')} |`, `|---|${r.labels.map(() => '---').join('|')}|`);
+  r.confusion.forEach((row, i) => lines.push(`| ${r.labels[i]} | ${row.join(' | ')} |`));
+  lines.push('', '## Per class (clips)', '', '| class | precision % | recall % | F1 % | support |', '|---|---|---|---|---|');
+  for (const p of r.perClass) lines.push(`| ${p.label} | ${pct(p.precision)} | ${pct(p.recall)} | ${pct(p.f1)} | ${p.support} |`);
+  lines.push('', '## Confusion matrix (streaming windows)', '');
+  lines.push(`| true \\ pred | ${r.labels.join(' | ')} |`, `|---|${r.labels.map(() => '---').join('|')}|`);
+  r.windowConfusion.forEach((row, i) => lines.push(`| ${r.labels[i]} | ${row.join(' | ')} |`));
+  lines.push('', '## Configuration', '', '```json', JSON.stringify(r.config, null, 2), '```', '');
+  lines.push('## Method notes', '', ...r.notes.map((n) => `- ${n}`), '');
+  return lines.join('\n');
+}
+
+export function writeReport(dir: string, r: SpeechCvReport, extraMarkdown = ''): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'report.json'), JSON.stringify(r, null, 2) + '\n');
+  writeFileSync(join(dir, 'report.md'), reportMarkdown(r) + extraMarkdown);
+}
