@@ -54,3 +54,23 @@ export function resolveFaceConfig(partial: Partial<FaceConfig> = {}): FaceConfig
   }
   return cfg;
 }
+
+const FACE_KEYS = [...Object.keys(DEFAULT_FACE_CONFIG), 'modelDir'] as (keyof FaceConfig)[];
+
+/**
+ * The face settings inside whatever the caller passes: a Partial<FaceConfig>, or the server's frozen AppConfig, whose
+ * `face` (or `video`) section holds them. Unknown keys are ignored; known keys are validated by resolveFaceConfig.
+ */
+export function pickFaceConfig(config: unknown): Partial<FaceConfig> {
+  if (!config || typeof config !== 'object') return {};
+  const root = config as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const source of [root, root.video, root.face]) {
+    if (!source || typeof source !== 'object') continue;
+    for (const k of FACE_KEYS) {
+      const v = (source as Record<string, unknown>)[k];
+      if (v !== undefined) out[k] = v;
+    }
+  }
+  return out as Partial<FaceConfig>;
+}

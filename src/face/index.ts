@@ -2,7 +2,7 @@ import { EMOTIONS } from '../protocol/labels.js';
 import type { ModelStatus, VideoAnalyzer, VideoAnalyzerStream } from '../models/backend.js';
 import { FaceVideoAnalyzer } from './analyzer.js';
 import { loadAuScale } from './au-scale.js';
-import { type FaceConfig, resolveFaceConfig } from './config.js';
+import { type FaceConfig, pickFaceConfig, resolveFaceConfig } from './config.js';
 import { FaceFrameError } from './errors.js';
 import { defaultModelDir } from './face-models.js';
 import { FaceWorkerClient } from './worker-client.js';
@@ -31,12 +31,13 @@ class UnavailableAnalyzer implements VideoAnalyzer {
 /**
  * The server's face pipeline (frames -> faces -> landmarks -> OpenFace AUs + expression posteriors), running its
  * TensorFlow.js work in a worker thread. Never throws: when the models or the worker cannot start, the analyzer's
- * status() is unavailable with the specific reason.
+ * status() is unavailable with the specific reason. `config` is a Partial<FaceConfig> or the server's AppConfig (its
+ * `face` / `video` section is read).
  */
-export async function loadVideoAnalyzer(config: Partial<FaceConfig> = {}): Promise<VideoAnalyzer> {
+export async function loadVideoAnalyzer(config: Partial<FaceConfig> | Record<string, unknown> = {}): Promise<VideoAnalyzer> {
   let resolved: FaceConfig;
   try {
-    resolved = resolveFaceConfig(config);
+    resolved = resolveFaceConfig(pickFaceConfig(config));
   } catch (err) {
     return new UnavailableAnalyzer((err as Error).message);
   }

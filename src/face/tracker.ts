@@ -50,7 +50,8 @@ export class FaceTracker {
   /** Crops to run FaceMesh on this frame: every live track, plus detections that match no track (new faces). */
   candidates(detections: { cropBox: Box; score: number }[] | null): Candidate[] {
     if (detections) {
-      this.framesSinceDetect = 0;
+      // Counts the detection frame itself: with N = 10, frames 0, 10, 20, ... run the detector.
+      this.framesSinceDetect = 1;
       this.counters.detections++;
     } else {
       this.framesSinceDetect++;
