@@ -10,7 +10,7 @@ export function faceModelCard(o: { shipped: string; row: CvRow | null; sequenceN
   return `# Face emotion model (Action Units) — model card
 
 ## What it is
-- **Static model** (used by the server now): \`${o.shipped}\` — an MLP with one hidden layer of 80 ReLU units and a softmax
+- **Static model** (what the server runs while no sequence model is shipped): \`${o.shipped}\` — an MLP with one hidden layer of 80 ReLU units and a softmax
   over 8 emotions, trained with TensorFlow.js (adam, lr 1e-3, batch 200, <= 200 epochs, L2 alpha 1e-4, scikit-learn's
   MLPClassifier defaults) on the per-column min-max-normalised clip-mean AU vectors. File: \`static-mlp80.onnx\`
   (input \`aus_norm\` [batch, 35], output \`probs\` [batch, 8]); normaliser: \`normaliser.json\` ({min, max} per column,
