@@ -32,6 +32,7 @@ class FaceAnalyzerStream implements VideoAnalyzerStream {
   constructor(
     private readonly client: FaceWorkerClient,
     private readonly scale: AuScale,
+    private readonly config: FaceConfig,
   ) {}
 
   async analyze(frame: VideoFrameInput): Promise<VideoAnalysis> {
@@ -50,7 +51,10 @@ class FaceAnalyzerStream implements VideoAnalyzerStream {
     for (const face of result.faces) {
       let entry = this.estimators.get(face.trackId);
       if (!entry) {
-        entry = { est: new AuEstimator(this.scale), lastFrame: index };
+        entry = {
+          est: new AuEstimator(this.scale, { historyFrames: this.config.calibrationHistoryFrames, priorWeightFrames: this.config.calibrationPriorFrames }),
+          lastFrame: index,
+        };
         this.estimators.set(face.trackId, entry);
       }
       entry.lastFrame = index;
@@ -119,6 +123,7 @@ export class FaceVideoAnalyzer implements VideoAnalyzer {
         auColumns: AU_COLUMNS,
         auScale: this.scale.source,
         maxFaces: this.config.maxFaces,
+        calibration: { historyFrames: this.config.calibrationHistoryFrames, priorWeightFrames: this.config.calibrationPriorFrames },
         redetectEveryFrames: this.config.redetectEveryFrames,
         maxFrameBytes: this.config.maxFrameBytes,
         maxFramePixels: this.config.maxFramePixels,
@@ -131,7 +136,7 @@ export class FaceVideoAnalyzer implements VideoAnalyzer {
   }
 
   createStream(): FaceAnalyzerStream {
-    return new FaceAnalyzerStream(this.client, this.scale);
+    return new FaceAnalyzerStream(this.client, this.scale, this.config);
   }
 
   async dispose(): Promise<void> {

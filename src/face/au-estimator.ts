@@ -3,6 +3,7 @@ import { NeutralBaseline } from './au-calibration.js';
 import { AU28_DEFINITION, AU_DEFINITIONS } from './au-definitions.js';
 import { computeGeometry, type HeadPose } from './au-geometry.js';
 import type { AuScale } from './au-scale.js';
+import { DEFAULT_FACE_CONFIG } from './config.js';
 
 const N_INTENSITY = AU_INTENSITY_COLUMNS.length;
 const AU28_PRESENCE_INDEX = AU_PRESENCE_COLUMNS.indexOf('AU28_c');
@@ -50,8 +51,8 @@ export class AuEstimator {
     opts: { historyFrames?: number; priorWeightFrames?: number } = {},
   ) {
     this.baseline = new NeutralBaseline({
-      historyFrames: opts.historyFrames ?? 300,
-      priorWeightFrames: opts.priorWeightFrames ?? 50,
+      historyFrames: opts.historyFrames ?? DEFAULT_FACE_CONFIG.calibrationHistoryFrames,
+      priorWeightFrames: opts.priorWeightFrames ?? DEFAULT_FACE_CONFIG.calibrationPriorFrames,
       prior: scale.prior,
     });
   }

@@ -15,6 +15,9 @@ export interface FaceConfig {
   /** Hard limits: larger frames are refused before decoding. */
   maxFrameBytes: number;
   maxFramePixels: number;
+  /** Per-track neutral calibration: frames of history (median window) and weight of the population prior in frames. */
+  calibrationHistoryFrames: number;
+  calibrationPriorFrames: number;
   /** Run the expression classifier (second visual model). */
   expression: boolean;
   /** Frames waiting for the worker across all sessions; beyond it analyze() rejects with EMO_ERR_VIDEO_BUSY. */
@@ -31,6 +34,8 @@ export const DEFAULT_FACE_CONFIG: Readonly<FaceConfig> = Object.freeze({
   maxAnalysisSidePx: 640,
   maxFrameBytes: 8 * 1024 * 1024,
   maxFramePixels: 4096 * 2304,
+  calibrationHistoryFrames: 300,
+  calibrationPriorFrames: 10,
   expression: true,
   maxPendingFrames: 64,
   frameTimeoutMs: 5000,
@@ -49,6 +54,10 @@ export function resolveFaceConfig(partial: Partial<FaceConfig> = {}): FaceConfig
   positiveInt('maxFramePixels', 8192 * 8192);
   positiveInt('maxPendingFrames', 100_000);
   positiveInt('frameTimeoutMs', 600_000);
+  positiveInt('calibrationHistoryFrames', 100_000);
+  if (!(Number.isFinite(cfg.calibrationPriorFrames) && cfg.calibrationPriorFrames >= 0)) {
+    throw new Error(`face config: calibrationPriorFrames must be >= 0, got ${cfg.calibrationPriorFrames}`);
+  }
   for (const name of ['minDetectionScore', 'minMeshScore'] as const) {
     if (!(cfg[name] >= 0 && cfg[name] <= 1)) throw new Error(`face config: ${name} must be in [0, 1], got ${cfg[name]}`);
   }

@@ -20,7 +20,7 @@ import { computeGeometry, GEOMETRY_FEATURES, GEOMETRY_LENGTH } from './au-geomet
 import { AU_SCALE_PATH } from './au-scale.js';
 import { extractJpegFrames } from './clip-frames.js';
 import { parseClipLabel } from './clip-labels.js';
-import { resolveFaceConfig } from './config.js';
+import { DEFAULT_FACE_CONFIG, resolveFaceConfig } from './config.js';
 import { FaceEngine } from './engine.js';
 import { defaultModelDir, FaceModels } from './face-models.js';
 
@@ -40,6 +40,7 @@ function openFaceTargets(): Record<string, number[]> {
   return cols;
 }
 
+const calibration = { historyFrames: DEFAULT_FACE_CONFIG.calibrationHistoryFrames, priorWeightFrames: DEFAULT_FACE_CONFIG.calibrationPriorFrames };
 const tf = await initTf();
 const engine = new FaceEngine(tf, await FaceModels.load(tf, defaultModelDir(), false), resolveFaceConfig({ expression: false }));
 const clips: { name: string; neutral: boolean; features: Float32Array[] }[] = [];
@@ -68,7 +69,7 @@ const n = AU_INTENSITY_COLUMNS.length;
 const clipMeans: number[][] = Array.from({ length: n }, () => []);
 const frameRaw: number[][] = Array.from({ length: n + 1 }, () => []);
 for (const c of clips) {
-  const base = new NeutralBaseline({ historyFrames: 300, priorWeightFrames: 50, prior });
+  const base = new NeutralBaseline({ historyFrames: calibration.historyFrames, priorWeightFrames: calibration.priorWeightFrames, prior });
   const sums = new Float64Array(n);
   for (const f of c.features) {
     const raw = rawActivations(f, base.baseline());
@@ -98,11 +99,13 @@ for (const col of AU_PRESENCE_COLUMNS) {
   const values = (ri >= 0 ? frameRaw[ri].map((r) => Math.min(5, Math.max(0, offsets[ri] + gains[ri] * r))) : frameRaw[n]).sort((a, b) => a - b);
   // Threshold at the (1 - target) quantile; never at or below 0 so a resting face is not "present".
   const q = values[Math.min(values.length - 1, Math.floor((1 - target) * values.length))];
-  const threshold = Math.max(q, ri >= 0 ? 0.05 : 0.01);
+  // AU28 (lip suck) is all but absent in RAVDESS: demand that the red lips lose at least half their height.
+  const threshold = Math.max(q, ri >= 0 ? 0.05 : 0.5);
   presence[col] = { threshold: +threshold.toFixed(5), openFaceMeanFraction: +target.toFixed(4) };
 }
 const out = {
   source: `fit-au-scale.ts on ${clips.length} clips (${clips.reduce((s, c) => s + c.features.length, 0)} frames) of ../shared/faces (CREMA-D 1001, MEAD W009/W011), targets OpenFace 2.0 RAVDESS clip means, ${new Date().toISOString().slice(0, 10)}`,
+  calibration,
   features: [...GEOMETRY_FEATURES],
   prior: Array.from(prior, (v) => +v.toFixed(5)),
   intensity,

@@ -41,7 +41,7 @@ test('tracker: lost face (low FaceMesh flag) forces detection; a returning face 
   c = t.candidates(null);
   assert.deepEqual(t.update([{ candidate: c[0], meshScore: 0.1, meshBox: box(120, 120, 100) }]), []);
   assert.equal(t.needsDetection(), true);
-  c = t.candidates([]);
+  assert.deepEqual(t.candidates([]), []);
   assert.deepEqual(t.update([]), []);
   c = t.candidates([{ cropBox: box(300, 100, 145), score: 0.9 }]);
   const kept = t.update([{ candidate: c[0], meshScore: 0.99, meshBox: box(320, 120, 100) }]);
