@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
  */
 const COMMAND_MODULES: string[] = [
   // one entry per command module, e.g. './commands/serve.js'
+  './commands/eval-face.js',
   './commands/train-face.js',
   './commands/train-fusion.js',
   './commands/train-speech.js',
