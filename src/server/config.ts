@@ -1,0 +1,167 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * Server configuration: one zod schema holding every default, filled from an optional JSON file, then environment
+ * variables (which win), validated, and deep-frozen. docs/configuration.md documents every key.
+ */
+export const configSchema = z.object({
+  server: z.object({
+    host: z.string().default('0.0.0.0'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    /** uws (uWebSockets.js) or ws (node:http + ws). uws falls back to ws when it fails to load. */
+    transport: z.enum(['uws', 'ws']).default('uws'),
+    /** Hard limit on one binary frame (header included). */
+    maxFrameBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+    /** Hard limit on one JSON control message. */
+    maxControlBytes: z.number().int().min(256).max(1024 * 1024).default(64 * 1024),
+    maxSessions: z.number().int().min(1).default(512),
+    maxSubscribersPerSession: z.number().int().min(0).default(64),
+    /** A subscriber (or a streaming client) whose unsent backlog exceeds this is closed with EMO_ERR_SLOW_CONSUMER. */
+    maxSendBufferBytes: z.number().int().min(1024).default(1024 * 1024),
+    /** Seconds without any message before a WebSocket is closed. */
+    idleTimeoutS: z.number().int().min(8).max(960).default(120),
+    /** How long graceful shutdown waits for final results. */
+    shutdownGraceMs: z.number().int().min(0).default(3000),
+  }).prefault({}),
+  http: z.object({
+    /** Served at / when the folder exists (the WebRTC web client). */
+    staticDir: z.string().default('clients/web'),
+    bodyLimitBytes: z.number().int().min(0).default(1024 * 1024),
+  }).prefault({}),
+  streaming: z.object({
+    windowMs: z.number().int().min(100).max(30000).default(3000),
+    hopMs: z.number().int().min(10).max(10000).default(500),
+    /** Hops waiting behind the one in inference, per session; the oldest is dropped beyond this. */
+    maxPendingHops: z.number().int().min(1).max(64).default(2),
+    /** Video frames analysed per second at most, per session. */
+    videoAnalysisFps: z.number().min(0.1).max(60).default(10),
+    maxBufferedAudioChunks: z.number().int().min(1).default(256),
+  }).prefault({}),
+  models: z.object({
+    executionProvider: z.enum(['auto', 'cpu', 'webgpu', 'cuda']).default('cpu'),
+    /** ONNX worker threads (each holds every model). */
+    workers: z.number().int().min(1).max(64).default(1),
+    intraOpThreads: z.number().int().min(1).max(64).default(1),
+    speech: z.object({ enabled: z.boolean().default(true), dir: z.string().optional() }).prefault({}),
+    face: z.object({ enabled: z.boolean().default(true), dir: z.string().optional() }).prefault({}),
+    fusion: z.object({ enabled: z.boolean().default(true), dir: z.string().optional() }).prefault({}),
+    video: z.object({ enabled: z.boolean().default(true) }).prefault({}),
+    batching: z.object({
+      enabled: z.boolean().default(true),
+      maxBatch: z.number().int().min(1).max(1024).default(32),
+      maxDelayMs: z.number().min(0).max(1000).default(2),
+      maxQueue: z.number().int().min(1).default(1024),
+    }).prefault({}),
+  }).prefault({}),
+  log: z.object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  }).prefault({}),
+  /** Modules (relative to src/server/) whose `register(api)` is called at start-up; missing ones are skipped. */
+  plugins: z.array(z.string()).default(['../webrtc/index.ts']),
+}).strict();
+
+export type AppConfig = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Environment variables and the config path each one sets. */
+export const ENV_VARS: Record<string, { path: string[]; type: 'int' | 'number' | 'string' | 'bool' }> = {
+  EMOSTREAM_HOST: { path: ['server', 'host'], type: 'string' },
+  EMOSTREAM_PORT: { path: ['server', 'port'], type: 'int' },
+  EMOSTREAM_TRANSPORT: { path: ['server', 'transport'], type: 'string' },
+  EMOSTREAM_MAX_SESSIONS: { path: ['server', 'maxSessions'], type: 'int' },
+  EMOSTREAM_WINDOW_MS: { path: ['streaming', 'windowMs'], type: 'int' },
+  EMOSTREAM_HOP_MS: { path: ['streaming', 'hopMs'], type: 'int' },
+  EMOSTREAM_PROVIDER: { path: ['models', 'executionProvider'], type: 'string' },
+  EMOSTREAM_WORKERS: { path: ['models', 'workers'], type: 'int' },
+  EMOSTREAM_BATCHING: { path: ['models', 'batching', 'enabled'], type: 'bool' },
+  EMOSTREAM_MAX_BATCH: { path: ['models', 'batching', 'maxBatch'], type: 'int' },
+  EMOSTREAM_MAX_DELAY_MS: { path: ['models', 'batching', 'maxDelayMs'], type: 'number' },
+  EMOSTREAM_SPEECH_DIR: { path: ['models', 'speech', 'dir'], type: 'string' },
+  EMOSTREAM_FACE_DIR: { path: ['models', 'face', 'dir'], type: 'string' },
+  EMOSTREAM_FUSION_DIR: { path: ['models', 'fusion', 'dir'], type: 'string' },
+  EMOSTREAM_LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
+};
+
+type Json = Record<string, unknown>;
+
+function setPath(obj: Json, path: string[], value: unknown): void {
+  let cur = obj;
+  for (const key of path.slice(0, -1)) {
+    if (typeof cur[key] !== 'object' || cur[key] === null) cur[key] = {};
+    cur = cur[key] as Json;
+  }
+  cur[path[path.length - 1]] = value;
+}
+
+function parseEnvValue(name: string, raw: string, type: 'int' | 'number' | 'string' | 'bool'): unknown {
+  if (type === 'string') return raw;
+  if (type === 'bool') {
+    if (/^(1|true|on|yes)$/i.test(raw)) return true;
+    if (/^(0|false|off|no)$/i.test(raw)) return false;
+    throw new Error(`${name}=${raw}: expected true/false`);
+  }
+  const n = Number(raw);
+  if (!Number.isFinite(n) || (type === 'int' && !Number.isInteger(n))) throw new Error(`${name}=${raw}: expected ${type === 'int' ? 'an integer' : 'a number'}`);
+  return n;
+}
+
+function deepMerge(base: Json, over: Json): Json {
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && typeof out[k] === 'object' && out[k] !== null && !Array.isArray(out[k])
+      ? deepMerge(out[k] as Json, v as Json)
+      : v;
+  }
+  return out;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+export interface LoadConfigOptions {
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Applied last (CLI flags, tests). */
+  overrides?: ConfigInput;
+}
+
+/** file -> environment -> overrides, validated and frozen. Throws an Error listing every invalid key. */
+export function loadConfig(opts: LoadConfigOptions = {}): Readonly<AppConfig> {
+  const env = opts.env ?? process.env;
+  let merged: Json = {};
+  const file = opts.file ?? env.EMOSTREAM_CONFIG;
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new Error(`cannot read config file ${file}: ${(err as Error).message}`);
+    }
+    try {
+      merged = JSON.parse(text) as Json;
+    } catch (err) {
+      throw new Error(`config file ${file} is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  const fromEnv: Json = {};
+  for (const [name, spec] of Object.entries(ENV_VARS)) {
+    const raw = env[name];
+    if (raw !== undefined && raw !== '') setPath(fromEnv, spec.path, parseEnvValue(name, raw, spec.type));
+  }
+  merged = deepMerge(merged, fromEnv);
+  if (opts.overrides) merged = deepMerge(merged, opts.overrides as Json);
+  const res = configSchema.safeParse(merged);
+  if (!res.success) {
+    throw new Error(`invalid configuration: ${res.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  if (res.data.streaming.hopMs > res.data.streaming.windowMs) {
+    throw new Error(`invalid configuration: streaming.hopMs (${res.data.streaming.hopMs}) must not exceed streaming.windowMs (${res.data.streaming.windowMs})`);
+  }
+  return deepFreeze(res.data);
+}

@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { EMOTIONS } from '../protocol/labels.js';
+import { ProtocolError, ERROR_CATALOGUE } from '../protocol/v1/errors.js';
+import { PROTOCOL_VERSION, type ServerMessage, type Welcome } from '../protocol/v1/messages.js';
+import type { VideoFrameInput } from '../models/backend.js';
+import type { ModelRegistry } from '../models/registry.js';
+import { SessionPipeline } from '../streaming/session-pipeline.js';
+import { createMonoResampler } from '../streaming/resampler.js';
+import type { AppConfig } from './config.js';
+import type { Metrics } from './metrics.js';
+import { StreamSession, type PcmInput, type SessionSink } from './session.js';
+import { SubscriberHub } from './subscribers.js';
+
+export type { SessionSink, PcmInput };
+
+export interface OpenSessionOptions {
+  sink: SessionSink;
+  /** Free text for logs, e.g. 'webrtc/werift' or the hello's client field. */
+  client?: string;
+  /** Label for metrics: 'websocket', 'webrtc', ... */
+  transport?: string;
+}
+
+/** What a transport holds for one open session. Every push returns false after reporting bad input through the sink. */
+export interface SessionHandle {
+  readonly id: string;
+  readonly welcome: Welcome;
+  pushPcm(samples: Int16Array | Float32Array, input: PcmInput): boolean;
+  pushAu(aus: Float32Array, ptsUs: number): boolean;
+  pushVideo(frame: VideoFrameInput): boolean;
+  /** Final result, then `end`, then sink.close(1000). */
+  end(): Promise<void>;
+  /** The transport is gone: no final result; subscribers are told the client vanished. */
+  abort(): void;
+}
+
+/**
+ * Opens sessions for any transport (WebSocket, WebRTC) and keeps the table of live ones. Each session gets the
+ * same pipeline, error catalogue, subscriber fan-out and metrics.
+ */
+export class SessionManager {
+  private readonly sessions = new Map<string, StreamSession>();
+  readonly hub: SubscriberHub;
+  private accepting = true;
+
+  constructor(
+    private readonly config: Readonly<AppConfig>,
+    private readonly models: ModelRegistry,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {
+    this.hub = new SubscriberHub(config.server.maxSendBufferBytes, metrics);
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  get(id: string): StreamSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  /** Internal: the StreamSession behind an id (the WebSocket adapter pushes decoded frames directly). */
+  openSession(opts: OpenSessionOptions): StreamSession {
+    if (!this.accepting) throw new ProtocolError('EMO_ERR_SHUTTING_DOWN');
+    if (this.sessions.size >= this.config.server.maxSessions) {
+      throw new ProtocolError('EMO_ERR_TOO_MANY_SESSIONS', `server is at its limit of ${this.config.server.maxSessions} sessions`);
+    }
+    const id = randomUUID();
+    const s = this.config.streaming;
+    const welcome: Welcome = {
+      type: 'welcome', protocol: PROTOCOL_VERSION, sessionId: id, models: this.models.summary(),
+      windowMs: s.windowMs, hopMs: s.hopMs, labels: EMOTIONS,
+      limits: { maxFrameBytes: this.config.server.maxFrameBytes, videoAnalysisFps: s.videoAnalysisFps },
+    };
+    let session: StreamSession | null = null;
+    const log = this.log.child({ sessionId: id });
+    const pipeline = new SessionPipeline({
+      sessionId: id, windowMs: s.windowMs, hopMs: s.hopMs, maxPendingHops: s.maxPendingHops,
+      videoAnalysisFps: s.videoAnalysisFps, maxBufferedChunks: s.maxBufferedAudioChunks,
+      models: this.models.pipelineModels(), createResampler: createMonoResampler,
+      onResult: (r) => session?.deliver(r),
+      onError: (e) => session?.fail(e),
+      onDrop: (n, reason) => this.metrics.droppedWindows.inc({ reason }, n),
+      onVideoSkipped: (n) => this.metrics.videoSkipped.inc(n),
+      log: (level, msg, extra) => log[level](extra ?? {}, msg),
+    });
+    session = new StreamSession(id, welcome, pipeline, opts.sink, this.hub, this.metrics, log, (done) => {
+      this.sessions.delete(done.id);
+      this.metrics.sessionsActive.dec();
+      log.info('session closed');
+    });
+    this.sessions.set(id, session);
+    this.metrics.sessionsActive.inc();
+    this.metrics.sessionsTotal.inc({ transport: opts.transport ?? 'api' });
+    log.info({ client: opts.client, transport: opts.transport }, 'session opened');
+    return session;
+  }
+
+  /** The public session API for non-WebSocket transports (docs/architecture.md). */
+  open(opts: OpenSessionOptions): SessionHandle {
+    const s = this.openSession(opts);
+    return {
+      id: s.id,
+      welcome: s.welcome,
+      pushPcm: (samples, input) => s.pushPcm(samples, input),
+      pushAu: (aus, ptsUs) => s.pushAu(aus, ptsUs),
+      pushVideo: (frame) => s.pushVideo(frame),
+      end: () => s.end(),
+      abort: () => s.abort('EMO_ERR_SESSION_LOST'),
+    };
+  }
+
+  /** Graceful shutdown: no new sessions; every open one flushes its final result (bounded by graceMs), then closes 1001. */
+  async drain(graceMs: number): Promise<void> {
+    this.accepting = false;
+    const all = [...this.sessions.values()];
+    const ends = Promise.all(all.map((s) => s.end('shutdown', ERROR_CATALOGUE.EMO_ERR_SHUTTING_DOWN.closeCode)));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([ends, new Promise<void>((r) => { timer = setTimeout(r, graceMs); })]);
+    clearTimeout(timer);
+    for (const s of this.sessions.values()) s.abort('EMO_ERR_SHUTTING_DOWN');
+  }
+}
+
+export type { ServerMessage };

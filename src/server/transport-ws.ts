@@ -1,0 +1,117 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { parseProtocols, type Transport, type TransportHooks, type TransportLimits } from './transport.js';
+
+/** node:http + ws: the portable fallback transport, same routes and WebSocket semantics as uWS. */
+export function createWsTransport(hooks: TransportHooks, limits: TransportLimits): Transport {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes, perMessageDeflate: false });
+  const sockets = new Set<WebSocket>();
+  let server: Server | null = null;
+
+  const onHttp = (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const limit = hooks.bodyLimit(method, url.pathname);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) tooLarge = true;
+      else chunks.push(c);
+    });
+    req.on('end', () => {
+      if (tooLarge) {
+        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ error: `request body over ${limit} bytes` }));
+        return;
+      }
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+      hooks.http({ method, path: url.pathname, query: url.searchParams, headers, body: Buffer.concat(chunks) }).then((out) => {
+        res.writeHead(out.status, out.headers ?? {});
+        res.end(out.body ?? '');
+      }, () => {
+        res.writeHead(500).end();
+      });
+    });
+    req.on('error', () => res.destroy());
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const decision = hooks.upgrade({ path: url.pathname, query: url.searchParams, protocols: parseProtocols(req.headers['sec-websocket-protocol'] as string | undefined) });
+    if (!decision.accept) {
+      socket.end(`HTTP/1.1 ${decision.status} Rejected\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(decision.body)}\r\nConnection: close\r\n\r\n${decision.body}`);
+      return;
+    }
+    // ws picks the subprotocol through handleProtocols; tell it which one the server chose for this request.
+    (req as IncomingMessage & { emoProtocol?: string }).emoProtocol = decision.protocol;
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sockets.add(ws);
+      let closed = false;
+      let idle: NodeJS.Timeout | null = null;
+      const touch = () => {
+        if (idle) clearTimeout(idle);
+        idle = setTimeout(() => ws.close(1001, 'idle timeout'), limits.idleTimeoutS * 1000);
+      };
+      touch();
+      const remote = req.socket.remoteAddress ?? '';
+      const handlers = decision.open({
+        send: (data, binary) => {
+          if (closed || ws.readyState !== ws.OPEN) return false;
+          ws.send(data, { binary });
+          return true;
+        },
+        bufferedBytes: () => ws.bufferedAmount,
+        close: (code, reason) => {
+          if (closed) return;
+          ws.close(code, reason.slice(0, 120));
+          // A peer that stopped reading never completes the closing handshake: do not wait for it.
+          setTimeout(() => ws.terminate(), 1000).unref();
+        },
+        remoteAddress: remote,
+      });
+      ws.on('message', (data, isBinary) => {
+        touch();
+        const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+        handlers.onMessage(isBinary ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes.toString('utf8'), isBinary);
+      });
+      ws.on('close', (code) => {
+        closed = true;
+        if (idle) clearTimeout(idle);
+        sockets.delete(ws);
+        handlers.onClose(code);
+      });
+      ws.on('error', () => undefined);
+    });
+  };
+
+  wss.options.handleProtocols = (protocols: Set<string>, req: IncomingMessage) => {
+    const chosen = (req as IncomingMessage & { emoProtocol?: string }).emoProtocol;
+    return chosen && protocols.has(chosen) ? chosen : false;
+  };
+
+  return {
+    name: 'ws',
+    listen: (host, port) => new Promise<number>((resolve, reject) => {
+      server = createServer(onHttp);
+      server.on('upgrade', onUpgrade);
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        const addr = server!.address();
+        resolve(typeof addr === 'object' && addr ? addr.port : port);
+      });
+    }),
+    stopAccepting: () => {
+      server?.close();
+    },
+    close: async () => {
+      for (const ws of sockets) ws.terminate();
+      sockets.clear();
+      server?.closeAllConnections();
+      await new Promise<void>((r) => (server && server.listening ? server.close(() => r()) : r()));
+      wss.close();
+    },
+  };
+}

@@ -1,0 +1,108 @@
+import { ProtocolError } from '../protocol/v1/errors.js';
+import { decodeFrame } from '../protocol/v1/frames.js';
+import { errorMessage, parseClientControl, parseHello, type SubscribedMessage } from '../protocol/v1/messages.js';
+import { EMOTIONS } from '../protocol/labels.js';
+import type { AppConfig } from './config.js';
+import type { Metrics } from './metrics.js';
+import type { SessionManager } from './session-api.js';
+import type { StreamSession, SessionSink } from './session.js';
+import type { WsConnection, WsHandlers } from './transport.js';
+
+function sendError(conn: WsConnection, metrics: Metrics, err: ProtocolError, close: boolean): void {
+  metrics.errors.inc({ code: err.code });
+  conn.send(JSON.stringify(errorMessage(err.code, err.message)), false);
+  if (close) conn.close(err.closeCode, `${err.code}`);
+}
+
+/** Header fields of a frame that failed to decode, when at least that much arrived (for the error message). */
+function frameRef(data: Uint8Array): { streamId: number; seq: number } | undefined {
+  if (data.byteLength < 8) return undefined;
+  const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  return { streamId: v.getUint16(2, true), seq: v.getUint32(4, true) };
+}
+
+/** `/v1/stream`: hello -> welcome, then binary frames and control messages, `end` -> final result -> close. */
+export function streamConnection(conn: WsConnection, sessions: SessionManager, config: Readonly<AppConfig>, metrics: Metrics): WsHandlers {
+  let session: StreamSession | null = null;
+  const limit = config.server.maxSendBufferBytes;
+  const sink: SessionSink = {
+    send: (msg, serialized) => {
+      if (conn.bufferedBytes() > limit) {
+        metrics.slowConsumers.inc({ role: 'stream' });
+        const s = session;
+        session = null;
+        s?.abort('EMO_ERR_SLOW_CONSUMER', `EMO_ERR_SLOW_CONSUMER: send buffer over ${limit} bytes`);
+        return;
+      }
+      conn.send(serialized ?? JSON.stringify(msg), false);
+    },
+    close: (code, reason) => conn.close(code, reason),
+  };
+  return {
+    onMessage(data, isBinary) {
+      if (!session) {
+        if (isBinary) {
+          sendError(conn, metrics, new ProtocolError('EMO_ERR_BINARY_BEFORE_HELLO', 'binary frame received before hello: send {"type":"hello","protocol":"1.0"} first'), true);
+          return;
+        }
+        try {
+          const text = data as string;
+          if (text.length > config.server.maxControlBytes) throw new ProtocolError('EMO_ERR_BAD_HELLO', `hello over ${config.server.maxControlBytes} bytes`);
+          const hello = parseHello(text);
+          session = sessions.openSession({ sink, client: hello.client, transport: 'websocket' });
+          conn.send(JSON.stringify(session.welcome), false);
+        } catch (err) {
+          sendError(conn, metrics, err instanceof ProtocolError ? err : new ProtocolError('EMO_ERR_INTERNAL'), true);
+        }
+        return;
+      }
+      if (isBinary) {
+        const bytes = data as Uint8Array;
+        let frame;
+        try {
+          frame = decodeFrame(bytes, config.server.maxFrameBytes);
+        } catch (err) {
+          session.fail(err, frameRef(bytes));
+          return;
+        }
+        session.pushFrame(frame);
+        return;
+      }
+      try {
+        const text = data as string;
+        if (text.length > config.server.maxControlBytes) throw new ProtocolError('EMO_ERR_BAD_MESSAGE', `control message over ${config.server.maxControlBytes} bytes`);
+        const msg = parseClientControl(text);
+        if (msg.type === 'end') void session.end();
+        else conn.send(JSON.stringify({ type: 'pong', ...(msg.id !== undefined ? { id: msg.id } : {}) }), false);
+      } catch (err) {
+        session.fail(err);
+      }
+    },
+    onClose() {
+      // Vanished mid-stream (no `end`): drop its windows, tell subscribers. After `end` the session finishes itself.
+      if (session?.isOpen) session.abort('EMO_ERR_SESSION_LOST');
+    },
+  };
+}
+
+/** `/v1/subscribe?session=ID`: an observer of another session's results. */
+export function subscribeConnection(conn: WsConnection, sessionId: string | null, sessions: SessionManager, config: Readonly<AppConfig>, metrics: Metrics): WsHandlers {
+  const session = sessionId ? sessions.get(sessionId) : undefined;
+  if (!session || !session.isOpen) {
+    sendError(conn, metrics, new ProtocolError('EMO_ERR_UNKNOWN_SESSION', sessionId ? `no open session ${sessionId}` : 'missing ?session=ID'), true);
+    return { onMessage: () => undefined, onClose: () => undefined };
+  }
+  if (sessions.hub.count(session.id) >= config.server.maxSubscribersPerSession) {
+    sendError(conn, metrics, new ProtocolError('EMO_ERR_TOO_MANY_SESSIONS', `session ${session.id} has its maximum of ${config.server.maxSubscribersPerSession} subscribers`), true);
+    return { onMessage: () => undefined, onClose: () => undefined };
+  }
+  sessions.hub.add(session.id, conn);
+  const hello: SubscribedMessage = { type: 'subscribed', sessionId: session.id, windowMs: config.streaming.windowMs, hopMs: config.streaming.hopMs, labels: EMOTIONS };
+  conn.send(JSON.stringify(hello), false);
+  return {
+    onMessage: (_data, isBinary) => {
+      if (isBinary) sendError(conn, metrics, new ProtocolError('EMO_ERR_BAD_MESSAGE', 'subscribers send nothing but may ping; binary ignored'), false);
+    },
+    onClose: () => sessions.hub.remove(session.id, conn),
+  };
+}
