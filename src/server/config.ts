@@ -141,12 +141,12 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<AppConfig> {
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new Error(`cannot read config file ${file}: ${(err as Error).message}`);
+      throw new Error(`cannot read config file ${file}: ${(err as Error).message}`, { cause: err });
     }
     try {
       merged = JSON.parse(text) as Json;
     } catch (err) {
-      throw new Error(`config file ${file} is not valid JSON: ${(err as Error).message}`);
+      throw new Error(`config file ${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
     }
   }
   const fromEnv: Json = {};
