@@ -88,8 +88,8 @@ export class FeatureSpeechStream implements SpeechStream<FeatureWindow> {
   }
 
   /**
-   * The window of the last `windowFrames` frames that end at or before `endSample` (frame f ends at
-   * f * hop + frameLength). `windowSamples` shorter than the model's window is honoured by padding the older part
+   * The window of the last windowSamples / hop frames (at most `windowFrames`) that end at or before `endSample`
+   * (frame f ends at f * hop + frameLength). `windowSamples` shorter than the model's window is honoured by padding the older part
    * (as in training); longer windows are cropped to the model's window. Null when no frame of audio exists yet.
    */
   window(endSample: number, windowSamples: number): FeatureWindow | null {
@@ -100,7 +100,8 @@ export class FeatureSpeechStream implements SpeechStream<FeatureWindow> {
     }
     const lastFrame = Math.min(this.nextFrame - 1, Math.floor((endSample - frameSamples) / hopSamples));
     if (lastFrame < 0) return null;
-    const wantedFrames = Math.min(T, Math.max(1, Math.floor((windowSamples - frameSamples) / hopSamples) + 1));
+    // A window of N samples is the N / hop frames ending at endSample (3 s = 300 frames, the training crop length).
+    const wantedFrames = Math.min(T, Math.max(1, Math.floor(windowSamples / hopSamples)));
     const oldestKept = Math.max(0, this.nextFrame - this.historyFrames);
     const firstFrame = Math.max(oldestKept, lastFrame - wantedFrames + 1, 0);
     const stats = this.stats_.stats();

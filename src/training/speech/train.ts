@@ -1,5 +1,6 @@
 import type * as tfType from '@tensorflow/tfjs';
 import type { NormStats } from '../../features/speaker-norm.js';
+import { DEFAULT_MEL_CONFIG } from '../../features/mel-config.js';
 import { NUM_EMOTIONS } from '../../protocol/labels.js';
 import { augmentedWindow, plainWindow, whiteNoiseMelPower, DEFAULT_AUGMENT, type AugmentConfig } from './augment.js';
 import { createNet, forward, initWeights, readWeights, rng, DEFAULT_NET_CONFIG, type SpeechNetConfig, type WeightMap, type SpeechNet } from './net.js';
@@ -46,7 +47,7 @@ export async function trainSpeechNet(
   const rand = rng(cfg.seed);
   const net = createNet(tf, netCfg, initWeights(netCfg, cfg.seed));
   const optimizer = tf.train.adam(cfg.learningRate);
-  const noiseMel = whiteNoiseMelPower();
+  const noiseMel = whiteNoiseMelPower({ ...DEFAULT_MEL_CONFIG, melBands: bands });
   const batches = Math.ceil(items.length / cfg.batchSize);
   const totalSteps = cfg.epochs * batches;
   const xBuf = new Float32Array(cfg.batchSize * frames * bands);

@@ -1,0 +1,79 @@
+/**
+ * Speech model speed on one CPU core (onnxruntime-node, 1 intra-op thread): ONNX inference per 3 s window at batch
+ * 1, 8 and 32, and the front end: incremental features per 0.5 s hop (what the server does) against recomputing the
+ * whole 3 s window's features every hop. Writes bench/results/speech-latency.json.
+ * Run: node --import tsx bench/speech-latency.ts [modelDir]
+ */
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { createInProcessRunner } from '../src/models/onnx-runner-inprocess.js';
+import { loadSpeechModel, type SpeechWindow } from '../src/models/speech/index.js';
+import { logMelFrames } from '../src/features/mel.js';
+import { applyNorm } from '../src/features/speaker-norm.js';
+
+const dir = process.argv[2] ?? 'models/speech';
+const model = await loadSpeechModel({ dir, runnerFactory: (p) => createInProcessRunner(p, { intraOpThreads: 1 }) });
+const st = model.status();
+if (!st.available) throw new Error(`speech model not available: ${st.error}`);
+
+function quantiles(xs: number[]) {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+  return { median: q(0.5), p95: q(0.95), p99: q(0.99), mean: xs.reduce((a, b) => a + b, 0) / xs.length, n: xs.length };
+}
+
+let seed = 7;
+const noise = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5);
+const audio = Float32Array.from({ length: 16000 * 60 }, (_, i) => 0.2 * Math.sin(i / 9) * (0.5 + 0.5 * Math.sin(i / 4000)) + 0.05 * noise());
+
+// Front end: one session, 0.5 s hops, a 3 s window after each hop.
+const hop = 8000, win = 48000;
+const stream = model.createStream();
+const incremental: number[] = [];
+const windows: SpeechWindow[] = [];
+for (let at = 0; at + hop <= audio.length; at += hop) {
+  const t0 = performance.now();
+  stream.push(audio.subarray(at, at + hop));
+  const w = stream.window(at + hop, win);
+  incremental.push(performance.now() - t0);
+  if (w && at + hop >= win) windows.push(w);
+}
+const recompute: number[] = [];
+const prior = { mean: new Float32Array(40).fill(-8), std: new Float32Array(40).fill(2) };
+for (let end = win; end <= audio.length; end += hop) {
+  const t0 = performance.now();
+  applyNorm(logMelFrames(audio.subarray(end - win - 240, end)), prior);
+  recompute.push(performance.now() - t0);
+}
+
+const inference: Record<string, ReturnType<typeof quantiles> & { perWindowMedian: number }> = {};
+for (const batch of [1, 8, 32]) {
+  const times: number[] = [];
+  const iterations = batch === 1 ? 300 : batch === 8 ? 100 : 40;
+  for (let i = 0; i < iterations + 5; i++) {
+    const ws = Array.from({ length: batch }, (_, k) => windows[(i * batch + k) % windows.length]);
+    const t0 = performance.now();
+    await model.inferBatch(ws);
+    if (i >= 5) times.push(performance.now() - t0);
+  }
+  const q = quantiles(times);
+  inference[`batch${batch}`] = { ...q, perWindowMedian: q.median / batch };
+}
+await model.dispose();
+
+const result = {
+  bench: 'speech-latency',
+  createdAt: new Date().toISOString(),
+  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, totalMemGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform },
+  model: { dir, name: st.name, details: st.details },
+  runtime: 'onnxruntime-node, CPU, intraOpNumThreads 1, interOpNumThreads 1',
+  inferenceMs: inference,
+  frontEndMsPerHop: {
+    incremental: quantiles(incremental),
+    recomputeWholeWindow: quantiles(recompute),
+    note: 'incremental = push 0.5 s + build the 3 s window (50 new frames computed, 250 reused); recompute = log-mel of all 300 frames + normalisation every hop',
+  },
+};
+mkdirSync('bench/results', { recursive: true });
+writeFileSync('bench/results/speech-latency.json', JSON.stringify(result, null, 2) + '\n');
+console.log(JSON.stringify({ inference: Object.fromEntries(Object.entries(inference).map(([k, v]) => [k, { median: v.median.toFixed(3), p95: v.p95.toFixed(3), perWindow: v.perWindowMedian.toFixed(3) }])), incrementalMedian: result.frontEndMsPerHop.incremental.median.toFixed(3), recomputeMedian: result.frontEndMsPerHop.recomputeWholeWindow.median.toFixed(3) }, null, 1));
