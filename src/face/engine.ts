@@ -65,33 +65,28 @@ export class FaceEngine {
     const img = await decodeFrame(frame, this.config);
     const t1 = performance.now();
     const tracker = this.tracker(streamId);
-    const image = this.models.imageTensor(img.rgb, img.width, img.height);
-    try {
-      const detected = tracker.needsDetection();
-      const detections = detected ? this.models.detect(image, this.config.minDetectionScore, this.config.maxFaces) : null;
-      const t2 = performance.now();
-      const candidates = tracker.candidates(detections);
-      const meshes = this.models.landmarks(image, candidates.map((c) => c.cropBox));
-      const kept = tracker.update(
-        meshes.map((m, i) => ({ candidate: candidates[i], meshScore: m.score, meshBox: boxOfPoints(m.mesh, MESH_POINTS) })),
-      );
-      const t3 = performance.now();
-      const faces = kept.map(({ trackId, outcome }) => {
-        const m = meshes[candidates.indexOf(outcome.candidate)];
-        const mesh = m.mesh.map((v) => v * img.scale);
-        const b = outcome.meshBox;
-        return {
-          trackId,
-          box: { x0: b.x0 * img.scale, y0: b.y0 * img.scale, x1: b.x1 * img.scale, y1: b.y1 * img.scale },
-          score: m.score,
-          mesh,
-          expression: m.expression,
-        };
-      });
-      return { faces, detected, decodeMs: t1 - t0, detectMs: t2 - t1, landmarksMs: t3 - t2, width: img.sourceWidth, height: img.sourceHeight };
-    } finally {
-      image.dispose();
-    }
+    const detected = tracker.needsDetection();
+    const detections = detected ? await this.models.detect(img, this.config.minDetectionScore, this.config.maxFaces) : null;
+    const t2 = performance.now();
+    const candidates = tracker.candidates(detections);
+    const meshes = await this.models.landmarks(img, candidates.map((c) => c.cropBox));
+    const kept = tracker.update(
+      meshes.map((m, i) => ({ candidate: candidates[i], meshScore: m.score, meshBox: boxOfPoints(m.mesh, MESH_POINTS) })),
+    );
+    const t3 = performance.now();
+    const faces = kept.map(({ trackId, outcome }) => {
+      const m = meshes[candidates.indexOf(outcome.candidate)];
+      const mesh = m.mesh.map((v) => v * img.scale);
+      const b = outcome.meshBox;
+      return {
+        trackId,
+        box: { x0: b.x0 * img.scale, y0: b.y0 * img.scale, x1: b.x1 * img.scale, y1: b.y1 * img.scale },
+        score: m.score,
+        mesh,
+        expression: m.expression,
+      };
+    });
+    return { faces, detected, decodeMs: t1 - t0, detectMs: t2 - t1, landmarksMs: t3 - t2, width: img.sourceWidth, height: img.sourceHeight };
   }
 
   resetStream(streamId: string): void {

@@ -3,7 +3,10 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import sharp from 'sharp';
 import { type Box, boxHeight, boxWidth, nonMaxSuppression, squareAround } from './box.js';
+import { cropResize, grayMinusOneToOne, resizeFrame } from './crop.js';
+import type { RgbImage } from './decode.js';
 
 type Tf = typeof tfTypes;
 
@@ -101,7 +104,7 @@ function blazeFaceAnchors(): Float32Array {
 
 /**
  * The three networks @vladmandic/human ships (MediaPipe BlazeFace, MediaPipe FaceMesh, oarriaga's FER-2013 CNN),
- * run by this thread's own TensorFlow.js. Image tensors are int32 [1, h, w, 3].
+ * run by this thread's own TensorFlow.js on inputs that libvips has already resized (see crop.ts).
  */
 export class FaceModels {
   private readonly anchors = blazeFaceAnchors();
@@ -122,18 +125,15 @@ export class FaceModels {
     return new FaceModels(tf, detector, mesh, expression);
   }
 
-  imageTensor(rgb: Uint8Array, width: number, height: number): tfTypes.Tensor4D {
-    return this.tf.tensor4d(Int32Array.from(rgb), [1, height, width, 3], 'int32');
-  }
-
   /** BlazeFace on the whole frame (resized to 256x256 like Human does); boxes above minScore after NMS, best first. */
-  detect(image: tfTypes.Tensor4D, minScore: number, maxFaces: number): Detection[] {
+  async detect(img: RgbImage, minScore: number, maxFaces: number): Promise<Detection[]> {
     const tf = this.tf;
-    const [, height, width] = image.shape;
+    const { width, height } = img;
+    const small = await resizeFrame(img, DETECTOR_INPUT_PX);
+    const input = new Float32Array(small.length);
+    for (let i = 0; i < small.length; i++) input[i] = small[i] / 127.5 - 1;
     const rows = tf.tidy(() => {
-      const resized = tf.image.resizeBilinear(image, [DETECTOR_INPUT_PX, DETECTOR_INPUT_PX]);
-      const input = tf.sub(tf.div(resized, 127.5), 1);
-      const outs = this.detector.execute(input) as tfTypes.Tensor[];
+      const outs = this.detector.execute(tf.tensor4d(input, [1, DETECTOR_INPUT_PX, DETECTOR_INPUT_PX, 3])) as tfTypes.Tensor[];
       // The pinto conversion splits scores and regressors per anchor layer: sort by size to [s384, s512, r384, r512].
       const sorted = [...outs].sort((a, b) => a.size - b.size);
       const layer512 = tf.concat([sorted[1], sorted[3]], 2);
@@ -162,46 +162,58 @@ export class FaceModels {
     return kept.map((k) => ({ cropBox: squareAround(boxes[k], DETECTOR_BOX_ENLARGE), score: scores[k] }));
   }
 
-  /** FaceMesh (and the expression net) on a batch of square crops of the same frame: one model call for all faces. */
-  landmarks(image: tfTypes.Tensor4D, cropBoxes: Box[]): MeshResult[] {
-    if (cropBoxes.length === 0) return [];
+  /** FaceMesh (and the expression net) on square crops of one frame: one model call for all faces. */
+  async landmarks(img: RgbImage, cropBoxes: Box[]): Promise<MeshResult[]> {
     const tf = this.tf;
-    const [, height, width] = image.shape;
-    const norm = cropBoxes.map((b) => [b.y0 / height, b.x0 / width, b.y1 / height, b.x1 / width]);
+    const crops = await Promise.all(cropBoxes.map((b) => cropResize(img, b, MESH_INPUT_PX)));
+    const valid = cropBoxes.map((_, i) => i).filter((i) => crops[i] !== null);
+    const results: MeshResult[] = cropBoxes.map(() => ({ mesh: new Float32Array(MESH_POINTS * 3), score: 0, expression: null }));
+    if (valid.length === 0) return results;
+    const px = MESH_INPUT_PX * MESH_INPUT_PX * 3;
+    const batch = new Float32Array(valid.length * px);
+    valid.forEach((ci, k) => {
+      const c = crops[ci]!;
+      for (let i = 0; i < px; i++) batch[k * px + i] = c[i] / 255;
+    });
+    let gray: Float32Array | null = null;
+    if (this.expressionModel) {
+      // The FER-2013 input: 64x64 grayscale of the same crop, in [-1, 1] (as Human's gear/emotion.ts feeds it).
+      const epx = EXPRESSION_INPUT_PX * EXPRESSION_INPUT_PX;
+      gray = new Float32Array(valid.length * epx);
+      for (const [k, ci] of valid.entries()) {
+        const small = await sharp(crops[ci]!, { raw: { width: MESH_INPUT_PX, height: MESH_INPUT_PX, channels: 3 } })
+          .resize(EXPRESSION_INPUT_PX, EXPRESSION_INPUT_PX, { fit: 'fill', kernel: 'linear' })
+          .raw()
+          .toBuffer();
+        gray.set(grayMinusOneToOne(small, epx), k * epx);
+      }
+    }
     const [meshT, flagT, exprT] = tf.tidy((): tfTypes.Tensor[] => {
-      const crops = tf.div(
-        tf.image.cropAndResize(tf.cast(image, 'float32') as tfTypes.Tensor4D, norm, cropBoxes.map(() => 0), [MESH_INPUT_PX, MESH_INPUT_PX]),
-        255,
-      ) as tfTypes.Tensor4D;
-      const outs = this.meshModel.execute(crops) as tfTypes.Tensor[];
+      const outs = this.meshModel.execute(tf.tensor4d(batch, [valid.length, MESH_INPUT_PX, MESH_INPUT_PX, 3])) as tfTypes.Tensor[];
       const mesh = outs.find((t) => t.shape[t.shape.length - 1] === MESH_POINTS * 3)!;
       const flag = outs.find((t) => t.shape[t.shape.length - 1] === 1)!;
-      let expr: tfTypes.Tensor | null = null;
-      if (this.expressionModel) {
-        // Grayscale in [-1, 1] at 64x64, the FER-2013 input convention (weights as Human's gear/emotion.ts).
-        const small = tf.image.resizeBilinear(crops, [EXPRESSION_INPUT_PX, EXPRESSION_INPUT_PX]);
-        const gray = tf.sum(tf.mul(small, tf.tensor1d([0.2989, 0.587, 0.114])), 3, true);
-        expr = this.expressionModel.execute(tf.mul(tf.sub(gray, 0.5), 2)) as tfTypes.Tensor;
-      }
+      const expr = this.expressionModel && gray ? (this.expressionModel.execute(tf.tensor4d(gray, [valid.length, EXPRESSION_INPUT_PX, EXPRESSION_INPUT_PX, 1])) as tfTypes.Tensor) : null;
       return expr ? [mesh, flag, expr] : [mesh, flag];
     });
     const meshData = meshT.dataSync() as Float32Array;
     const flagData = flagT.dataSync() as Float32Array;
     const exprData = exprT ? (exprT.dataSync() as Float32Array) : null;
     tf.dispose([meshT, flagT, ...(exprT ? [exprT] : [])]);
-    return cropBoxes.map((box, f) => {
+    valid.forEach((ci, k) => {
+      const box = cropBoxes[ci];
       const s = boxWidth(box) / MESH_INPUT_PX;
       const sY = boxHeight(box) / MESH_INPUT_PX;
-      const mesh = new Float32Array(MESH_POINTS * 3);
-      const base = f * MESH_POINTS * 3;
+      const mesh = results[ci].mesh;
+      const base = k * MESH_POINTS * 3;
       for (let p = 0; p < MESH_POINTS; p++) {
         mesh[p * 3] = box.x0 + meshData[base + p * 3] * s;
         mesh[p * 3 + 1] = box.y0 + meshData[base + p * 3 + 1] * sY;
         mesh[p * 3 + 2] = meshData[base + p * 3 + 2] * s;
       }
-      const expression = exprData ? exprData.slice(f * EXPRESSION_CLASSES.length, (f + 1) * EXPRESSION_CLASSES.length) : null;
-      return { mesh, score: flagData[f], expression };
+      results[ci].score = flagData[k];
+      results[ci].expression = exprData ? exprData.slice(k * EXPRESSION_CLASSES.length, (k + 1) * EXPRESSION_CLASSES.length) : null;
     });
+    return results;
   }
 
   dispose(): void {
