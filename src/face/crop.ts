@@ -43,10 +43,3 @@ export async function cropResize(img: RgbImage, box: Box, size: number): Promise
   const buf = await pipeline.resize(size, size, { fit: 'fill', kernel: 'linear' }).raw().toBuffer();
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
-
-/** Packed RGB (size x size) -> grayscale with the FER-2013 net's weights, scaled to [-1, 1]. */
-export function grayMinusOneToOne(rgb: Uint8Array, pixels: number): Float32Array {
-  const out = new Float32Array(pixels);
-  for (let i = 0; i < pixels; i++) out[i] = ((0.2989 * rgb[i * 3] + 0.587 * rgb[i * 3 + 1] + 0.114 * rgb[i * 3 + 2]) / 255 - 0.5) * 2;
-  return out;
-}

@@ -3,9 +3,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import sharp from 'sharp';
 import { type Box, boxHeight, boxWidth, nonMaxSuppression, squareAround } from './box.js';
-import { cropResize, grayMinusOneToOne, resizeFrame } from './crop.js';
+import { cropResize, resizeFrame } from './crop.js';
 import type { RgbImage } from './decode.js';
 
 type Tf = typeof tfTypes;
@@ -175,24 +174,18 @@ export class FaceModels {
       const c = crops[ci]!;
       for (let i = 0; i < px; i++) batch[k * px + i] = c[i] / 255;
     });
-    let gray: Float32Array | null = null;
-    if (this.expressionModel) {
-      // The FER-2013 input: 64x64 grayscale of the same crop, in [-1, 1] (as Human's gear/emotion.ts feeds it).
-      const epx = EXPRESSION_INPUT_PX * EXPRESSION_INPUT_PX;
-      gray = new Float32Array(valid.length * epx);
-      for (const [k, ci] of valid.entries()) {
-        const small = await sharp(crops[ci]!, { raw: { width: MESH_INPUT_PX, height: MESH_INPUT_PX, channels: 3 } })
-          .resize(EXPRESSION_INPUT_PX, EXPRESSION_INPUT_PX, { fit: 'fill', kernel: 'linear' })
-          .raw()
-          .toBuffer();
-        gray.set(grayMinusOneToOne(small, epx), k * epx);
-      }
-    }
     const [meshT, flagT, exprT] = tf.tidy((): tfTypes.Tensor[] => {
-      const outs = this.meshModel.execute(tf.tensor4d(batch, [valid.length, MESH_INPUT_PX, MESH_INPUT_PX, 3])) as tfTypes.Tensor[];
+      const crops = tf.tensor4d(batch, [valid.length, MESH_INPUT_PX, MESH_INPUT_PX, 3]);
+      const outs = this.meshModel.execute(crops) as tfTypes.Tensor[];
       const mesh = outs.find((t) => t.shape[t.shape.length - 1] === MESH_POINTS * 3)!;
       const flag = outs.find((t) => t.shape[t.shape.length - 1] === 1)!;
-      const expr = this.expressionModel && gray ? (this.expressionModel.execute(tf.tensor4d(gray, [valid.length, EXPRESSION_INPUT_PX, EXPRESSION_INPUT_PX, 1])) as tfTypes.Tensor) : null;
+      let expr: tfTypes.Tensor | null = null;
+      if (this.expressionModel) {
+        // Exactly Human's gear/emotion.ts input: the mesh crop bilinearly resized to 64x64, grayscale, in [-1, 1].
+        const small = tf.image.resizeBilinear(crops, [EXPRESSION_INPUT_PX, EXPRESSION_INPUT_PX]);
+        const gray = tf.sum(tf.mul(small, tf.tensor1d([0.2989, 0.587, 0.114])), 3, true);
+        expr = this.expressionModel.execute(tf.mul(tf.sub(gray, 0.5), 2)) as tfTypes.Tensor;
+      }
       return expr ? [mesh, flag, expr] : [mesh, flag];
     });
     const meshData = meshT.dataSync() as Float32Array;
