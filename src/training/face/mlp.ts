@@ -60,19 +60,25 @@ export async function trainMlp(x: ArrayLike<number>[], y: number[], opts: MlpOpt
   let noImprove = 0;
   let epochs = 0;
   let finalLoss = NaN;
-  await model.fit(xs, ys, {
-    epochs: opts.maxEpochs ?? 200, batchSize, shuffle: true, verbose: 0,
-    callbacks: {
-      onEpochEnd: async (_epoch, logs) => {
-        epochs++;
-        finalLoss = logs?.loss ?? NaN;
-        if (finalLoss > best - tol) noImprove++;
-        else noImprove = 0;
-        if (finalLoss < best) best = finalLoss;
-        if (noImprove >= patience) model.stopTraining = true;
-      },
-    },
-  });
+  // Seeded shuffling (tfjs's own uses Math.random) so a run is reproducible from --seed.
+  let state = (seed * 2654435761 + 1) >>> 0;
+  const rand = () => { state = (Math.imul(state, 1664525) + 1013904223) >>> 0; return state / 4294967296; };
+  const maxEpochs = opts.maxEpochs ?? 200;
+  for (let epoch = 0; epoch < maxEpochs; epoch++) {
+    const order = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [order[i], order[j]] = [order[j], order[i]]; }
+    const idx = tf.tensor1d(order, 'int32');
+    const xe = tf.gather(xs, idx);
+    const ye = tf.gather(ys, idx);
+    const h = await model.fit(xe, ye, { epochs: 1, batchSize, shuffle: false, verbose: 0 });
+    tf.dispose([idx, xe, ye]);
+    epochs++;
+    finalLoss = Number(h.history.loss[0]);
+    if (finalLoss > best - tol) noImprove++;
+    else noImprove = 0;
+    if (finalLoss < best) best = finalLoss;
+    if (noImprove >= patience) break;
+  }
   xs.dispose();
   ys.dispose();
   const layers: DenseLayer[] = [];

@@ -10,6 +10,7 @@ import { classMetrics, classMetricsMarkdown, rowsMarkdown, type ClassMetrics, ty
 import { exportMlpOnnx, STATIC_INPUT, STATIC_OUTPUT } from './export-onnx.js';
 import { SEQ_INPUT, SEQ_MASK, SEQ_OUTPUT } from './export-bilstm-onnx.js';
 import { faceModelCard } from './model-card.js';
+import { commonReportFields, type CommonReportFields } from './report-common.js';
 import { trainMlp } from './mlp.js';
 import { runStaticCv, faceBaseName } from './static-cv.js';
 import { STATIC_MODEL_SPECS } from './static-models.js';
@@ -40,7 +41,7 @@ export interface TrainFaceOptions {
   log: (msg: string) => void;
 }
 
-export interface FaceReport {
+export interface FaceReport extends CommonReportFields {
   task: 'face';
   generatedAt: string;
   data: string;
@@ -82,6 +83,7 @@ export async function trainFace(o: TrainFaceOptions): Promise<{ report: FaceRepo
     const shippedRow = rows.find((r) => r.id === SHIPPED_STATIC) ?? null;
     const metricsOf = (id: string) => classMetrics(pooled.get(id)!.truth, pooled.get(id)!.predicted);
     report = {
+      ...commonReportFields(metricsOf(best.id)),
       task: 'face', generatedAt: new Date().toISOString(),
       data: `${o.clipsPath ?? CLIP_MEAN_AUS_PATH} (${clips.length} clips, 35 clip-mean AUs)`,
       protocol: 'subject-wise 5-fold CV, validation actors ' + folds.map((f, k) => `F${k} {${f.join(',')}}`).join(' ') + '; min-max fitted on the training folds only; mean of fold accuracies, 95 % CI = 1.96·sqrt(p(1-p)/N), N = 1440',

@@ -7,6 +7,7 @@ import { classMetricsMarkdown, rowsMarkdown, type ClassMetrics, type CvRow } fro
 import { listBaseModels, loadBasePosteriors } from './dataset.js';
 import { fitShippedHeads, runFusionCv, PAPER_FUSION_ACCURACY } from './fusion-cv.js';
 import { fusionModelCard } from './model-card.js';
+import { commonReportFields, type CommonReportFields } from '../face/report-common.js';
 
 export interface TrainFusionOptions {
   posteriorsDir: string;
@@ -20,7 +21,7 @@ export interface TrainFusionOptions {
   log: (msg: string) => void;
 }
 
-export interface FusionReport {
+export interface FusionReport extends CommonReportFields {
   task: 'fusion';
   generatedAt: string;
   posteriorsDir: string;
@@ -48,6 +49,7 @@ export async function trainFusion(o: TrainFusionOptions): Promise<{ report: Fusi
     const r = runFusionCv(models, numFolds, o.c);
     const bestSingle = r.singles.reduce((a, b) => (b.meanAccuracy > a.meanAccuracy ? b : a));
     report = {
+      ...commonReportFields(r.fusionMetrics),
       task: 'fusion', generatedAt: new Date().toISOString(), posteriorsDir: o.posteriorsDir,
       baseModels: models.map((m) => ({ name: m.name, modality: m.modality })),
       protocol: `subject-wise ${numFolds}-fold CV; per fold the fusion is fitted on train.csv (out-of-fold posteriors of the training actors) and scored on test.csv; per-column min-max fitted on the training clips; multinomial LR, L2, C=${o.c} (0.5·‖W‖² + C·Σ CE, intercepts unpenalised)`,
