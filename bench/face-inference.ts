@@ -5,6 +5,7 @@
  *   with attention over the whole window, so nothing carries over between hops: its incremental cost per hop is one
  *   full pass over the window. No trained sequence model exists yet (no per-frame RAVDESS AUs), so it is timed with
  *   randomly initialised weights: the cost does not depend on the weights' values.
+ * - the shipped late fusion (models/fusion): one synchronous fuse() per window.
  * Writes bench/results/face-inference.json. Run: node --import tsx bench/face-inference.ts [modelDir]
  */
 import { writeFileSync, mkdirSync, mkdtempSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { loadFaceModel } from '../src/models/face/index.js';
 import { initBiLstm, biLstmWeights, disposeBiLstm, BILSTM_LAYERS, BILSTM_UNITS } from '../src/training/face/bilstm.js';
 import { exportBiLstmOnnx, SEQ_INPUT, SEQ_MASK, SEQ_OUTPUT } from '../src/training/face/export-bilstm-onnx.js';
 import type { AuWindow } from '../src/models/backend.js';
+import { loadFusion } from '../src/models/fusion/index.js';
 
 const dir = process.argv[2] ?? 'models/face';
 const factory = (p: string) => createInProcessRunner(p, { intraOpThreads: 1 });
@@ -74,6 +76,20 @@ results.sequence = {
   note: 'bidirectional + attention over the window: no state carries across hops, so the incremental cost per hop is one full pass',
   rows: seqRows,
 };
+
+const fusion = await loadFusion({ dir: process.argv[3] ?? 'models/fusion' });
+if (fusion.status().available) {
+  const posterior = () => { const p = Float32Array.from({ length: 8 }, () => rand()); const s = p.reduce((a, b) => a + b, 0); return p.map((v) => v / s); };
+  const inputs = Array.from({ length: 1000 }, () => ({ speech: posterior(), face: posterior() }));
+  const heads = (fusion.status().details?.heads as { name: string }[]).map((h) => h.name);
+  const calls = 20000;
+  for (let i = 0; i < 2000; i++) fusion.fuse(inputs[i % 1000]);
+  const t0 = performance.now();
+  for (let i = 0; i < calls; i++) fusion.fuse(inputs[i % 1000]);
+  results.fusion = { heads, calls, meanUsPerFuse: (1000 * (performance.now() - t0)) / calls };
+} else {
+  results.fusion = { error: fusion.status().error };
+}
 
 const require = createRequire(import.meta.url);
 const out = {
