@@ -38,9 +38,11 @@ function parse(data: WebSocket.RawData): ServerMessage | null {
   }
 }
 
-function openSocket(url: string, timeoutMs: number): Promise<WebSocket> {
+function openSocket(url: string, timeoutMs: number, attach?: (ws: WebSocket) => void): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, [SUBPROTOCOL], { perMessageDeflate: false });
+    // Listeners go on before the handshake completes: the server may speak first (subscribers get `subscribed`).
+    attach?.(ws);
     const timer = setTimeout(() => {
       ws.terminate();
       reject(new Error(`connect to ${url} timed out after ${timeoutMs} ms`));
@@ -239,7 +241,9 @@ export class EmoSubscriber {
   private closeInfo: CloseInfo | null = null;
   private closeWaiters: ((c: CloseInfo) => void)[] = [];
 
-  private constructor(readonly ws: WebSocket) {
+  private constructor(readonly ws: WebSocket) {}
+
+  private attach(ws: WebSocket): void {
     ws.on('message', (d) => {
       const m = parse(d);
       if (m) this.queue.push(m);
@@ -255,7 +259,12 @@ export class EmoSubscriber {
   static async connect(url: string, sessionId: string, timeoutMs = 10000): Promise<EmoSubscriber> {
     const u = new URL(endpoint(url, '/v1/subscribe'));
     u.searchParams.set('session', sessionId);
-    return new EmoSubscriber(await openSocket(u.toString(), timeoutMs));
+    let sub: EmoSubscriber | null = null;
+    const ws = await openSocket(u.toString(), timeoutMs, (socket) => {
+      sub = new EmoSubscriber(socket);
+      sub.attach(socket);
+    });
+    return sub ?? new EmoSubscriber(ws);
   }
 
   messages(): AsyncIterableIterator<ServerMessage> {

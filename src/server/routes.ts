@@ -93,7 +93,7 @@ export class RouteTable {
   /** Body limit for the route a request will hit (transports read at most this much). */
   bodyLimit(method: string, path: string): number {
     const m = this.match(method, path);
-    return 'route' in m ? m.route.bodyLimitBytes : 0;
+    return 'route' in m ? m.route.bodyLimitBytes : this.defaultBodyLimitBytes;
   }
 
   async dispatch(req: Omit<HttpRequest, 'params'>): Promise<HttpResponse> {

@@ -68,7 +68,7 @@ export function createWsTransport(hooks: TransportHooks, limits: TransportLimits
           if (closed) return;
           ws.close(code, reason.slice(0, 120));
           // A peer that stopped reading never completes the closing handshake: do not wait for it.
-          setTimeout(() => ws.terminate(), 1000).unref();
+          setTimeout(() => ws.terminate(), 5000).unref();
         },
         remoteAddress: remote,
       });

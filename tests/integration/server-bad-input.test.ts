@@ -1,0 +1,232 @@
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { EmoStreamClient, EmoSubscriber, type EmotionResult, type ServerMessage } from '../../clients/node/index.js';
+import { encodeAudioFrame, encodeAuFrame, encodeVideoFrame, HEADER_BYTES } from '../../src/protocol/v1/frames.js';
+import { ERROR_CATALOGUE } from '../../src/protocol/v1/errors.js';
+import { startTestServer, TRANSPORTS, type TestServer } from '../helpers/server.js';
+import { probe, hello, isError } from '../helpers/ws-probe.js';
+import { readHead, referencePosterior, speechFeatures } from '../helpers/tiny-models.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const close = (code: keyof typeof ERROR_CATALOGUE) => ERROR_CATALOGUE[code].closeCode;
+const tone = (n: number, offset = 0) => Int16Array.from({ length: n }, (_, i) => Math.round(6000 * Math.sin((offset + i) / 7)));
+
+/**
+ * A well-behaved session running alongside the bad ones: it must keep getting correct (golden) results whatever
+ * the others do.
+ */
+async function healthySession(ts: TestServer, chunks = 40): Promise<void> {
+  const c = await EmoStreamClient.connect({ url: ts.url });
+  const results: EmotionResult[] = [];
+  const reader = (async () => { for await (const r of c.results()) results.push(r); })();
+  const pcm = tone(chunks * 320);
+  for (let k = 0; k < chunks; k++) {
+    c.sendAudio(pcm.subarray(k * 320, (k + 1) * 320), { sampleRate: 16000, channels: 1, ptsUs: k * 20_000 });
+    await sleep(2);
+  }
+  const { close: cl } = await c.end();
+  await reader;
+  assert.equal(cl.code, 1000);
+  assert.ok(results.length >= Math.floor((chunks * 20) / 250), `healthy session got ${results.length} results`);
+  const head = readHead(ts.dirs.speech);
+  const r = results[1];
+  const expected = referencePosterior(head, speechFeatures(Array.from(pcm.subarray(r.windowStartUs * 0.016, r.windowEndUs * 0.016), (s) => s / 32768)));
+  r.speech!.probs.forEach((p, k) => assert.ok(Math.abs(p - expected[k]) < 1e-4, 'healthy session posterior is still exact'));
+}
+
+async function streamed(p: Awaited<ReturnType<typeof probe>>): Promise<void> {
+  p.ws.send(hello());
+  await p.waitFor((m) => m.type === 'welcome');
+}
+
+for (const transport of TRANSPORTS) {
+  describe(`bad input over ${transport}`, () => {
+    let ts: TestServer;
+    before(async () => { ts = await startTestServer(transport); });
+    after(async () => { await ts.close(); });
+
+    test('missing hello (first message is not hello) -> EMO_ERR_BAD_HELLO, close 4000', async () => {
+      const p = await probe(ts.url);
+      p.ws.send(JSON.stringify({ type: 'end' }));
+      await p.waitFor(isError('EMO_ERR_BAD_HELLO'));
+      assert.equal((await p.closed).code, close('EMO_ERR_BAD_HELLO'));
+      await healthySession(ts);
+    });
+
+    test('malformed hello (not JSON, missing protocol) -> EMO_ERR_BAD_HELLO', async () => {
+      for (const text of ['{hello', JSON.stringify({ type: 'hello' }), JSON.stringify({ type: 'hello', protocol: '1.0', extra: 1 })]) {
+        const p = await probe(ts.url);
+        p.ws.send(text);
+        await p.waitFor(isError('EMO_ERR_BAD_HELLO'));
+        assert.equal((await p.closed).code, 4000);
+      }
+    });
+
+    test('unknown protocol major version -> EMO_ERR_PROTOCOL_VERSION, close 4001', async () => {
+      const p = await probe(ts.url);
+      p.ws.send(hello('2.0'));
+      const err = await p.waitFor(isError('EMO_ERR_PROTOCOL_VERSION'));
+      assert.match((err as { message: string }).message, /2\.0/);
+      assert.equal((await p.closed).code, 4001);
+    });
+
+    test('binary before hello -> EMO_ERR_BINARY_BEFORE_HELLO, close 4002', async () => {
+      const p = await probe(ts.url);
+      p.ws.send(encodeAudioFrame({ seq: 0, ptsUs: 0 }, tone(320), 16000, 1));
+      await p.waitFor(isError('EMO_ERR_BINARY_BEFORE_HELLO'));
+      assert.equal((await p.closed).code, 4002);
+    });
+
+    test('truncated, oversized, unknown-kind frames get specific codes and the session goes on', async () => {
+      const p = await probe(ts.url);
+      await streamed(p);
+      p.ws.send(new Uint8Array(9));
+      await p.waitFor(isError('EMO_ERR_FRAME_TRUNCATED'));
+      const cut = encodeAudioFrame({ seq: 1, ptsUs: 0 }, tone(320), 16000, 1);
+      p.ws.send(cut.subarray(0, cut.length - 1));
+      assert.equal(p.messages.filter(isError('EMO_ERR_FRAME_TRUNCATED')).length >= 1, true);
+      p.ws.send(new Uint8Array(256 * 1024 + 1));
+      await p.waitFor(isError('EMO_ERR_FRAME_TOO_LARGE'));
+      const unknown = encodeAudioFrame({ streamId: 7, seq: 42, ptsUs: 0 }, tone(8), 16000, 1);
+      unknown[1] = 99;
+      p.ws.send(unknown);
+      const err = (await p.waitFor(isError('EMO_ERR_UNKNOWN_KIND'))) as { streamId?: number; seq?: number };
+      assert.deepEqual([err.streamId, err.seq], [7, 42], 'errors name the offending frame');
+      for (let k = 0; k < 20; k++) p.ws.send(encodeAudioFrame({ seq: k, ptsUs: k * 20_000 }, tone(320, k * 320), 16000, 1));
+      await p.waitFor((m) => m.type === 'emotion');
+      p.ws.close();
+      await healthySession(ts);
+    });
+
+    test('sample rate out of range, NaN/Inf samples and AU values, wrong AU length', async () => {
+      const p = await probe(ts.url);
+      await streamed(p);
+      p.ws.send(encodeAudioFrame({ seq: 0, ptsUs: 0 }, tone(64), 96000, 1));
+      await p.waitFor(isError('EMO_ERR_SAMPLE_RATE'));
+      p.ws.send(encodeAudioFrame({ seq: 1, ptsUs: 0 }, tone(64), 7999, 1));
+      p.ws.send(encodeAudioFrame({ seq: 2, ptsUs: 0 }, Float32Array.from([0, NaN, 0, 0]), 16000, 1));
+      await p.waitFor(isError('EMO_ERR_NON_FINITE'));
+      p.ws.send(encodeAudioFrame({ seq: 3, ptsUs: 0 }, Float32Array.from([0, Infinity]), 16000, 1));
+      const aus = new Array(35).fill(0.5);
+      aus[3] = NaN;
+      p.ws.send(encodeAuFrame({ seq: 4, ptsUs: 0 }, aus));
+      p.ws.send(encodeAuFrame({ seq: 5, ptsUs: 0 }, new Array(17).fill(1)));
+      await p.waitFor(isError('EMO_ERR_AU_LENGTH'));
+      assert.equal(p.messages.filter(isError('EMO_ERR_NON_FINITE')).length, 3);
+      assert.equal(p.messages.filter(isError('EMO_ERR_SAMPLE_RATE')).length, 2);
+      assert.equal(p.ws.readyState, WebSocket.OPEN, 'non-fatal: the session stays open');
+      p.ws.close();
+      await healthySession(ts);
+    });
+
+    test('timestamps going backwards -> EMO_ERR_TIMESTAMP_BACKWARDS (audio and AU)', async () => {
+      const p = await probe(ts.url);
+      await streamed(p);
+      p.ws.send(encodeAudioFrame({ seq: 0, ptsUs: 100_000 }, tone(320), 16000, 1));
+      p.ws.send(encodeAudioFrame({ seq: 1, ptsUs: 50_000 }, tone(320), 16000, 1));
+      await p.waitFor(isError('EMO_ERR_TIMESTAMP_BACKWARDS'));
+      p.ws.send(encodeAuFrame({ seq: 2, ptsUs: 200_000 }, new Array(35).fill(0)));
+      p.ws.send(encodeAuFrame({ seq: 3, ptsUs: 100_000 }, new Array(35).fill(0)));
+      await sleep(50);
+      assert.equal(p.messages.filter(isError('EMO_ERR_TIMESTAMP_BACKWARDS')).length, 2);
+      p.ws.close();
+    });
+
+    test('video frames without an analyzer -> EMO_ERR_VIDEO_UNAVAILABLE; bad dimensions -> EMO_ERR_VIDEO_DIMENSIONS', async () => {
+      const p = await probe(ts.url);
+      await streamed(p);
+      p.ws.send(encodeVideoFrame({ seq: 0, ptsUs: 0 }, 'i420', 4, 2, new Uint8Array(12)));
+      const err = await p.waitFor(isError('EMO_ERR_VIDEO_UNAVAILABLE'));
+      assert.match((err as { message: string }).message, /video analysis unavailable/);
+      p.ws.send(encodeVideoFrame({ seq: 1, ptsUs: 0 }, 'rgba', 4, 2, new Uint8Array(31)));
+      await p.waitFor(isError('EMO_ERR_VIDEO_DIMENSIONS'));
+      p.ws.close();
+    });
+
+    test('bad control message after hello -> EMO_ERR_BAD_MESSAGE; ping -> pong', async () => {
+      const p = await probe(ts.url);
+      await streamed(p);
+      p.ws.send('{"type":"dance"}');
+      await p.waitFor(isError('EMO_ERR_BAD_MESSAGE'));
+      p.ws.send('{"type":"ping","id":3}');
+      await p.waitFor((m) => m.type === 'pong');
+      p.ws.close();
+    });
+
+    test('client vanishing mid-window: subscribers hear EMO_ERR_SESSION_LOST and end; the server goes on', async () => {
+      const c = await EmoStreamClient.connect({ url: ts.url });
+      const sub = await EmoSubscriber.connect(ts.url, c.sessionId);
+      const msgs: ServerMessage[] = [];
+      const done = (async () => { for await (const m of sub.messages()) msgs.push(m); })();
+      for (let k = 0; k < 20; k++) c.sendAudio(tone(320, k * 320), { sampleRate: 16000, channels: 1, ptsUs: k * 20_000 });
+      await sleep(100);
+      c.terminate();
+      const cl = await sub.closed();
+      await done;
+      assert.equal(cl.code, close('EMO_ERR_SESSION_LOST'));
+      assert.ok(msgs.some(isError('EMO_ERR_SESSION_LOST')));
+      const end = msgs.find((m) => m.type === 'end') as { reason: string };
+      assert.equal(end.reason, 'client-gone');
+      await sleep(20);
+      const health = (await (await fetch(ts.url.replace('ws', 'http') + '/healthz')).json()) as { sessions: number };
+      assert.equal(health.sessions, 0, 'the vanished session is gone');
+      await healthySession(ts);
+    });
+
+    test('subscriber to an unknown session -> EMO_ERR_UNKNOWN_SESSION, close 4020', async () => {
+      for (const path of ['/v1/subscribe?session=nope', '/v1/subscribe']) {
+        const p = await probe(ts.url, path);
+        await p.waitFor(isError('EMO_ERR_UNKNOWN_SESSION'));
+        assert.equal((await p.closed).code, 4020);
+      }
+    });
+
+    test('wrong subprotocol is refused at the upgrade; unknown paths are 404', async () => {
+      await assert.rejects(probe(ts.url, '/v1/stream', ['emo.v9']), /HTTP 400/);
+      await assert.rejects(probe(ts.url, '/v1/other'), /HTTP 404/);
+    });
+  });
+
+  describe(`slow subscriber over ${transport}`, () => {
+    let ts: TestServer;
+    before(async () => {
+      ts = await startTestServer(transport, {
+        server: { maxSendBufferBytes: 64 * 1024 },
+        streaming: { windowMs: 100, hopMs: 10, maxPendingHops: 64 },
+        models: { speech: { enabled: false }, face: { enabled: false } },
+      });
+    });
+    after(async () => { await ts.close(); });
+
+    test('a subscriber that stops reading is closed with EMO_ERR_SLOW_CONSUMER; the session is unaffected', async () => {
+      const c = await EmoStreamClient.connect({ url: ts.url });
+      let results = 0;
+      const reader = (async () => { for await (const _r of c.results()) results++; })();
+      const sub = await EmoSubscriber.connect(ts.url, c.sessionId);
+      const subClosed = sub.closed();
+      // ws.pause() stops reading for real (pausing the raw socket is undone by ws itself).
+      sub.ws.pause();
+      const slowClosed = async () => /emostream_slow_consumers_total\{role="subscriber"\} 1/.test(await (await fetch(ts.url.replace('ws', 'http') + '/metrics')).text());
+      let sent = 0;
+      // The kernel buffers several MB on loopback before the server sees any backlog: keep streaming until it does.
+      for (let k = 0; k < 60000; k++) {
+        c.sendAu(new Array(35).fill(k % 5), k * 10_000);
+        sent++;
+        if (k % 50 === 0) await sleep(4);
+        if (k % 2000 === 1999 && await slowClosed()) break;
+      }
+      assert.ok(await slowClosed(), 'the server dropped the stalled subscriber');
+      sub.ws.resume();
+      const cl = await subClosed;
+      assert.equal(cl.code, close('EMO_ERR_SLOW_CONSUMER'));
+      const { close: streamClose } = await c.end();
+      await reader;
+      assert.equal(streamClose.code, 1000, 'the streaming client is unaffected');
+      assert.ok(results >= sent - 5, `the session kept every result (${results} of ~${sent})`);
+    });
+  });
+}
+
+// Header layout sanity for the error-location feature above.
+test('frame header is 16 bytes', () => assert.equal(HEADER_BYTES, 16));
