@@ -1,0 +1,95 @@
+/** Seconds between the NTP epoch (1900) and the Unix epoch (1970). */
+const NTP_UNIX_OFFSET_S = 2208988800;
+
+/** Converts a 64-bit NTP timestamp (RTCP sender report) to Unix epoch milliseconds. */
+export function ntpToEpochMs(ntp: bigint): number {
+  const seconds = Number(ntp >> 32n);
+  const fraction = Number(ntp & 0xffffffffn) / 2 ** 32;
+  return (seconds - NTP_UNIX_OFFSET_S + fraction) * 1000;
+}
+
+/**
+ * The session clock of one WebRTC session: microseconds since the first RTP packet of any track arrived. Every
+ * track is anchored on it by its own first packet's arrival, so audio and video share one timeline the way the
+ * WebSocket path shares the client's clock.
+ */
+export class SessionClock {
+  private originEpochMs: number | null = null;
+  constructor(private readonly nowEpochMs: () => number = Date.now) {}
+
+  /** Session time of "now" in µs; the first call fixes the origin. */
+  nowUs(): number {
+    const now = this.nowEpochMs();
+    if (this.originEpochMs === null) this.originEpochMs = now;
+    return (now - this.originEpochMs) * 1000;
+  }
+
+  get origin(): number | null {
+    return this.originEpochMs;
+  }
+}
+
+export interface CaptureTime {
+  /** When the sample at that session time was captured, Unix ms, on the sender's clock. */
+  epochMs: number;
+  /** 'rtcp-sr': from the sender's RTCP sender reports (the browser's own clock); 'arrival': estimated from packet arrival. */
+  basis: 'rtcp-sr' | 'arrival';
+}
+
+/**
+ * Maps one track's 32-bit RTP timestamps onto the session clock (unwrapping them) and, once the sender has sent an
+ * RTCP sender report, maps session time back to the sender's capture clock, which is what end-to-end latency is
+ * measured from. Pure; the caller passes arrival times.
+ */
+export class RtpTimeline {
+  private firstTs: number | null = null;
+  private lastTs = 0;
+  private lastExt = 0;
+  private anchorUs = 0;
+  private sr: { ext: number; epochMs: number } | null = null;
+
+  constructor(readonly clockRate: number, private readonly clock: SessionClock) {}
+
+  /** Extended (unwrapped) timestamp relative to the track's first packet. */
+  private extend(ts: number): number {
+    const delta = ((ts - this.lastTs) | 0);
+    // Only move the reference forward so a reordered old packet does not drag it back.
+    const ext = this.lastExt + delta;
+    if (delta > 0) {
+      this.lastTs = ts >>> 0;
+      this.lastExt = ext;
+    }
+    return ext;
+  }
+
+  /** Session time (µs) of the sample with RTP timestamp `ts`. The first call anchors the track at its arrival time. */
+  ptsUs(ts: number): number {
+    if (this.firstTs === null) {
+      this.firstTs = ts >>> 0;
+      this.lastTs = ts >>> 0;
+      this.lastExt = 0;
+      this.anchorUs = this.clock.nowUs();
+      return this.anchorUs;
+    }
+    return this.anchorUs + (this.extend(ts) * 1e6) / this.clockRate;
+  }
+
+  get started(): boolean {
+    return this.firstTs !== null;
+  }
+
+  /** Records an RTCP sender report: NTP time `ntp` (sender's wall clock) corresponds to RTP timestamp `rtpTs`. */
+  senderReport(ntp: bigint, rtpTs: number): void {
+    if (this.firstTs === null) return;
+    this.sr = { ext: this.extend(rtpTs), epochMs: ntpToEpochMs(ntp) };
+  }
+
+  /** When the sample at session time `ptsUs` was captured by the sender. */
+  captureTime(ptsUs: number): CaptureTime {
+    if (this.sr) {
+      const ext = ((ptsUs - this.anchorUs) * this.clockRate) / 1e6;
+      return { epochMs: this.sr.epochMs + ((ext - this.sr.ext) * 1000) / this.clockRate, basis: 'rtcp-sr' };
+    }
+    return { epochMs: (this.clock.origin ?? Date.now()) + ptsUs / 1000, basis: 'arrival' };
+  }
+}
