@@ -4,7 +4,7 @@
  * latency from send to analysis result, the worker's own face-stage time (faceMs), and the main thread's event-loop
  * delay (what the server's other sessions would feel). Frames come from ../shared/faces clips (or the committed
  * fixtures). Writes bench/results/face-pipeline-sessions-<N>.json.
- * Run: node --import tsx bench/face-pipeline-sessions.ts [sessions=4] [seconds=20]
+ * Run: node --import tsx bench/face-pipeline-sessions.ts [sessions=4] [seconds=20] [workers=1]
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
@@ -17,6 +17,7 @@ import { loadVideoAnalyzer } from '../src/face/index.js';
 
 const sessions = Number(process.argv[2] ?? 4);
 const seconds = Number(process.argv[3] ?? 20);
+const workers = Number(process.argv[4] ?? 1);
 const fps = 10;
 const shared = new URL('../../shared/faces', import.meta.url).pathname;
 const q = (xs: number[], p: number): number => {
@@ -33,7 +34,7 @@ if (existsSync(shared)) {
   clipFrames.push(readdirSync(dir).filter((f) => f.endsWith('.jpg')).map((f) => readFileSync(join(dir, f))));
 }
 
-const analyzer = await loadVideoAnalyzer();
+const analyzer = await loadVideoAnalyzer({ workers });
 if (!analyzer.status().available) throw new Error(String(analyzer.status().error));
 const latency: number[] = [], faceMs: number[] = [];
 let skipped = 0, errors = 0, frames = 0, withFace = 0;
@@ -92,7 +93,7 @@ const result = {
   bench: 'face-pipeline-sessions',
   date: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: +(totalmem() / 2 ** 30).toFixed(1), platform: platform(), arch: arch(), node: process.version, loadavg1m: loadavg()[0] },
-  setup: { sessions, seconds, fps, input: existsSync(shared) ? '../shared/faces clips' : 'tests/fixtures/faces', worker: analyzer.status().provider },
+  setup: { sessions, seconds, fps, workers, input: existsSync(shared) ? '../shared/faces clips' : 'tests/fixtures/faces', worker: analyzer.status().provider },
   framesSent: frames,
   framesAnalysed: latency.length,
   framesSkippedWhileBusy: skipped,
@@ -107,5 +108,5 @@ const result = {
 };
 await analyzer.dispose();
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL(`./results/face-pipeline-sessions-${sessions}.json`, import.meta.url), JSON.stringify(result, null, 1) + '\n');
+writeFileSync(new URL(`./results/face-pipeline-sessions-${sessions}${workers > 1 ? `-w${workers}` : ''}.json`, import.meta.url), JSON.stringify(result, null, 1) + '\n');
 console.log(JSON.stringify(result, null, 1));

@@ -33,7 +33,9 @@ class FaceAnalyzerStream implements VideoAnalyzerStream {
     private readonly client: FaceWorkerClient,
     private readonly scale: AuScale,
     private readonly config: FaceConfig,
-  ) {}
+  ) {
+    client.openStreams++;
+  }
 
   async analyze(frame: VideoFrameInput): Promise<VideoAnalysis> {
     if (this.closed) throw new FaceFrameError('EMO_ERR_VIDEO_UNAVAILABLE', 'video stream is disposed');
@@ -86,6 +88,7 @@ class FaceAnalyzerStream implements VideoAnalyzerStream {
   dispose(): void {
     if (this.closed) return;
     this.closed = true;
+    this.client.openStreams--;
     this.estimators.clear();
     this.client.send({ type: 'close', streamId: this.id });
   }
@@ -99,21 +102,23 @@ export class FaceVideoAnalyzer implements VideoAnalyzer {
   private error: string | null = null;
 
   constructor(
-    private readonly client: FaceWorkerClient,
+    private readonly clients: FaceWorkerClient[],
     private readonly scale: AuScale,
     private readonly config: FaceConfig,
     private readonly info: { backend: string; loadMs: number; modelDir: string },
   ) {}
 
   status(): ModelStatus {
-    const s = this.client.stats();
-    const error = this.error ?? (s.running ? undefined : (s.lastError ?? undefined));
+    const all = this.clients.map((c) => c.stats());
+    const s = { restarts: all.reduce((n, x) => n + x.restarts, 0), pending: all.reduce((n, x) => n + x.pending, 0) };
+    const down = all.find((x) => !x.running && x.lastError);
+    const error = this.error ?? down?.lastError ?? undefined;
     return {
       name: 'face-pipeline',
       modality: 'face',
       available: this.error === null,
       ...(error ? { error } : {}),
-      provider: `tfjs-${this.info.backend} (worker thread)`,
+      provider: `tfjs-${this.info.backend} (${this.clients.length} worker thread${this.clients.length > 1 ? 's' : ''})`,
       path: this.info.modelDir,
       labels: EMOTIONS,
       details: {
@@ -122,6 +127,7 @@ export class FaceVideoAnalyzer implements VideoAnalyzer {
         expression: this.config.expression ? 'oarriaga FER-2013 CNN via @vladmandic/human (7 classes mapped to 8, calm = 0)' : 'disabled',
         auColumns: AU_COLUMNS,
         auScale: this.scale.source,
+        workers: this.clients.length,
         maxFaces: this.config.maxFaces,
         calibration: { historyFrames: this.config.calibrationHistoryFrames, priorWeightFrames: this.config.calibrationPriorFrames },
         redetectEveryFrames: this.config.redetectEveryFrames,
@@ -135,12 +141,14 @@ export class FaceVideoAnalyzer implements VideoAnalyzer {
     };
   }
 
+  /** A stream stays on one worker (its trackers live there): the one with the fewest open streams. */
   createStream(): FaceAnalyzerStream {
-    return new FaceAnalyzerStream(this.client, this.scale, this.config);
+    const client = this.clients.reduce((best, c) => (c.openStreams < best.openStreams ? c : best));
+    return new FaceAnalyzerStream(client, this.scale, this.config);
   }
 
   async dispose(): Promise<void> {
     this.error = 'disposed';
-    await this.client.dispose();
+    await Promise.all(this.clients.map((c) => c.dispose()));
   }
 }

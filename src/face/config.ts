@@ -2,6 +2,8 @@
 export interface FaceConfig {
   /** Folder with blazeface.json, facemesh.json, emotion.json (default: the ones @vladmandic/human ships). */
   modelDir?: string;
+  /** Worker threads (each with its own TensorFlow.js and models); a session's stream stays on one worker. */
+  workers: number;
   /** Faces analysed per frame, largest first (the largest is the session's face). */
   maxFaces: number;
   /** Run the detector at least every N analysed frames to find new faces even while tracks hold. */
@@ -27,6 +29,7 @@ export interface FaceConfig {
 }
 
 export const DEFAULT_FACE_CONFIG: Readonly<FaceConfig> = Object.freeze({
+  workers: 1,
   maxFaces: 1,
   redetectEveryFrames: 10,
   minDetectionScore: 0.5,
@@ -47,6 +50,7 @@ export function resolveFaceConfig(partial: Partial<FaceConfig> = {}): FaceConfig
     const v = cfg[name];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) throw new Error(`face config: ${name} must be an integer in 1..${max}, got ${String(v)}`);
   };
+  positiveInt('workers', 64);
   positiveInt('maxFaces', 16);
   positiveInt('redetectEveryFrames', 1000);
   positiveInt('maxAnalysisSidePx', 4096);

@@ -53,12 +53,12 @@ export async function loadVideoAnalyzer(config: Partial<FaceConfig> | Record<str
   } catch (err) {
     return new UnavailableAnalyzer(`@vladmandic/human models not found: ${(err as Error).message}`);
   }
-  const client = new FaceWorkerClient(resolved, modelDir);
+  const clients = Array.from({ length: resolved.workers }, () => new FaceWorkerClient(resolved, modelDir));
   try {
-    const info = await client.start();
-    return new FaceVideoAnalyzer(client, scale, resolved, { ...info, modelDir });
+    const infos = await Promise.all(clients.map((c) => c.start()));
+    return new FaceVideoAnalyzer(clients, scale, resolved, { ...infos[0], modelDir });
   } catch (err) {
-    await client.dispose().catch(() => {});
+    await Promise.all(clients.map((c) => c.dispose().catch(() => {})));
     return new UnavailableAnalyzer((err as Error).message);
   }
 }

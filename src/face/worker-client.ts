@@ -24,6 +24,9 @@ export class FaceWorkerClient {
   private restarts = 0;
   private lastError: string | null = null;
   private disposed = false;
+  /** Streams pinned to this worker (the analyzer balances new streams on it). */
+  openStreams = 0;
+  private inFlight = 0;
 
   constructor(
     private readonly config: FaceConfig,
@@ -53,16 +56,13 @@ export class FaceWorkerClient {
         this.failAll('EMO_ERR_VIDEO_INTERNAL', this.lastError);
       });
       worker.on('exit', (code) => {
-        if (this.worker === worker) {
-          this.worker = null;
-          this.ready = null;
-        }
-        if (!this.disposed) {
-          this.restarts++;
-          this.lastError ??= `face worker exited with code ${code}`;
-          reject(new Error(this.lastError));
-          this.failAll('EMO_ERR_VIDEO_INTERNAL', `face worker exited with code ${code}`);
-        }
+        if (this.worker !== worker || this.disposed) return; // already replaced (timeout) or shut down on purpose
+        this.worker = null;
+        this.ready = null;
+        this.restarts++;
+        this.lastError ??= `face worker exited with code ${code}`;
+        reject(new Error(this.lastError));
+        this.failAll('EMO_ERR_VIDEO_INTERNAL', `face worker exited with code ${code}`);
       });
     });
     return this.ready;
@@ -88,14 +88,24 @@ export class FaceWorkerClient {
 
   async analyze(streamId: string, frame: VideoFrameInput): Promise<EngineResult> {
     if (this.disposed) throw new FaceFrameError('EMO_ERR_VIDEO_UNAVAILABLE', 'face pipeline is disposed');
-    if (this.pending.size >= this.config.maxPendingFrames) {
-      throw new FaceFrameError('EMO_ERR_VIDEO_BUSY', `face worker has ${this.pending.size} frames waiting (limit ${this.config.maxPendingFrames}); frame dropped`);
+    if (this.inFlight >= this.config.maxPendingFrames) {
+      throw new FaceFrameError('EMO_ERR_VIDEO_BUSY', `face worker has ${this.inFlight} frames waiting (limit ${this.config.maxPendingFrames}); frame dropped`);
     }
     if (!(frame.payload instanceof Uint8Array)) throw new FaceFrameError('EMO_ERR_VIDEO_FORMAT', 'frame payload must be a Uint8Array');
     // Cheap checks here so an oversized payload is never copied to the worker.
     if (frame.payload.byteLength > this.config.maxFrameBytes) {
       throw new FaceFrameError('EMO_ERR_VIDEO_TOO_LARGE', `frame of ${frame.payload.byteLength} bytes exceeds the limit of ${this.config.maxFrameBytes} bytes`);
     }
+    // Counted from here (synchronously) so frames that wait for a (re)starting worker count against the bound too.
+    this.inFlight++;
+    try {
+      return await this.dispatch(streamId, frame);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async dispatch(streamId: string, frame: VideoFrameInput): Promise<EngineResult> {
     await this.start().catch((err: Error) => {
       throw new FaceFrameError('EMO_ERR_VIDEO_UNAVAILABLE', err.message);
     });
@@ -111,7 +121,13 @@ export class FaceWorkerClient {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new FaceFrameError('EMO_ERR_VIDEO_INTERNAL', `face worker did not answer within ${this.config.frameTimeoutMs} ms; restarting it`));
-        // A hung worker is replaced; its other frames fail through the exit handler.
+        // A hung worker is replaced at once (the next frame starts a fresh one); its other frames fail now.
+        if (this.worker === worker) {
+          this.worker = null;
+          this.ready = null;
+          this.restarts++;
+          this.failAll('EMO_ERR_VIDEO_INTERNAL', 'face worker restarted after a timeout');
+        }
         void worker.terminate();
       }, this.config.frameTimeoutMs);
       this.pending.set(id, { resolve, reject, timer });
@@ -124,7 +140,7 @@ export class FaceWorkerClient {
   }
 
   stats(): { pending: number; restarts: number; running: boolean; lastError: string | null } {
-    return { pending: this.pending.size, restarts: this.restarts, running: this.worker !== null, lastError: this.lastError };
+    return { pending: this.inFlight, restarts: this.restarts, running: this.worker !== null, lastError: this.lastError };
   }
 
   async dispose(): Promise<void> {

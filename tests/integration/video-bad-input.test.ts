@@ -109,6 +109,36 @@ test('sessions are independent: a bad frame in one does not disturb another inte
   await assert.rejects(s1.analyze(jpeg(face)), codeIs('EMO_ERR_VIDEO_UNAVAILABLE'));
 });
 
+test('bounded queue: beyond maxPendingFrames frames are refused with EMO_ERR_VIDEO_BUSY, the rest are analysed', async () => {
+  const small = await loadVideoAnalyzer({ maxPendingFrames: 2, workers: 2 });
+  try {
+    assert.equal(small.status().details?.workers, 2);
+    const s = small.createStream();
+    const results = await Promise.allSettled(Array.from({ length: 6 }, () => s.analyze(jpeg(face))));
+    const busy = results.filter((r) => r.status === 'rejected' && (r.reason as { code?: string }).code === 'EMO_ERR_VIDEO_BUSY').length;
+    const done = results.filter((r) => r.status === 'fulfilled').length;
+    assert.equal(busy + done, 6);
+    assert.ok(busy >= 1 && done >= 2, `busy ${busy}, done ${done}`);
+    s.dispose();
+  } finally {
+    await small.dispose();
+  }
+});
+
+test('a hung frame times out with EMO_ERR_VIDEO_INTERNAL, the worker is replaced and later frames are served', async () => {
+  const hasty = await loadVideoAnalyzer({ frameTimeoutMs: 1 });
+  try {
+    const s = hasty.createStream();
+    await assert.rejects(s.analyze(jpeg(face)), codeIs('EMO_ERR_VIDEO_INTERNAL'));
+    // The next frame starts a fresh worker (and, with this absurd 1 ms limit, times out again: same code, no crash).
+    await assert.rejects(s.analyze(jpeg(face)), codeIs('EMO_ERR_VIDEO_INTERNAL'));
+    assert.ok(Number(hasty.status().details?.workerRestarts) >= 1);
+    s.dispose();
+  } finally {
+    await hasty.dispose();
+  }
+});
+
 test('unavailable pipeline: loadVideoAnalyzer never throws, status says why, frames are refused', async () => {
   const broken = await loadVideoAnalyzer({ modelDir: '/nonexistent/models' });
   assert.equal(broken.status().available, false);
