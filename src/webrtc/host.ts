@@ -22,7 +22,7 @@ export interface IngestHandle {
 }
 
 export interface IngestSessions {
-  open(opts: { client: string; sink: IngestSink }): IngestHandle;
+  open(opts: { client: string; transport?: string; sink: IngestSink }): IngestHandle;
 }
 
 export interface Logger {

@@ -143,6 +143,7 @@ export class PeerSession {
     try {
       s.handle = sessions.open({
         client: 'webrtc/werift',
+        transport: 'webrtc',
         sink: { send: (msg) => s.toClient(msg), close: (code, reason) => s.onSinkClose(code, reason) },
       });
     } catch (err) {

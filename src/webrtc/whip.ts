@@ -28,6 +28,8 @@ export interface WhipEndpointOptions {
   /** Returns null when the request may proceed, or why it may not. Default: allow (like the WebSocket path). */
   authorize?: (headers: WhipRequest['headers']) => string | null;
   allowOrigin?: string;
+  /** Called once per ended session with its final counters. */
+  onEnded?: (stats: PeerSessionStats, reason: string) => void;
 }
 
 export const WHIP_PATH = '/v1/whip';
@@ -160,6 +162,7 @@ export class WhipEndpoint {
 
   private onEnded(s: PeerSession, reason: string): void {
     if (this.peers.get(s.id) === s) this.peers.delete(s.id);
+    this.opts.onEnded?.(s.stats(), reason);
     this.ended[reason] = (this.ended[reason] ?? 0) + 1;
   }
 }

@@ -1,0 +1,46 @@
+import { Counter, Gauge } from 'prom-client';
+import type { ServerPluginApi } from '../server/app.js';
+import type { HttpRequest } from '../server/routes.js';
+import { peerConfigFromEnv } from './config.js';
+import { DEFAULT_MAX_OFFER_BYTES } from './sdp-offer.js';
+import { WHIP_PATH, WhipEndpoint } from './whip.js';
+
+export { WhipEndpoint, WHIP_PATH } from './whip.js';
+export { WhipClient } from './whip-client.js';
+
+/**
+ * Server plugin (config `plugins`, docs/architecture.md): WHIP signalling on the server's HTTP port and one werift
+ * peer per session, feeding the same session pipeline as WebSocket clients. docs/webrtc.md describes it.
+ */
+export async function register(api: ServerPluginApi): Promise<void> {
+  const { peer, maxSessions } = peerConfigFromEnv(process.env, api.config.streaming.videoAnalysisFps);
+  const log = api.logger.child({ module: 'webrtc' });
+  const ended = new Counter({ name: 'emostream_webrtc_sessions_ended_total', help: 'WebRTC sessions ended, by reason', labelNames: ['reason'], registers: [api.metrics] });
+  const lost = new Counter({ name: 'emostream_webrtc_audio_packets_lost_total', help: 'Opus packets never received (declared lost by the jitter buffer)', registers: [api.metrics] });
+  const missing = new Counter({ name: 'emostream_webrtc_audio_missing_ms_total', help: 'Audio missing from WebRTC sessions, filled with silence (ms)', registers: [api.metrics] });
+  const whip = new WhipEndpoint({
+    sessions: api.sessions,
+    log,
+    peer,
+    maxSessions: maxSessions ?? api.config.server.maxSessions,
+    onEnded: (stats, reason) => {
+      ended.inc({ reason });
+      if (stats.audio) {
+        lost.inc(stats.audio.lost);
+        missing.inc(stats.audio.missingAudioMs);
+      }
+    },
+  });
+  new Gauge({ name: 'emostream_webrtc_sessions', help: 'Open WebRTC sessions', registers: [api.metrics], collect() { this.set(whip.size); } });
+
+  const wreq = (req: HttpRequest) => ({ method: req.method, path: req.path, params: req.params, headers: req.headers, body: req.body });
+  const limit = { bodyLimitBytes: DEFAULT_MAX_OFFER_BYTES + 1 };
+  api.routes.add('OPTIONS', WHIP_PATH, () => whip.options());
+  api.routes.add('OPTIONS', `${WHIP_PATH}/:id`, () => whip.options());
+  api.routes.add('POST', WHIP_PATH, (req) => whip.post(wreq(req)), limit);
+  api.routes.add('DELETE', `${WHIP_PATH}/:id`, (req) => whip.delete(wreq(req)));
+  api.routes.add('*', WHIP_PATH, (req) => whip.notAllowed(wreq(req)), limit);
+  api.routes.add('*', `${WHIP_PATH}/:id`, (req) => whip.notAllowed(wreq(req)), limit);
+  api.onClose(() => whip.shutdown());
+  log.info({ path: WHIP_PATH, maxSessions: maxSessions ?? api.config.server.maxSessions }, 'WHIP ingest ready');
+}
