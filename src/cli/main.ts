@@ -11,6 +11,9 @@ const COMMAND_MODULES: string[] = [
   './commands/train-face.js',
   './commands/train-fusion.js',
   './commands/train-speech.js',
+  './commands/serve.js',
+  './commands/stream.js',
+  './commands/subscribe.js',
 ];
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

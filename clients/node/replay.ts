@@ -1,0 +1,68 @@
+import { EmoStreamClient } from './client.js';
+import { STREAM_SAMPLE_RATE } from './media.js';
+import type { EmotionResult } from '../../src/protocol/v1/messages.js';
+
+export interface ReplayOptions {
+  /** true: real-time pace; false: as fast as the server keeps up (at most `aheadHops` hops past the last result). */
+  realtime: boolean;
+  chunkMs?: number;
+  aheadHops?: number;
+  /** AU frames with pts relative to the start of the audio. */
+  aus?: { ptsUs: number; aus: number[] }[];
+  onResult?: (r: EmotionResult, e2eMs: number | null) => void;
+  onProgress?: (sentUs: number) => void;
+  /** Session clock origin (µs); results' windows are on this clock. */
+  startUs?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Streams 16 kHz mono PCM chunks (and AU frames interleaved by time) over one session and collects the results with
+ * their end-to-end latency. Real-time pacing follows the wall clock from the first chunk, so a slow event loop
+ * catches up instead of drifting.
+ */
+export async function replay(client: EmoStreamClient, pcm: AsyncIterable<Int16Array> | Iterable<Int16Array>, opts: ReplayOptions): Promise<{ results: EmotionResult[]; e2eMs: number[] }> {
+  const results: EmotionResult[] = [];
+  const e2eMs: number[] = [];
+  let lastResultEndUs = -Infinity;
+  const reader = (async () => {
+    for await (const r of client.results()) {
+      const lat = client.latencyMs(r);
+      results.push(r);
+      if (lat !== null) e2eMs.push(lat);
+      lastResultEndUs = r.windowEndUs;
+      opts.onResult?.(r, lat);
+    }
+  })();
+  const origin = opts.startUs ?? 0;
+  const hopUs = client.welcome.hopMs * 1000;
+  const aheadUs = (opts.aheadHops ?? 2) * hopUs;
+  const aus = opts.aus ?? [];
+  let ai = 0;
+  let sentSamples = 0;
+  const t0 = performance.now();
+  for await (const chunk of pcm) {
+    const ptsUs = origin + Math.round((sentSamples * 1e6) / STREAM_SAMPLE_RATE);
+    const chunkUs = Math.round((chunk.length * 1e6) / STREAM_SAMPLE_RATE);
+    if (opts.realtime) {
+      const due = t0 + (ptsUs + chunkUs - origin) / 1000;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+    } else {
+      while (client.isOpen && (ptsUs - Math.max(lastResultEndUs, origin) > aheadUs || client.bufferedAmount > 1 << 20)) await sleep(1);
+    }
+    if (!client.isOpen) break;
+    // AU frames that fall inside this chunk go right before it, so both streams reach a hop end together.
+    while (ai < aus.length && origin + aus[ai].ptsUs < ptsUs + chunkUs) {
+      client.sendAu(aus[ai].aus, origin + aus[ai].ptsUs);
+      ai++;
+    }
+    client.sendAudio(chunk, { sampleRate: STREAM_SAMPLE_RATE, channels: 1, ptsUs });
+    sentSamples += chunk.length;
+    opts.onProgress?.(ptsUs + chunkUs - origin);
+  }
+  if (client.isOpen) await client.end();
+  await reader;
+  return { results, e2eMs };
+}

@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { loadConfig, type ConfigInput } from '../../server/config.js';
+
+/** `emostream serve`: the streaming server (config file, env vars, then flags). */
+export function register(program: Command): void {
+  program.command('serve')
+    .description('Run the real-time emotion recognition server (WebSocket /v1/stream, /v1/subscribe, /healthz, /metrics, /v1/models)')
+    .option('-p, --port <n>', 'port (env EMOSTREAM_PORT; default 8080)')
+    .option('-H, --host <host>', 'interface to bind (env EMOSTREAM_HOST; default 0.0.0.0)')
+    .option('-c, --config <file>', 'JSON config file (env EMOSTREAM_CONFIG); see docs/configuration.md')
+    .option('--transport <name>', 'uws or ws')
+    .option('--provider <name>', 'ONNX execution provider: auto, cpu, webgpu, cuda')
+    .action(async (o: { port?: string; host?: string; config?: string; transport?: string; provider?: string }) => {
+      const overrides: Record<string, Record<string, unknown>> = {};
+      if (o.port !== undefined) (overrides.server ??= {}).port = Number(o.port);
+      if (o.host !== undefined) (overrides.server ??= {}).host = o.host;
+      if (o.transport !== undefined) (overrides.server ??= {}).transport = o.transport;
+      if (o.provider !== undefined) (overrides.models ??= {}).executionProvider = o.provider;
+      const config = loadConfig({ file: o.config, overrides: overrides as ConfigInput });
+      const { createEmoServer } = await import('../../server/app.js');
+      const server = await createEmoServer({ config });
+      await server.listen();
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) {
+          server.logger.warn('second signal: exiting now');
+          process.exit(1);
+        }
+        stopping = true;
+        server.logger.info({ signal }, 'shutting down: flushing final results');
+        server.close().then(() => process.exit(0), (err: unknown) => {
+          server.logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        });
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+    });
+}

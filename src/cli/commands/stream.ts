@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { EmoStreamClient } from '../../../clients/node/client.js';
+import { decodePcm16k, probeDurationS, STREAM_SAMPLE_RATE } from '../../../clients/node/media.js';
+import { readAuCsv } from '../../../clients/node/openface-csv.js';
+import { replay } from '../../../clients/node/replay.js';
+import { formatResult, formatSummary, summarize } from '../../../clients/node/timeline.js';
+
+interface StreamOpts {
+  url: string;
+  aus?: string;
+  fast?: boolean;
+  json?: boolean;
+  chunkMs: string;
+  fps: string;
+}
+
+/** `emostream stream <file>`: decode with ffmpeg, stream at real-time pace, print a live timeline and a summary. */
+export function register(program: Command): void {
+  program.command('stream <file>')
+    .description('Stream an audio or video file (anything ffmpeg reads) to a server and print the emotion timeline')
+    .option('-u, --url <url>', 'server URL', process.env.EMOSTREAM_URL ?? 'ws://localhost:8080')
+    .option('--aus <csv>', 'OpenFace CSV (per-frame, or a clip-mean table with a name column) to send as AU frames')
+    .option('--fps <n>', 'frame rate for clip-mean AUs', '30')
+    .option('--fast', 'send as fast as the server keeps up instead of real time')
+    .option('--json', 'one JSON result per line on stdout (summary on stderr)')
+    .option('--chunk-ms <n>', 'audio chunk length', '20')
+    .action(async (file: string, o: StreamOpts) => {
+      if (!existsSync(file)) throw new Error(`no such file: ${file}`);
+      const durationS = await probeDurationS(file);
+      const aus = o.aus ? readAuCsv(o.aus, { mediaFile: file, durationS: durationS ?? undefined, fps: Number(o.fps) }).frames : undefined;
+      const client = await EmoStreamClient.connect({ url: o.url, client: 'emostream-cli' });
+      const w = client.welcome;
+      const log = (line: string) => (o.json ? process.stderr : process.stdout).write(line + '\n');
+      const avail = w.models.map((m) => `${m.name}${m.available ? `${m.provider ? `@${m.provider}` : ''}` : ' (unavailable)'}`).join(', ');
+      log(`session ${w.sessionId}  window ${w.windowMs} ms, hop ${w.hopMs} ms  models: ${avail}`);
+      log(`streaming ${file}${durationS ? ` (${durationS.toFixed(1)} s)` : ''}${aus ? ` with ${aus.length} AU frames` : ''}${o.fast ? ' as fast as accepted' : ' in real time'}`);
+      const tty = !o.json && process.stderr.isTTY;
+      let lastProgress = 0;
+      const { results, e2eMs } = await replay(client, decodePcm16k(file, Math.round((STREAM_SAMPLE_RATE * Number(o.chunkMs)) / 1000)), {
+        realtime: !o.fast,
+        aus,
+        onResult: (r, lat) => {
+          if (o.json) process.stdout.write(JSON.stringify({ ...r, e2eMs: lat }) + '\n');
+          else process.stdout.write((tty ? '\r\x1b[K' : '') + formatResult(r, lat) + '\n');
+        },
+        onProgress: (sentUs) => {
+          if (!durationS || !tty || sentUs - lastProgress < 250_000) return;
+          lastProgress = sentUs;
+          const pct = Math.min(100, (sentUs / 1e6 / durationS) * 100);
+          process.stderr.write(`\r\x1b[K[${pct.toFixed(0).padStart(3)}%] ${(sentUs / 1e6).toFixed(1)} / ${durationS.toFixed(1)} s`);
+        },
+      });
+      if (tty) process.stderr.write('\r\x1b[K');
+      if (client.errors.length > 0) log(`server errors: ${client.errors.map((e) => `${e.code} (${e.message})`).join('; ')}`);
+      log(formatSummary(summarize(results, e2eMs)));
+    });
+}

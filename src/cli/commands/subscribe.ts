@@ -1,0 +1,23 @@
+import type { Command } from 'commander';
+import { EmoSubscriber } from '../../../clients/node/client.js';
+import { formatResult } from '../../../clients/node/timeline.js';
+
+/** `emostream subscribe <sessionId>`: print another session's results as they arrive. */
+export function register(program: Command): void {
+  program.command('subscribe <sessionId>')
+    .description("Print another session's results live")
+    .option('-u, --url <url>', 'server URL', process.env.EMOSTREAM_URL ?? 'ws://localhost:8080')
+    .option('--json', 'one JSON message per line')
+    .action(async (sessionId: string, o: { url: string; json?: boolean }) => {
+      const sub = await EmoSubscriber.connect(o.url, sessionId);
+      for await (const m of sub.messages()) {
+        if (o.json) process.stdout.write(JSON.stringify(m) + '\n');
+        else if (m.type === 'emotion') process.stdout.write(formatResult(m, null) + '\n');
+        else if (m.type === 'subscribed') process.stdout.write(`subscribed to ${m.sessionId}\n`);
+        else if (m.type === 'end') process.stdout.write(`session ended (${m.reason}): ${m.results} results, ${m.droppedWindows} dropped windows\n`);
+        else if (m.type === 'error') process.stderr.write(`${m.code}: ${m.message}\n`);
+      }
+      const close = await sub.closed();
+      if (close.code !== 1000) process.exitCode = 1;
+    });
+}
