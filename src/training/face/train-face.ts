@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { AU_COLUMNS, EMOTIONS, AU_VECTOR_LENGTH } from '../../protocol/labels.js';
 import { createInProcessRunner } from '../../models/onnx-runner-inprocess.js';
 import { FACE_MANIFEST_FORMAT, type FaceManifest } from '../../models/face/manifest.js';
@@ -64,9 +64,10 @@ export async function trainFace(o: TrainFaceOptions): Promise<{ report: FaceRepo
   mkdirSync(o.out, { recursive: true });
   const seqAvailable = perFrameAuAvailable();
   const seqs: AuSequence[] | null = seqAvailable ? loadPerFrameAus(PER_FRAME_AU_DIR) : null;
+  const rel = (p: string) => relative(process.cwd(), p) || p;
   const sequenceNote = seqAvailable
-    ? `trained on the per-frame AU sequences in ${PER_FRAME_AU_DIR} (see report.json for its CV row)`
-    : `not trained: per-frame AU sequences for RAVDESS are not available (${PER_FRAME_AU_DIR} is absent; ../shared holds only clip means). `
+    ? `trained on the per-frame AU sequences in ${rel(PER_FRAME_AU_DIR)} (see report.json for its CV row)`
+    : `not trained: per-frame AU sequences for RAVDESS are not available (${rel(PER_FRAME_AU_DIR)} is absent; ../shared holds only clip means). `
       + 'The server falls back to the static model on the window\'s mean AUs. Nothing is trained on invented data.';
   let report: FaceReport | null = null;
   if (o.cv) {
@@ -85,13 +86,13 @@ export async function trainFace(o: TrainFaceOptions): Promise<{ report: FaceRepo
     report = {
       ...commonReportFields(metricsOf(best.id)),
       task: 'face', generatedAt: new Date().toISOString(),
-      data: `${o.clipsPath ?? CLIP_MEAN_AUS_PATH} (${clips.length} clips, 35 clip-mean AUs)`,
+      data: `${rel(o.clipsPath ?? CLIP_MEAN_AUS_PATH)} (${clips.length} clips, 35 clip-mean AUs)`,
       protocol: 'subject-wise 5-fold CV, validation actors ' + folds.map((f, k) => `F${k} {${f.join(',')}}`).join(' ') + '; min-max fitted on the training folds only; mean of fold accuracies, 95 % CI = 1.96·sqrt(p(1-p)/N), N = 1440',
       model: best.id, meanAccuracy: best.meanAccuracy, ci95: best.ci95, folds: best.folds, metrics: metricsOf(best.id),
       shipped: { id: SHIPPED_STATIC, row: shippedRow, metrics: shippedRow ? metricsOf(SHIPPED_STATIC) : null },
       rows,
       sequence: { id: SEQUENCE_ID, paperAccuracy: PAPER_SEQUENCE_ACCURACY, status: seqs ? 'trained' : 'no-per-frame-data', note: sequenceNote },
-      posteriors: o.posteriorsDir ? FACE_BASES.filter((b) => specs.some((s) => s.id === b)).map((b) => join(o.posteriorsDir!, faceBaseName(b))) : [],
+      posteriors: o.posteriorsDir ? FACE_BASES.filter((b) => specs.some((s) => s.id === b)).map((b) => rel(join(o.posteriorsDir!, faceBaseName(b)))) : [],
     };
     writeFileSync(join(o.out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
     writeFileSync(join(o.out, 'report.md'), faceReportMarkdown(report));
