@@ -22,6 +22,8 @@ export interface FaceConfig {
   calibrationPriorFrames: number;
   /** Run the expression classifier (second visual model). */
   expression: boolean;
+  /** Run it on every Nth analysed frame per stream (and on a new track's first frame); between, a track keeps its last posterior. */
+  expressionEveryFrames: number;
   /** Frames waiting for the worker across all sessions; beyond it analyze() rejects with EMO_ERR_VIDEO_BUSY. */
   maxPendingFrames: number;
   /** A worker call that takes longer than this is failed (the worker is then restarted). */
@@ -31,7 +33,7 @@ export interface FaceConfig {
 export const DEFAULT_FACE_CONFIG: Readonly<FaceConfig> = Object.freeze({
   workers: 1,
   maxFaces: 1,
-  redetectEveryFrames: 10,
+  redetectEveryFrames: 20,
   minDetectionScore: 0.5,
   minMeshScore: 0.5,
   maxAnalysisSidePx: 640,
@@ -40,6 +42,7 @@ export const DEFAULT_FACE_CONFIG: Readonly<FaceConfig> = Object.freeze({
   calibrationHistoryFrames: 300,
   calibrationPriorFrames: 10,
   expression: true,
+  expressionEveryFrames: 2,
   maxPendingFrames: 64,
   frameTimeoutMs: 5000,
 });
@@ -53,6 +56,7 @@ export function resolveFaceConfig(partial: Partial<FaceConfig> = {}): FaceConfig
   positiveInt('workers', 64);
   positiveInt('maxFaces', 16);
   positiveInt('redetectEveryFrames', 1000);
+  positiveInt('expressionEveryFrames', 1000);
   positiveInt('maxAnalysisSidePx', 4096);
   positiveInt('maxFrameBytes', 64 * 1024 * 1024);
   positiveInt('maxFramePixels', 8192 * 8192);
@@ -72,17 +76,20 @@ const FACE_KEYS = [...Object.keys(DEFAULT_FACE_CONFIG), 'modelDir'] as (keyof Fa
 
 /**
  * The face settings inside whatever the caller passes: a Partial<FaceConfig>, or the server's frozen AppConfig, whose
- * `face` (or `video`) section holds them. Unknown keys are ignored; known keys are validated by resolveFaceConfig.
+ * `models.video` (or top-level `video` / `face`) section holds them and whose `server.maxFrameBytes` is the protocol's
+ * frame limit. Unknown keys are ignored; known keys are validated by resolveFaceConfig.
  */
 export function pickFaceConfig(config: unknown): Partial<FaceConfig> {
   if (!config || typeof config !== 'object') return {};
   const root = config as Record<string, unknown>;
+  const obj = (v: unknown): Record<string, unknown> | null => (v && typeof v === 'object' ? (v as Record<string, unknown>) : null);
   const out: Record<string, unknown> = {};
-  for (const source of [root, root.video, root.face]) {
-    if (!source || typeof source !== 'object') continue;
+  const server = obj(root.server);
+  if (typeof server?.maxFrameBytes === 'number') out.maxFrameBytes = server.maxFrameBytes;
+  for (const source of [root, obj(obj(root.models)?.video), obj(root.video), obj(root.face)]) {
+    if (!source) continue;
     for (const k of FACE_KEYS) {
-      const v = (source as Record<string, unknown>)[k];
-      if (v !== undefined) out[k] = v;
+      if (source[k] !== undefined) out[k] = source[k];
     }
   }
   return out as Partial<FaceConfig>;

@@ -38,6 +38,8 @@ export interface EngineResult {
  */
 export class FaceEngine {
   private readonly trackers = new Map<string, FaceTracker>();
+  /** Per stream: analysed frames, and each track's latest expression posterior (reused between expression passes). */
+  private readonly streamState = new Map<string, { frames: number; expression: Map<number, Float32Array> }>();
 
   constructor(
     private readonly tf: typeof tfTypes,
@@ -69,7 +71,14 @@ export class FaceEngine {
     const detections = detected ? await this.models.detect(img, this.config.minDetectionScore, this.config.maxFaces) : null;
     const t2 = performance.now();
     const candidates = tracker.candidates(detections);
-    const meshes = await this.models.landmarks(img, candidates.map((c) => c.cropBox));
+    let state = this.streamState.get(streamId);
+    if (!state) {
+      state = { frames: 0, expression: new Map() };
+      this.streamState.set(streamId, state);
+    }
+    const cached = state.expression;
+    const withExpression = state.frames++ % this.config.expressionEveryFrames === 0 || candidates.some((c) => c.trackId === null || !cached.has(c.trackId));
+    const meshes = await this.models.landmarks(img, candidates.map((c) => c.cropBox), withExpression);
     const kept = tracker.update(
       meshes.map((m, i) => ({ candidate: candidates[i], meshScore: m.score, meshBox: boxOfPoints(m.mesh, MESH_POINTS) })),
     );
@@ -77,24 +86,29 @@ export class FaceEngine {
     const faces = kept.map(({ trackId, outcome }) => {
       const m = meshes[candidates.indexOf(outcome.candidate)];
       const mesh = m.mesh.map((v) => v * img.scale);
+      if (m.expression) cached.set(trackId, m.expression);
+      const expression = m.expression ?? cached.get(trackId) ?? null;
       const b = outcome.meshBox;
       return {
         trackId,
         box: { x0: b.x0 * img.scale, y0: b.y0 * img.scale, x1: b.x1 * img.scale, y1: b.y1 * img.scale },
         score: m.score,
         mesh,
-        expression: m.expression,
+        expression,
       };
     });
+    for (const id of cached.keys()) if (!kept.some((k) => k.trackId === id)) cached.delete(id);
     return { faces, detected, decodeMs: t1 - t0, detectMs: t2 - t1, landmarksMs: t3 - t2, width: img.sourceWidth, height: img.sourceHeight };
   }
 
   resetStream(streamId: string): void {
     this.trackers.get(streamId)?.reset();
+    this.streamState.delete(streamId);
   }
 
   closeStream(streamId: string): void {
     this.trackers.delete(streamId);
+    this.streamState.delete(streamId);
   }
 
   stats(): Record<string, number> {

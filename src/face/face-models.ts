@@ -162,7 +162,7 @@ export class FaceModels {
   }
 
   /** FaceMesh (and the expression net) on square crops of one frame: one model call for all faces. */
-  async landmarks(img: RgbImage, cropBoxes: Box[]): Promise<MeshResult[]> {
+  async landmarks(img: RgbImage, cropBoxes: Box[], withExpression = true): Promise<MeshResult[]> {
     const tf = this.tf;
     const crops = await Promise.all(cropBoxes.map((b) => cropResize(img, b, MESH_INPUT_PX)));
     const valid = cropBoxes.map((_, i) => i).filter((i) => crops[i] !== null);
@@ -180,7 +180,7 @@ export class FaceModels {
       const mesh = outs.find((t) => t.shape[t.shape.length - 1] === MESH_POINTS * 3)!;
       const flag = outs.find((t) => t.shape[t.shape.length - 1] === 1)!;
       let expr: tfTypes.Tensor | null = null;
-      if (this.expressionModel) {
+      if (this.expressionModel && withExpression) {
         // Exactly Human's gear/emotion.ts input: the mesh crop bilinearly resized to 64x64, grayscale, in [-1, 1].
         const small = tf.image.resizeBilinear(crops, [EXPRESSION_INPUT_PX, EXPRESSION_INPUT_PX]);
         const gray = tf.sum(tf.mul(small, tf.tensor1d([0.2989, 0.587, 0.114])), 3, true);

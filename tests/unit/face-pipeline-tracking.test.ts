@@ -107,6 +107,7 @@ test('clip labels from CREMA-D and MEAD names', () => {
 
 test('config: picks the face section of an AppConfig, validates values', () => {
   assert.deepEqual(pickFaceConfig({ port: 1, face: { maxFaces: 3, other: 1 } }), { maxFaces: 3 });
+  assert.deepEqual(pickFaceConfig({ server: { maxFrameBytes: 4096, port: 1 }, models: { workers: 3, video: { enabled: true, workers: 2 } } }), { maxFrameBytes: 4096, workers: 2 });
   assert.throws(() => resolveFaceConfig({ maxFaces: 0 }), /maxFaces/);
   assert.throws(() => resolveFaceConfig({ minMeshScore: 2 }), /minMeshScore/);
 });
