@@ -15,8 +15,15 @@ export interface AuTrack {
  * column). For a table with names, the row whose name matches `mediaFile` (RAVDESS ids compared without the
  * modality field) is used and replicated at `fps` for `durationS`.
  */
+const textCache = new Map<string, string>();
+
 export function readAuCsv(path: string, opts: { mediaFile?: string; durationS?: number; fps?: number } = {}): AuTrack {
-  const text = readFileSync(path, 'utf8').trim();
+  let text = textCache.get(path);
+  if (text === undefined) {
+    text = readFileSync(path, 'utf8').trim();
+    // Benchmarks read one clip-mean table for hundreds of clips; keep a few tables, not every file ever read.
+    if (textCache.size < 4) textCache.set(path, text);
+  }
   const lines = text.split(/\r?\n/);
   const sep = lines[0].includes(';') ? ';' : ',';
   const header = lines[0].split(sep).map((h) => h.trim());

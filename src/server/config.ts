@@ -80,6 +80,8 @@ export const ENV_VARS: Record<string, { path: string[]; type: 'int' | 'number' |
   EMOSTREAM_SPEECH_DIR: { path: ['models', 'speech', 'dir'], type: 'string' },
   EMOSTREAM_FACE_DIR: { path: ['models', 'face', 'dir'], type: 'string' },
   EMOSTREAM_FUSION_DIR: { path: ['models', 'fusion', 'dir'], type: 'string' },
+  EMOSTREAM_VIDEO: { path: ['models', 'video', 'enabled'], type: 'bool' },
+  EMOSTREAM_MAX_PENDING_HOPS: { path: ['streaming', 'maxPendingHops'], type: 'int' },
   EMOSTREAM_LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
 };
 

@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+
+const CLK_TCK = 100;
+
+/** CPU seconds (user + system, all threads) and RSS of a Linux process, from /proc. Null where /proc is absent. */
+export function sampleProc(pid: number): { cpuS: number; rssMb: number; hwmMb: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpuS = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(/\d+/.exec(status.split('\n').find((l) => l.startsWith(key)) ?? '0')?.[0] ?? 0);
+    return { cpuS, rssMb: kb('VmRSS:') / 1024, hwmMb: kb('VmHWM:') / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+/** Parses Prometheus histogram buckets `name_bucket{le="x",label="v"} n` into per-label cumulative counts. */
+export function parseHistogram(text: string, name: string, label: string): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  const re = new RegExp(`^${name}_bucket\\{([^}]*)\\} (\\S+)$`);
+  for (const line of text.split('\n')) {
+    const m = re.exec(line);
+    if (!m) continue;
+    const labels = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    const key = labels[label] ?? '';
+    (out[key] ??= {})[labels.le] = Number(m[2]);
+  }
+  return out;
+}
+
+/** Cumulative bucket counts (after - before) -> counts per bucket range, e.g. {"1": 10, "2": 3, "4": 0, ...}. */
+export function bucketDelta(after: Record<string, number>, before: Record<string, number> = {}): Record<string, number> {
+  const les = Object.keys(after).sort((a, b) => (a === '+Inf' ? 1 : b === '+Inf' ? -1 : Number(a) - Number(b)));
+  const out: Record<string, number> = {};
+  let prev = 0;
+  for (const le of les) {
+    const cum = after[le] - (before[le] ?? 0);
+    out[le === '+Inf' ? 'more' : `<=${le}`] = cum - prev;
+    prev = cum;
+  }
+  return out;
+}
+
+/** Sum of a counter (all label sets) in Prometheus text. */
+export function counterSum(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(name + ' ') || line.startsWith(name + '{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
