@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { createEmoServer, type EmoServer } from '../../src/server/app.js';
 import { loadConfig, type ConfigInput } from '../../src/server/config.js';
 import { buildTinyModels, tinyLoaders, type TinyDirs } from './tiny-models.js';
+import type { ModelLoaders } from '../../src/models/registry.js';
 
 export const TRANSPORTS = ['uws', 'ws'] as const;
 
@@ -19,7 +20,7 @@ export interface TestServer {
  * The real server on port 0 with tiny ONNX models (built into a temp dir and passed via config, run by the real
  * worker pool and batcher), short windows so tests run in seconds, and no plugins.
  */
-export async function startTestServer(transport: 'uws' | 'ws', overrides: ConfigInput = {}): Promise<TestServer> {
+export async function startTestServer(transport: 'uws' | 'ws', overrides: ConfigInput = {}, loaders: ModelLoaders = tinyLoaders()): Promise<TestServer> {
   const root = mkdtempSync(join(tmpdir(), 'emo-it-'));
   const dirs = buildTinyModels(root);
   const base: ConfigInput = {
@@ -35,7 +36,7 @@ export async function startTestServer(transport: 'uws' | 'ws', overrides: Config
     plugins: overrides.plugins ?? [],
   };
   const config = loadConfig({ env: {}, overrides: base });
-  const server = await createEmoServer({ config, loaders: tinyLoaders(), logger: pino({ level: process.env.EMOSTREAM_TEST_LOG ?? 'silent' }) });
+  const server = await createEmoServer({ config, loaders, logger: pino({ level: process.env.EMOSTREAM_TEST_LOG ?? 'silent' }) });
   const port = await server.listen();
   return {
     server,
