@@ -47,8 +47,20 @@ export class RtpTimeline {
   private lastExt = 0;
   private anchorUs = 0;
   private sr: { ext: number; epochMs: number } | null = null;
+  /** Recent (session time, arrival time) pairs, for the capture-time fallback before any sender report. */
+  private readonly arrivals: { ptsUs: number; epochMs: number }[] = [];
+  private static readonly MAX_ARRIVALS = 512;
 
-  constructor(readonly clockRate: number, private readonly clock: SessionClock) {}
+  constructor(readonly clockRate: number, private readonly clock: SessionClock, private readonly nowEpochMs: () => number = Date.now) {}
+
+  private noteArrival(ptsUs: number): number {
+    const last = this.arrivals[this.arrivals.length - 1];
+    if (!last || ptsUs > last.ptsUs) {
+      this.arrivals.push({ ptsUs, epochMs: this.nowEpochMs() });
+      if (this.arrivals.length > RtpTimeline.MAX_ARRIVALS) this.arrivals.shift();
+    }
+    return ptsUs;
+  }
 
   /** Extended (unwrapped) timestamp relative to the track's first packet. */
   private extend(ts: number): number {
@@ -69,9 +81,9 @@ export class RtpTimeline {
       this.lastTs = ts >>> 0;
       this.lastExt = 0;
       this.anchorUs = this.clock.nowUs();
-      return this.anchorUs;
+      return this.noteArrival(this.anchorUs);
     }
-    return this.anchorUs + (this.extend(ts) * 1e6) / this.clockRate;
+    return this.noteArrival(this.anchorUs + (this.extend(ts) * 1e6) / this.clockRate);
   }
 
   get started(): boolean {
@@ -90,6 +102,11 @@ export class RtpTimeline {
       const ext = ((ptsUs - this.anchorUs) * this.clockRate) / 1e6;
       return { epochMs: this.sr.epochMs + ((ext - this.sr.ext) * 1000) / this.clockRate, basis: 'rtcp-sr' };
     }
-    return { epochMs: (this.clock.origin ?? Date.now()) + ptsUs / 1000, basis: 'arrival' };
+    // No sender report yet: when the packet holding that sample reached us (later than its capture by the network and
+    // packetisation delay, so latencies on this basis are slight underestimates).
+    for (let i = this.arrivals.length - 1; i >= 0; i--) {
+      if (this.arrivals[i].ptsUs < ptsUs) return { epochMs: this.arrivals[i].epochMs, basis: 'arrival' };
+    }
+    return { epochMs: (this.clock.origin ?? this.nowEpochMs()) + ptsUs / 1000, basis: 'arrival' };
   }
 }

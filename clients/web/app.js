@@ -1,0 +1,234 @@
+/* global window, document, navigator, location, requestAnimationFrame, WebSocket, URLSearchParams */
+// emostream web client: capture (WebRTC by default, WebSocket fallback), a live chart and posterior bars, and a
+// subscriber view. No framework: the DOM is small and updated in place once per result.
+import { COLORS, ProbChart } from './chart.js';
+import { startWebRtc } from './transport-webrtc.js';
+import { startWebSocket } from './transport-ws.js';
+
+const LABELS = ['neutral', 'calm', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised'];
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+
+// State the page exposes for its own tests (tests/integration/webrtc-browser.test.ts) and for debugging.
+const state = { transport: null, sessionId: null, results: [], latencies: [], stats: null, errors: [], status: 'idle' };
+window.emostream = state;
+
+const chart = new ProbChart($('chart'), LABELS);
+let session = null;
+let mediaStream = null;
+let subscriber = null;
+let lastAnnounce = { label: null, at: 0 };
+
+function setStatus(text) {
+  $('status').textContent = text;
+  state.status = text;
+}
+
+function buildLegend() {
+  $('legend').innerHTML = '';
+  LABELS.forEach((l, i) => {
+    const li = document.createElement('li');
+    li.innerHTML = `<i style="background:${COLORS[i]}"></i>${l}`;
+    $('legend').append(li);
+  });
+}
+
+function buildBars(id) {
+  const root = $(id);
+  root.innerHTML = '';
+  LABELS.forEach((l, i) => {
+    const row = document.createElement('div');
+    row.className = 'bar';
+    row.innerHTML = `<span>${l}</span><span class="track" role="meter" aria-label="${id.replace('bars-', '')} ${l}" aria-valuemin="0" aria-valuemax="1" aria-valuenow="0"><span class="fill" style="background:${COLORS[i]}"></span></span><span class="v">–</span>`;
+    root.append(row);
+  });
+}
+
+function setBars(id, probs) {
+  const rows = $(id).children;
+  for (let i = 0; i < LABELS.length; i++) {
+    const p = probs ? probs[i] : null;
+    const track = rows[i].children[1];
+    track.firstElementChild.style.width = p === null ? '0' : `${(p * 100).toFixed(1)}%`;
+    track.setAttribute('aria-valuenow', p === null ? '0' : p.toFixed(3));
+    rows[i].children[2].textContent = p === null ? '–' : p.toFixed(2);
+  }
+}
+
+function percentile(sorted, q) {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1) + 0.5))];
+}
+
+function onResult(msg, captureEpochMs, basis) {
+  state.results.push(msg);
+  requestAnimationFrame(() => {
+    const fused = msg.fused?.probs ?? null;
+    if (fused) chart.push(msg.windowEndUs / 1e6, fused);
+    chart.draw();
+    setBars('bars-speech', msg.speech?.probs ?? null);
+    setBars('bars-face', msg.face?.probs ?? null);
+    setBars('bars-fused', fused);
+    const label = msg.fused?.label ?? '–';
+    $('fused-label').textContent = label;
+    $('chart').setAttribute('aria-label', `Fused emotion probabilities over time; now ${label}`);
+    $('faces').textContent = msg.faces ? String(msg.faces.count) : '–';
+    $('count').textContent = String(state.results.length);
+    if (label !== lastAnnounce.label && Date.now() - lastAnnounce.at > 3000) {
+      $('announce').textContent = `Emotion: ${label}`;
+      lastAnnounce = { label, at: Date.now() };
+    }
+    if (captureEpochMs !== null && captureEpochMs !== undefined) {
+      // Shown = after this frame's DOM and canvas updates, on the page's clock.
+      const shownAt = performance.timeOrigin + performance.now();
+      const ms = shownAt - captureEpochMs;
+      state.latencies.push({ ms, basis, hop: msg.hop, windowEndUs: msg.windowEndUs });
+      const sorted = state.latencies.map((l) => l.ms).sort((a, b) => a - b);
+      $('latency').textContent = `${ms.toFixed(0)} ms`;
+      $('latency-pct').textContent = `${percentile(sorted, 0.5).toFixed(0)} / ${percentile(sorted, 0.95).toFixed(0)} ms`;
+    }
+  });
+}
+
+function onMessage(msg) {
+  switch (msg.type) {
+    case 'welcome':
+      state.sessionId = msg.sessionId;
+      $('session-id').textContent = msg.sessionId;
+      break;
+    case 'emotion':
+      onResult(msg, session?.captureEpochMs(msg) ?? null, session?.captureBasis(msg) ?? null);
+      break;
+    case 'webrtc-stats':
+      state.stats = msg;
+      if (msg.audio) $('missing').textContent = `${msg.audio.missingAudioMs.toFixed(0)} ms (${msg.audio.lost} pkts)`;
+      break;
+    case 'error':
+      state.errors.push(msg);
+      setStatus(`Server: ${msg.code} — ${msg.message}`);
+      break;
+    case 'end':
+      setStatus(`Session ended (${msg.reason}); ${msg.results} results.`);
+      break;
+  }
+}
+
+async function listDevices() {
+  const devices = await navigator.mediaDevices.enumerateDevices();
+  for (const [kind, sel] of [['audioinput', $('mic')], ['videoinput', $('cam')]]) {
+    const keep = sel.value;
+    for (const opt of [...sel.options]) if (opt.value !== '' && opt.value !== 'none') opt.remove();
+    devices.filter((d) => d.kind === kind).forEach((d, i) => {
+      const opt = document.createElement('option');
+      opt.value = d.deviceId;
+      opt.textContent = d.label || `${kind === 'audioinput' ? 'microphone' : 'camera'} ${i + 1}`;
+      sel.append(opt);
+    });
+    sel.value = keep;
+  }
+}
+
+async function start() {
+  $('start').disabled = true;
+  state.results = [];
+  state.latencies = [];
+  chart.reset();
+  const mic = $('mic').value;
+  const cam = $('cam').value;
+  // Raw audio: echo cancellation, noise suppression and AGC would change what the speech model hears.
+  const audio = { echoCancellation: false, noiseSuppression: false, autoGainControl: false, channelCount: 1, ...(mic ? { deviceId: { exact: mic } } : {}) };
+  const video = cam === 'none' ? false : { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 30 }, ...(cam ? { deviceId: { exact: cam } } : {}) };
+  try {
+    setStatus('Opening camera and microphone…');
+    mediaStream = await navigator.mediaDevices.getUserMedia({ audio, video });
+    await listDevices().catch(() => undefined);
+    $('preview').srcObject = mediaStream;
+    $('preview').classList.toggle('on', mediaStream.getVideoTracks().length > 0);
+    const mode = $('transport').value;
+    const base = location.origin;
+    if (mode !== 'ws') {
+      try {
+        setStatus('Connecting over WebRTC…');
+        session = await startWebRtc({ stream: mediaStream, whipUrl: `${base}/v1/whip`, onMessage, onState: (s) => { if (s === 'failed' || s === 'disconnected') setStatus(`WebRTC ${s}`); } });
+      } catch (err) {
+        if (mode === 'webrtc') throw err;
+        setStatus(`WebRTC unavailable (${err.message}); falling back to WebSocket…`);
+      }
+    }
+    session ??= await startWebSocket({ stream: mediaStream, baseUrl: base, onMessage });
+    state.transport = session.kind;
+    state.sessionId = session.sessionId || state.sessionId;
+    $('session-id').textContent = state.sessionId ?? '';
+    setStatus(`Streaming over ${session.kind === 'webrtc' ? 'WebRTC' : 'WebSocket'}. Session ${state.sessionId}.`);
+    $('stop').disabled = false;
+  } catch (err) {
+    state.errors.push({ message: err.message });
+    setStatus(`Could not start: ${err.message}`);
+    await stop();
+  }
+}
+
+async function stop() {
+  $('stop').disabled = true;
+  const s = session;
+  session = null;
+  if (s) {
+    setStatus('Stopping (waiting for the final result)…');
+    await s.stop().catch(() => undefined);
+  }
+  for (const t of mediaStream?.getTracks() ?? []) t.stop();
+  mediaStream = null;
+  $('preview').classList.remove('on');
+  $('start').disabled = false;
+  if (s) setStatus(`Stopped. ${state.results.length} results.`);
+}
+
+function follow(id) {
+  unfollow();
+  const url = new URL(`/v1/subscribe?session=${encodeURIComponent(id)}`, location.href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  const ws = new WebSocket(url, ['emo.v1']);
+  subscriber = ws;
+  state.results = [];
+  chart.reset();
+  $('session-id').textContent = id;
+  $('unsubscribe').disabled = false;
+  ws.onmessage = (e) => {
+    const msg = JSON.parse(e.data);
+    if (msg.type === 'subscribed') setStatus(`Following session ${msg.sessionId}.`);
+    else if (msg.type === 'emotion') onResult(msg, null, null);
+    else onMessage(msg);
+  };
+  ws.onclose = (e) => {
+    if (subscriber === ws) setStatus(`Stopped following (${e.code}${e.reason ? ` ${e.reason}` : ''}).`);
+    $('unsubscribe').disabled = true;
+  };
+}
+
+function unfollow() {
+  const ws = subscriber;
+  subscriber = null;
+  ws?.close();
+}
+
+buildLegend();
+['bars-speech', 'bars-face', 'bars-fused'].forEach(buildBars);
+chart.draw();
+$('capture-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  void start();
+});
+$('stop').addEventListener('click', () => void stop());
+$('subscribe-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  follow($('sub-id').value.trim());
+});
+$('unsubscribe').addEventListener('click', unfollow);
+if (params.get('transport')) $('transport').value = params.get('transport');
+if (params.get('camera') === 'none') $('cam').value = 'none';
+if (params.get('follow')) {
+  $('sub-id').value = params.get('follow');
+  follow(params.get('follow'));
+}
+navigator.mediaDevices?.enumerateDevices().then(() => listDevices()).catch(() => undefined);
+setTimeout(() => document.body.classList.add('ready'), 0);

@@ -1,0 +1,93 @@
+/* global RTCPeerConnection */
+// WebRTC transport: WHIP (RFC 9725) signalling, media as sendonly tracks, results on a DataChannel.
+
+function gathered(pc, timeoutMs) {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, timeoutMs);
+    pc.addEventListener('icegatheringstatechange', () => {
+      if (pc.iceGatheringState === 'complete') {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+  });
+}
+
+export async function startWebRtc({ stream, whipUrl, onMessage, onState, connectTimeoutMs = 8000 }) {
+  if (typeof RTCPeerConnection === 'undefined') throw new Error('this browser has no WebRTC');
+  const pc = new RTCPeerConnection();
+  for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly' });
+  const dc = pc.createDataChannel('emostream');
+  let ended = false;
+  let endWaiter = null;
+  dc.onmessage = (e) => {
+    let msg;
+    try {
+      msg = JSON.parse(e.data);
+    } catch {
+      return;
+    }
+    if (msg.type === 'end') {
+      ended = true;
+      endWaiter?.();
+    }
+    onMessage(msg);
+  };
+  pc.onconnectionstatechange = () => onState?.(pc.connectionState);
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(pc, 2000);
+  let res;
+  try {
+    res = await fetch(whipUrl, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: pc.localDescription.sdp });
+  } catch (err) {
+    pc.close();
+    throw new Error(`WHIP request failed: ${err.message}`, { cause: err });
+  }
+  const body = await res.text();
+  if (res.status !== 201) {
+    pc.close();
+    let why = body;
+    try {
+      why = JSON.parse(body).message ?? body;
+    } catch { /* plain text */ }
+    throw new Error(`WHIP ${res.status}: ${why}`);
+  }
+  const location = new URL(res.headers.get('location') ?? '', whipUrl).toString();
+  const sessionId = res.headers.get('x-emostream-session') ?? '';
+  await pc.setRemoteDescription({ type: 'answer', sdp: body });
+  await new Promise((resolve, reject) => {
+    if (dc.readyState === 'open') return resolve();
+    const t = setTimeout(() => reject(new Error(`WebRTC did not connect within ${connectTimeoutMs} ms (${pc.connectionState})`)), connectTimeoutMs);
+    dc.addEventListener('open', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    pc.addEventListener('connectionstatechange', () => {
+      if (pc.connectionState === 'failed') {
+        clearTimeout(t);
+        reject(new Error('WebRTC connection failed (ICE)'));
+      }
+    });
+  }).catch((err) => {
+    pc.close();
+    fetch(location, { method: 'DELETE' }).catch(() => undefined);
+    throw err;
+  });
+
+  return {
+    kind: 'webrtc',
+    sessionId,
+    /** Capture time of a result's last sample on this browser's clock (from its own RTCP sender reports). */
+    captureEpochMs: (msg) => msg.capture?.windowEndEpochMs ?? null,
+    captureBasis: (msg) => msg.capture?.basis ?? null,
+    async stop() {
+      if (dc.readyState === 'open') {
+        dc.send(JSON.stringify({ type: 'end' }));
+        if (!ended) await new Promise((resolve) => { endWaiter = resolve; setTimeout(resolve, 4000); });
+      }
+      if (!ended) await fetch(location, { method: 'DELETE' }).catch(() => undefined);
+      pc.close();
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { createEmoServer } from '../../src/server/app.js';
+import { CHROMIUM, hasChromium, launchChromium, makeFakeMedia, percentile, runPage, type PageRun } from '../browser/harness.js';
+
+/**
+ * The whole path in a real browser: Debian's headless Chromium with fake camera and microphone (a RAVDESS clip and
+ * a MEAD face clip from ../shared, synthetic media otherwise) opens the web client served by the server, clicks
+ * Start, streams over WebRTC (WHIP + werift), and the page shows results, the chart and its latency. The same page
+ * then streams over the WebSocket fallback, and the speech posteriors of both paths are compared.
+ */
+
+/** Largest allowed difference between the session-mean speech posteriors of the two transports (per class). */
+export const SPEECH_AGREEMENT_TOLERANCE = 0.15;
+
+const SECONDS = 7;
+
+async function chartInkPixels(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const c = document.getElementById('chart') as HTMLCanvasElement;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let ink = 0;
+    // Saturated pixels only: the grid and labels are grey, the probability lines are coloured.
+    for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 60) ink++;
+    return ink;
+  });
+}
+
+function meanSpeech(run: PageRun): number[] | null {
+  const rows = run.results.map((r) => r.speech?.probs).filter((p): p is number[] => Array.isArray(p));
+  if (rows.length === 0) return null;
+  return rows[0].map((_, k) => rows.reduce((a, p) => a + p[k], 0) / rows.length);
+}
+
+test('browser: camera + microphone over WebRTC give live results, a chart and latency; the WebSocket fallback agrees', {
+  skip: hasChromium() ? false : `needs Chromium at ${CHROMIUM} (apt-get install chromium)`,
+  timeout: 120_000,
+}, async (t) => {
+  const server = await createEmoServer({ overrides: { server: { port: 0, host: '127.0.0.1' }, log: { level: 'error' } } });
+  const port = await server.listen();
+  const base = `http://127.0.0.1:${port}`;
+  const media = await makeFakeMedia();
+  t.diagnostic(`fake microphone: ${media.audioSource}; fake camera: ${media.videoSource}`);
+  const ctx = await launchChromium(media);
+  try {
+    let followed = 0;
+    let ink = 0;
+    const rtc = await runPage(ctx, base, 'transport=webrtc', SECONDS, {
+      // A second tab follows the session through /v1/subscribe, as with WebSocket sessions.
+      onStarted: async (page) => {
+        const id = await page.evaluate(() => (window as unknown as { emostream: { sessionId: string } }).emostream.sessionId);
+        const follower = await ctx.newPage();
+        await follower.goto(`${base}/?follow=${encodeURIComponent(id)}`);
+        await follower.waitForFunction(() => (window as unknown as { emostream: { results: unknown[] } }).emostream.results.length >= 2, undefined, { timeout: 8000 });
+        followed = await follower.evaluate(() => (window as unknown as { emostream: { results: unknown[] } }).emostream.results.length);
+        await follower.close();
+      },
+      beforeStop: async (page) => {
+        mkdirSync('out', { recursive: true });
+        await page.locator('#live').screenshot({ path: 'out/webrtc-browser-live.png' });
+        ink = await chartInkPixels(page);
+      },
+    });
+    assert.equal(rtc.transport, 'webrtc', `page fell back or failed: ${JSON.stringify(rtc.errors)}`);
+    assert.deepEqual(rtc.errors, []);
+    assert.ok(rtc.results.length >= 8, `${rtc.results.length} results in ${SECONDS} s`);
+    assert.ok(rtc.results.every((r) => r.fused === null || r.fused.probs.length === 8));
+    assert.ok(rtc.results.some((r) => r.fused !== null), 'some result carries a fused posterior');
+    assert.ok(followed >= 2, 'the subscriber tab received results');
+    assert.ok(ink > 200, `chart has ${ink} coloured pixels (screenshot in out/webrtc-browser-live.png)`);
+    // Audio arrived over Opus with no loss on loopback, and video was depacketised, decoded and delivered.
+    const audio = rtc.stats?.audio;
+    assert.ok(audio && audio.received > 40 * (SECONDS - 2), `audio packets ${audio?.received}`);
+    const video = rtc.stats?.video;
+    assert.ok(video && video.framesDelivered > 2 * (SECONDS - 2), `video frames delivered ${video?.framesDelivered} (${video?.codec})`);
+    const lat = rtc.latencies.map((l) => l.ms);
+    assert.ok(lat.length >= 6, 'the page measured its latency');
+    assert.ok(lat.every((ms) => ms > -50 && ms < 5000), `latencies ${lat.map((x) => x.toFixed(0)).join(' ')}`);
+    t.diagnostic(`webrtc: ${rtc.results.length} results, latency p50 ${percentile(lat, 0.5).toFixed(0)} ms p95 ${percentile(lat, 0.95).toFixed(0)} ms (bases ${[...new Set(rtc.latencies.map((l) => l.basis))].join(',')})`);
+
+    const ws = await runPage(ctx, base, 'transport=ws', SECONDS);
+    assert.equal(ws.transport, 'websocket');
+    assert.deepEqual(ws.errors, []);
+    assert.ok(ws.results.length >= 8, `${ws.results.length} results over WebSocket`);
+
+    const speechAvailable = server.models.summary().some((m) => m.modality === 'speech' && m.available);
+    await t.test('speech posteriors over WebRTC agree with the WebSocket path on the same clip', {
+      skip: speechAvailable ? false : 'no trained speech model in models/speech (speech posteriors are null on both paths)',
+    }, () => {
+      const a = meanSpeech(rtc);
+      const b = meanSpeech(ws);
+      assert.ok(a && b, 'both paths produced speech posteriors');
+      const diff = Math.max(...a.map((x, k) => Math.abs(x - b[k])));
+      t.diagnostic(`session-mean speech posterior, max |webrtc - websocket| = ${diff.toFixed(3)} (tolerance ${SPEECH_AGREEMENT_TOLERANCE})`);
+      assert.ok(diff <= SPEECH_AGREEMENT_TOLERANCE, `mean speech posteriors differ by ${diff.toFixed(3)}: ${a.map((x) => x.toFixed(2))} vs ${b.map((x) => x.toFixed(2))}`);
+    });
+  } finally {
+    await ctx.close();
+    await server.close();
+    media.cleanup();
+  }
+});
