@@ -24,6 +24,8 @@ export interface CreateServerOptions {
   loaders?: ModelLoaders;
   /** Replaces the worker pool (e.g. in-process runners); the pool is the default. */
   runnerFactory?: OnnxRunnerFactory;
+  /** Loads the uWS binding (tests inject a failing one to exercise the fallback). */
+  uwsLoader?: typeof loadUws;
 }
 
 /** What plugins (WebRTC ingest, ...) receive: see docs/architecture.md. */
@@ -45,7 +47,7 @@ export interface EmoServer extends ServerPluginApi {
   close(): Promise<void>;
 }
 
-function pickTransport(config: Readonly<AppConfig>, hooks: TransportHooks, log: Logger): Transport {
+function pickTransport(config: Readonly<AppConfig>, hooks: TransportHooks, log: Logger, uwsLoader: typeof loadUws): Transport {
   const limits = {
     // Frames up to twice the protocol limit reach the codec, which answers EMO_ERR_FRAME_TOO_LARGE; bigger ones are
     // cut off by the transport itself (close 1009).
@@ -55,7 +57,7 @@ function pickTransport(config: Readonly<AppConfig>, hooks: TransportHooks, log: 
   };
   if (config.server.transport === 'uws') {
     try {
-      return createUwsTransport(hooks, limits, loadUws());
+      return createUwsTransport(hooks, limits, uwsLoader());
     } catch (err) {
       log.warn({ err: err instanceof Error ? err.message : String(err) }, 'uWebSockets.js failed to load; falling back to the ws transport');
     }
@@ -122,7 +124,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
     http: (req) => routes.dispatch(req),
     bodyLimit: (method, path) => routes.bodyLimit(method, path),
   };
-  const transport = pickTransport(config, hooks, logger);
+  const transport = pickTransport(config, hooks, logger, opts.uwsLoader ?? loadUws);
   let port = 0;
 
   const api: EmoServer = {

@@ -56,6 +56,9 @@ export function createWsTransport(hooks: TransportHooks, limits: TransportLimits
         idle = setTimeout(() => ws.close(1001, 'idle timeout'), limits.idleTimeoutS * 1000);
       };
       touch();
+      // Like uWS's sendPingsAutomatically: a quiet but alive peer (a subscriber) answers pings and stays connected.
+      const pinger = setInterval(() => { if (ws.readyState === ws.OPEN) ws.ping(); }, (limits.idleTimeoutS * 1000) / 3);
+      ws.on('pong', touch);
       const remote = req.socket.remoteAddress ?? '';
       const handlers = decision.open({
         send: (data, binary) => {
@@ -80,6 +83,7 @@ export function createWsTransport(hooks: TransportHooks, limits: TransportLimits
       ws.on('close', (code) => {
         closed = true;
         if (idle) clearTimeout(idle);
+        clearInterval(pinger);
         sockets.delete(ws);
         handlers.onClose(code);
       });
