@@ -92,6 +92,22 @@ test('a face that leaves and comes back is found again under a new track id', as
   s.dispose();
 });
 
+test('a face sliding out of the frame (crops reaching past the edge) is tracked, then lost, without errors', async () => {
+  const s = analyzer.createStream();
+  const seen: number[] = [];
+  // Shift the picture left in steps: the face (x ~150-330 in the fixture) crosses the left edge and leaves.
+  for (let shift = 0; shift <= 400; shift += 40) {
+    const wide = await sharp(face).extend({ right: shift, background: '#000' }).toBuffer();
+    const shifted = await sharp(wide).extract({ left: shift, top: 0, width: 480, height: 360 }).jpeg().toBuffer();
+    const r = await s.analyze(jpeg(shifted));
+    seen.push(r.faces.length);
+    for (const f of r.faces) for (let i = 0; i < 17; i++) assert.ok(f.aus[i] >= 0 && f.aus[i] <= 5);
+  }
+  assert.equal(seen[0], 1, 'face present at the start');
+  assert.equal(seen.at(-1), 0, 'no face once it has left');
+  s.dispose();
+});
+
 test('sessions are independent: a bad frame in one does not disturb another interleaved with it', async () => {
   const s1 = analyzer.createStream();
   const s2 = analyzer.createStream();

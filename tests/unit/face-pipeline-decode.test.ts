@@ -70,3 +70,16 @@ test('splitJpegStream cuts a concatenated MJPEG stream into frames', () => {
   assert.equal(parts.length, 3);
   assert.deepEqual(parts[2], face);
 });
+
+test('cropResize: a box reaching past the frame edge is padded with black; a box outside the frame gives null', async () => {
+  const { cropResize, resizeFrame } = await import('../../src/face/crop.js');
+  const white = { rgb: new Uint8Array(100 * 80 * 3).fill(255), width: 100, height: 80, scale: 1, sourceWidth: 100, sourceHeight: 80 };
+  const crop = await cropResize(white, { x0: -50, y0: 0, x1: 50, y1: 100 }, 10);
+  assert.ok(crop);
+  assert.equal(crop.length, 10 * 10 * 3);
+  assert.equal(crop[0], 0, 'left half outside the frame is black');
+  assert.equal(crop[(2 * 10 + 8) * 3], 255, 'inside the frame keeps the picture');
+  assert.equal(crop[(9 * 10 + 8) * 3], 0, 'below the frame is black');
+  assert.equal(await cropResize(white, { x0: 200, y0: 0, x1: 300, y1: 100 }, 10), null);
+  assert.equal((await resizeFrame(white, 16)).length, 16 * 16 * 3);
+});
