@@ -1,7 +1,9 @@
 import libsamplerate from '@alexanderolsen/libsamplerate-js';
 import OpusScript from 'opusscript';
-import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket, type RTCDataChannel } from 'werift';
+import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCDataChannel } from 'werift';
 import { OPUS_RATE } from './opus-decoder.js';
+import { packetizeH264, packetizeVp8 } from './rtp-packetize.js';
+import type { CodedVideo } from './video-fixture.js';
 
 const { create, ConverterType } = libsamplerate as unknown as {
   create: (ch: number, inRate: number, outRate: number, opts: { converterType: number }) => Promise<{ full(d: Float32Array): Float32Array; destroy(): void }>;
@@ -23,6 +25,8 @@ export interface WhipClientOptions {
   /** Full URL of the WHIP endpoint, e.g. http://127.0.0.1:8080/v1/whip. */
   url: string;
   audio?: boolean;
+  /** Also publish a video track in this codec (frames come from `sendVideoFrame`). */
+  video?: 'vp8' | 'h264';
   /** Extra request headers (Authorization). */
   headers?: Record<string, string>;
   connectTimeoutMs?: number;
@@ -46,6 +50,7 @@ export class WhipClient {
     readonly pc: RTCPeerConnection,
     readonly dc: RTCDataChannel,
     readonly audioTrack: MediaStreamTrack | null,
+    readonly videoTrack: MediaStreamTrack | null,
     readonly location: string,
     readonly sessionId: string,
     private readonly opts: WhipClientOptions,
@@ -63,11 +68,24 @@ export class WhipClient {
   }
 
   static async connect(opts: WhipClientOptions): Promise<WhipClient> {
-    const pc = new RTCPeerConnection({ iceAdditionalHostAddresses: ['127.0.0.1'], bundlePolicy: 'max-bundle' });
+    const video = opts.video
+      ? [new RTCRtpCodecParameters(opts.video === 'vp8'
+        ? { mimeType: 'video/VP8', clockRate: 90000 }
+        : { mimeType: 'video/H264', clockRate: 90000, parameters: 'profile-level-id=42e01f;packetization-mode=1;level-asymmetry-allowed=1' })]
+      : undefined;
+    const pc = new RTCPeerConnection({
+      iceAdditionalHostAddresses: ['127.0.0.1'], bundlePolicy: 'max-bundle',
+      codecs: { audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2 })], ...(video ? { video } : {}) },
+    });
     let audioTrack: MediaStreamTrack | null = null;
     if (opts.audio !== false) {
       audioTrack = new MediaStreamTrack({ kind: 'audio' });
       pc.addTransceiver(audioTrack, { direction: 'sendonly' });
+    }
+    let videoTrack: MediaStreamTrack | null = null;
+    if (opts.video) {
+      videoTrack = new MediaStreamTrack({ kind: 'video' });
+      pc.addTransceiver(videoTrack, { direction: 'sendonly' });
     }
     const dc = pc.createDataChannel('emostream');
     await pc.setLocalDescription(await pc.createOffer());
@@ -84,7 +102,7 @@ export class WhipClient {
       throw new Error(`WHIP POST ${res.status}: ${body}`);
     }
     const location = new URL(res.headers.get('location') ?? '', opts.url).toString();
-    const client = new WhipClient(pc, dc, audioTrack, location, res.headers.get('x-emostream-session') ?? '', opts);
+    const client = new WhipClient(pc, dc, audioTrack, videoTrack, location, res.headers.get('x-emostream-session') ?? '', opts);
     await pc.setRemoteDescription({ type: 'answer', sdp: body });
     await client.waitFor(() => dc.readyState === 'open', opts.connectTimeoutMs ?? 10_000, 'DataChannel open');
     return client;
@@ -133,6 +151,34 @@ export class WhipClient {
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
       this.sendFrame(samples48k.subarray(off, off + 960), Math.random() < (opts.lossRate ?? 0));
       opts.onFrame?.(Date.now(), Math.min(off + 960, samples48k.length));
+    }
+  }
+
+  private videoSeq = Math.floor(Math.random() * 30000);
+  private videoTs = Math.floor(Math.random() * 1e9);
+  videoFramesSent = 0;
+
+  /** Packetises one coded frame (VP8 frame or H264 access unit) and sends it; the RTP clock advances by 1/fps. */
+  sendVideoFrame(codec: 'vp8' | 'h264', frame: { nals: Buffer[] }, fps: number): void {
+    if (!this.videoTrack) throw new Error('no video track');
+    const payloads = codec === 'vp8' ? packetizeVp8(frame.nals[0]) : packetizeH264(frame.nals);
+    payloads.forEach((p, i) => {
+      const header = new RtpHeader({ sequenceNumber: this.videoSeq & 0xffff, timestamp: this.videoTs >>> 0, payloadType: 96, marker: i === payloads.length - 1 });
+      this.videoSeq++;
+      this.videoTrack!.writeRtp(new RtpPacket(header, p));
+    });
+    this.videoTs += Math.round(90000 / fps);
+    this.videoFramesSent++;
+  }
+
+  /** Sends coded video at its frame rate (looping) for `seconds`. */
+  async streamVideo(video: CodedVideo, seconds: number): Promise<void> {
+    const t0 = performance.now();
+    const n = Math.round(seconds * video.fps);
+    for (let k = 0; k < n; k++) {
+      const wait = t0 + (k * 1000) / video.fps - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      this.sendVideoFrame(video.codec, video.frames[k % video.frames.length], video.fps);
     }
   }
 
