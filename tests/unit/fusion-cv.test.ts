@@ -28,6 +28,10 @@ test('fusion CV on complementary base models beats each alone, writes report.jso
   for (const f of json.folds) assert.ok(f.accuracy >= 0 && f.accuracy <= 1);
   assert.ok(Math.abs(json.meanAccuracy - json.folds.reduce((s: number, f: { accuracy: number }) => s + f.accuracy, 0) / 3) < 1e-12);
   assert.equal(json.paperAccuracy, 0.867);
+  // Probabilities: 'auto' fuses log-posteriors and reports the paper's variant (posteriors as they are) beside it.
+  assert.equal(json.features, 'log-posteriors');
+  assert.deepEqual(report.rows.slice(0, 2).map((r) => r.id), ['fusion-all-log-posteriors', 'fusion-all-posteriors']);
+  assert.ok(report.rows[1].meanAccuracy > 0.5);
   const singles = report.rows.filter((r) => r.id.startsWith('single-'));
   assert.equal(singles.length, 2);
   for (const s of singles) assert.ok(report.meanAccuracy > s.meanAccuracy + 0.1, `fusion ${report.meanAccuracy} vs ${s.id} ${s.meanAccuracy}`);
@@ -52,7 +56,11 @@ test('fusion accepts logits (any real-valued scores) and any number of base mode
   writeFakeModel(root, 'face-svc', FOLDS, new Set([5, 6, 7]), 3, true);
   const { report } = await trainFusion({ posteriorsDir: root, out: join(root, 'out'), cv: true, ship: false, c: 1, numFolds: 3, log: quiet });
   assert.equal(report!.baseModels.length, 3);
+  assert.equal(report!.features, 'posteriors'); // logits are not probabilities: no log transform
+  assert.equal(report!.rows.filter((r) => r.id.startsWith('fusion-all')).length, 1);
   assert.ok(report!.meanAccuracy > 0.8, `fusion on logits ${report!.meanAccuracy}`);
+  await assert.rejects(trainFusion({ posteriorsDir: root, out: join(root, 'out'), cv: true, ship: false, c: 1, features: 'log-posteriors', numFolds: 3, log: quiet }),
+    /log-posterior fusion needs probabilities in \[0, 1\], got -?[\d.e-]+ in column \d+ \(face-mlp\); use --features posteriors for logits/);
 });
 
 test('shipping heads needs one model per modality', async () => {

@@ -36,6 +36,15 @@ test('fuse picks the head for the present subset and computes softmax(W·minmax(
   assert.equal(f.status().details?.invalidInputsIgnored, 2);
 });
 
+test('a log-posteriors head takes the floored log of each input before the min-max', () => {
+  const head = { ...sumHead(['face']), features: 'log-posteriors' as const };
+  const f = createFusion([head], 'mem');
+  const face = Float32Array.from([0.5, 0.25, 0, 0.25, 0, 0, 0, 0]);
+  const z = Array.from(face, (v) => Math.log(Math.max(v, 1e-6))).map(Math.exp); // softmax(log p) = p after flooring
+  const sum = z.reduce((a, b) => a + b, 0);
+  f.fuse({ face }).probs.forEach((p, k) => assert.ok(Math.abs(p - z[k] / sum) < 1e-6));
+});
+
 test('loadFusion never throws: missing, corrupt and malformed files give available:false with the reason', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fusion-rt-'));
   let f = await loadFusion({ dir: join(dir, 'absent') });
@@ -57,6 +66,9 @@ test('loadFusion never throws: missing, corrupt and malformed files give availab
   writeFileSync(join(dir, 'fusion.json'), JSON.stringify({ format: 'emostream-fusion/1', labels: [...labels].reverse(), heads: [sumHead(['speech'])] }));
   f = await loadFusion({ dir });
   assert.match(f.status().error!, /labels must be neutral,calm/);
+  writeFileSync(join(dir, 'fusion.json'), JSON.stringify({ format: 'emostream-fusion/1', labels, heads: [{ ...sumHead(['face']), features: 'sqrt' }] }));
+  f = await loadFusion({ dir });
+  assert.match(f.status().error!, /head 'face': features must be 'posteriors' or 'log-posteriors'/);
   writeFileSync(join(dir, 'fusion.json'), JSON.stringify({ format: 'emostream-fusion/1', labels, heads: [sumHead(['voice'])] }));
   f = await loadFusion({ dir });
   assert.match(f.status().error!, /unknown input 'voice'/);

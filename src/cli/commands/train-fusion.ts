@@ -11,13 +11,15 @@ export function register(program: Command): void {
     .option('--out <dir>', 'output folder', 'models/fusion')
     .option('--no-ship', 'do not fit/write fusion.json')
     .option('--c <value>', 'inverse L2 strength (scikit-learn C)', '1')
-    .action(async (opts: { posteriors: string; cv?: boolean; models?: string; out: string; ship: boolean; c: string }) => {
+    .option('--features <kind>', "auto | posteriors (the paper) | log-posteriors (auto: log when every score is a probability)", 'auto')
+    .action(async (opts: { posteriors: string; cv?: boolean; models?: string; out: string; ship: boolean; c: string; features: string }) => {
       const { trainFusion } = await import('../../training/fusion/train-fusion.js');
       const c = Number(opts.c);
       if (!(c > 0)) throw new Error(`--c must be a positive number, got ${opts.c}`);
+      if (!['auto', 'posteriors', 'log-posteriors'].includes(opts.features)) throw new Error(`--features must be auto, posteriors or log-posteriors, got ${opts.features}`);
       await trainFusion({
         posteriorsDir: opts.posteriors, models: opts.models?.split(',').map((s) => s.trim()).filter(Boolean), out: opts.out,
-        cv: opts.cv === true, ship: opts.ship, c, log: (m) => process.stderr.write(m + '\n'),
+        cv: opts.cv === true, ship: opts.ship, c, features: opts.features as 'auto' | 'posteriors' | 'log-posteriors', log: (m) => process.stderr.write(m + '\n'),
       });
     });
 }

@@ -4,8 +4,18 @@ import { applyMinMax, validateMinMax, type MinMaxParams } from '../face/minmax.j
  * One fusion head: per-column min-max of the concatenated base posteriors, then multinomial logistic regression.
  * `weights` is row-major [classes][inputDim]. Pure TypeScript: a few hundred multiply-adds, microseconds.
  */
+/**
+ * What the head does to each base score before min-max: nothing (the paper: posteriors as they are), or log with a
+ * floor (log-posteriors: the linear model then combines the bases multiplicatively, like a product of experts, and
+ * confident-but-wrong posteriors near 0 are not all squashed to the same value).
+ */
+export type FusionFeatures = 'posteriors' | 'log-posteriors';
+export const LOG_FLOOR = 1e-6;
+
 export interface FusionHeadParams {
   name: string;
+  /** Absent = 'posteriors' (heads written before this field existed). */
+  features?: FusionFeatures;
   /** Base models in concatenation order, e.g. ['speech', 'face']; each contributes `classes` columns. */
   inputs: string[];
   normaliser: MinMaxParams;
@@ -13,8 +23,16 @@ export interface FusionHeadParams {
   bias: number[];
 }
 
+/** The head's per-score input transform (identity or floored log). */
+export function transformFeatures(features: FusionFeatures | undefined, x: ArrayLike<number>): ArrayLike<number> {
+  if (features !== 'log-posteriors') return x;
+  const out = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = Math.log(Math.max(x[i], LOG_FLOOR));
+  return out;
+}
+
 export function fusionHeadLogits(head: FusionHeadParams, x: ArrayLike<number>, out = new Float64Array(head.bias.length)): Float64Array {
-  const z = applyMinMax(head.normaliser, x);
+  const z = applyMinMax(head.normaliser, transformFeatures(head.features, x));
   for (let c = 0; c < head.bias.length; c++) {
     const w = head.weights[c];
     let s = head.bias[c];
@@ -54,5 +72,8 @@ export function validateHead(raw: unknown, classes: number, where: string): Fusi
   if (!Array.isArray(h.bias) || h.bias.length !== classes || h.bias.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
     throw new Error(`${at}: bias must hold ${classes} finite numbers`);
   }
-  return { name: h.name, inputs: h.inputs, normaliser, weights: h.weights, bias: h.bias };
+  if (h.features !== undefined && h.features !== 'posteriors' && h.features !== 'log-posteriors') {
+    throw new Error(`${at}: features must be 'posteriors' or 'log-posteriors'`);
+  }
+  return { name: h.name, features: h.features ?? 'posteriors', inputs: h.inputs, normaliser, weights: h.weights, bias: h.bias };
 }
