@@ -12,7 +12,8 @@ export function fusionModelCard(o: { heads: FusionHeadParams[]; models: string[]
 
 ## What it is
 \`fusion.json\` (format \`emostream-fusion/1\`): one head per subset of modalities (${o.heads.map((h) => `\`${h.name}\``).join(', ')}),
-each = concatenation of the base posteriors in the head's \`inputs\` order -> per-column min-max
+each = concatenation of the base posteriors in the head's \`inputs\` order -> the head's \`features\` transform
+(\`log-posteriors\`: log(max(p, 1e-6)); \`posteriors\`: none, the paper's choice) -> per-column min-max
 (\`normaliser\`: {min, max}) -> multinomial logistic regression (\`weights\` [8][8·inputs], \`bias\` [8]) -> softmax.
 L2 with C = 1 in scikit-learn's sense (minimise 0.5·‖W‖² + C·Σ cross-entropy, intercepts not penalised), solved with L-BFGS.
 Loaded by \`loadFusion\` (src/models/fusion/index.ts); pure TypeScript, synchronous.
