@@ -24,6 +24,8 @@ export interface FaceConfig {
   expression: boolean;
   /** Run it on every Nth analysed frame per stream (and on a new track's first frame); between, a track keeps its last posterior. */
   expressionEveryFrames: number;
+  /** Frames of different sessions a worker analyses in one batched pass at most. */
+  maxBatchFrames: number;
   /** Frames waiting for the worker across all sessions; beyond it analyze() rejects with EMO_ERR_VIDEO_BUSY. */
   maxPendingFrames: number;
   /** A worker call that takes longer than this is failed (the worker is then restarted). */
@@ -43,6 +45,7 @@ export const DEFAULT_FACE_CONFIG: Readonly<FaceConfig> = Object.freeze({
   calibrationPriorFrames: 10,
   expression: true,
   expressionEveryFrames: 2,
+  maxBatchFrames: 8,
   maxPendingFrames: 64,
   frameTimeoutMs: 5000,
 });
@@ -61,6 +64,7 @@ export function resolveFaceConfig(partial: Partial<FaceConfig> = {}): FaceConfig
   positiveInt('maxFrameBytes', 64 * 1024 * 1024);
   positiveInt('maxFramePixels', 8192 * 8192);
   positiveInt('maxPendingFrames', 100_000);
+  positiveInt('maxBatchFrames', 64);
   positiveInt('frameTimeoutMs', 600_000);
   positiveInt('calibrationHistoryFrames', 100_000);
   if (!(Number.isFinite(cfg.calibrationPriorFrames) && cfg.calibrationPriorFrames >= 0)) {

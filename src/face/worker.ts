@@ -3,14 +3,14 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { FaceEngine } from './engine.js';
+import { FaceEngine, type EngineResult } from './engine.js';
 import { isFaceFrameError } from './errors.js';
 import { FaceModels } from './face-models.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
 
 /**
  * The face worker thread: owns its own TensorFlow.js (wasm backend, global per thread) and the models, so the
- * server's event loop never waits for a detector pass. Frames are processed one at a time in arrival order.
+ * server's event loop never waits for a detector pass.
  */
 const port = parentPort;
 if (!port) throw new Error('src/face/worker.ts must run as a worker thread');
@@ -29,7 +29,44 @@ async function start(): Promise<FaceEngine> {
   return engine;
 }
 
-let queue: Promise<unknown> = Promise.resolve();
+type AnalyzeMsg = Extract<ToWorker, { type: 'analyze' }>;
+
+/**
+ * Frames wait here while a pass runs; each pass takes the oldest waiting frame of every stream (up to
+ * maxBatchFrames) and analyses them together, so under load several sessions share one batched FaceMesh call, and
+ * at low load a frame is analysed alone as soon as it arrives.
+ */
+const waiting: AnalyzeMsg[] = [];
+let running = false;
+
+async function pump(engine: FaceEngine): Promise<void> {
+  if (running) return;
+  running = true;
+  while (waiting.length > 0) {
+    const batch: AnalyzeMsg[] = [];
+    const streams = new Set<string>();
+    for (let i = 0; i < waiting.length && batch.length < init.config.maxBatchFrames; ) {
+      if (streams.has(waiting[i].streamId)) {
+        i++;
+        continue;
+      }
+      streams.add(waiting[i].streamId);
+      batch.push(...waiting.splice(i, 1));
+    }
+    let results: (EngineResult | Error)[];
+    try {
+      results = await engine.analyzeBatch(batch.map((m) => ({ streamId: m.streamId, frame: { format: m.format, width: m.width, height: m.height, ptsUs: m.ptsUs, payload: m.payload } })));
+    } catch (err) {
+      results = batch.map(() => (err instanceof Error ? err : new Error(String(err))));
+    }
+    batch.forEach((m, i) => {
+      const r = results[i];
+      if (r instanceof Error) send({ type: 'error', id: m.id, code: isFaceFrameError(r) ? r.code : 'EMO_ERR_VIDEO_INTERNAL', message: r.message });
+      else send({ type: 'result', id: m.id, result: r }, r.faces.map((f) => f.mesh.buffer as ArrayBuffer));
+    });
+  }
+  running = false;
+}
 
 start().then(
   (engine) => {
@@ -37,16 +74,8 @@ start().then(
       if (msg.type === 'reset') engine.resetStream(msg.streamId);
       else if (msg.type === 'close') engine.closeStream(msg.streamId);
       else if (msg.type === 'analyze') {
-        // Serialise frames: tfjs wasm is single-threaded here and interleaving would only add latency to all of them.
-        queue = queue.then(async () => {
-          try {
-            const result = await engine.analyze(msg.streamId, { format: msg.format, width: msg.width, height: msg.height, ptsUs: msg.ptsUs, payload: msg.payload });
-            send({ type: 'result', id: msg.id, result }, result.faces.map((f) => f.mesh.buffer as ArrayBuffer));
-          } catch (err) {
-            const code = isFaceFrameError(err) ? err.code : 'EMO_ERR_VIDEO_INTERNAL';
-            send({ type: 'error', id: msg.id, code, message: (err as Error).message ?? String(err) });
-          }
-        });
+        waiting.push(msg);
+        void pump(engine);
       }
     });
   },
