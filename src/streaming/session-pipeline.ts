@@ -1,4 +1,4 @@
-import { ProtocolError } from '../protocol/v1/errors.js';
+import { ERROR_CATALOGUE, ProtocolError, type ErrorCode } from '../protocol/v1/errors.js';
 import type { EmotionResult } from '../protocol/v1/messages.js';
 import type { SpeechStream, VideoAnalyzerStream, VideoFrameInput } from '../models/backend.js';
 import { AudioInput, MODEL_SAMPLE_RATE, type AudioChunk, type MonoResampler } from './audio-input.js';
@@ -74,6 +74,7 @@ export class SessionPipeline {
   private ended = false;
   private closed = false;
   private warned = new Set<string>();
+  private lastVideoErrorAt = new Map<ErrorCode, number>();
 
   constructor(private readonly opts: PipelineOptions) {
     const windowUs = opts.windowMs * 1000;
@@ -189,12 +190,25 @@ export class SessionPipeline {
         }
       }
       this.tick(frame.ptsUs);
-    }, (err: unknown) => {
-      this.opts.onError(new ProtocolError('EMO_ERR_VIDEO_DIMENSIONS', `video frame ${frame.ptsUs} could not be analysed: ${err instanceof Error ? err.message : String(err)}`));
-    }).finally(() => {
+    }, (err: unknown) => this.videoFailed(frame, err)).finally(() => {
       gate.done();
       if (!this.closed) this.pumpVideo();
     });
+  }
+
+  private videoFailed(frame: VideoFrameInput, err: unknown): void {
+    if (this.closed) return;
+    const code = (err as { code?: unknown } | null)?.code;
+    if (code === 'EMO_ERR_VIDEO_BUSY') {
+      this.opts.onVideoSkipped?.(1);
+      return;
+    }
+    const known = typeof code === 'string' && code in ERROR_CATALOGUE ? (code as ErrorCode) : 'EMO_ERR_VIDEO_INTERNAL';
+    // A camera that sends undecodable frames at 30 fps must not flood the client: one message per code per second.
+    const now = performance.now();
+    if ((this.lastVideoErrorAt.get(known) ?? -Infinity) > now - 1000) return;
+    this.lastVideoErrorAt.set(known, now);
+    this.opts.onError(new ProtocolError(known, `video frame at ${frame.ptsUs} us: ${err instanceof Error ? err.message : String(err)}`));
   }
 
   /**

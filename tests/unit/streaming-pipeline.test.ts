@@ -116,3 +116,32 @@ test('video frames are analysed at the capped rate and their largest face feeds 
   assert.deepEqual(withFace[withFace.length - 1].faces!.trackIds, [1, 2]);
   assert.ok(withFace.every((r) => r.latency.faceMs !== null));
 });
+
+test('analyzer failures are forwarded with their catalogue code, throttled; busy frames count as skipped', async () => {
+  const { models } = fakeModels({ speech: false });
+  let n = 0;
+  models.video = {
+    status: () => ({ name: 'failing-video', modality: 'face', available: true, labels: [] }),
+    dispose: async () => undefined,
+    createStream: () => ({
+      analyze: async () => {
+        n++;
+        throw Object.assign(new Error(n % 2 ? 'corrupt JPEG' : 'queue full'), { code: n % 2 ? 'EMO_ERR_VIDEO_DECODE' : 'EMO_ERR_VIDEO_BUSY' });
+      },
+      reset: () => undefined,
+      dispose: () => undefined,
+    }),
+  };
+  let skipped = 0;
+  const { p, errors } = pipeline(models, { videoAnalysisFps: 60, onVideoSkipped: (k) => { skipped += k; } });
+  for (let k = 0; k < 10; k++) {
+    p.pushVideo({ format: 'jpeg', width: 2, height: 2, payload: new Uint8Array([0xff, 0xd8, 0, 0]), ptsUs: k * 20_000 });
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await p.end();
+  assert.ok(n >= 6, `analyzer called ${n} times`);
+  assert.equal(errors.length, 1, 'one decode error message per second at most');
+  assert.equal(errors[0].code, 'EMO_ERR_VIDEO_DECODE');
+  assert.match(errors[0].message, /corrupt JPEG/);
+  assert.ok(skipped >= Math.floor(n / 2));
+});

@@ -19,6 +19,13 @@ export const ERROR_CATALOGUE = {
   EMO_ERR_VIDEO_DIMENSIONS: { closeCode: 4014, close: false, text: 'video frame dimensions invalid or not matching the payload' },
   EMO_ERR_VIDEO_UNAVAILABLE: { closeCode: 4015, close: false, text: 'video analysis unavailable' },
   EMO_ERR_STREAM_CHANGED: { closeCode: 4016, close: false, text: 'audio format changed mid-stream' },
+  // Per-frame failures reported by the video analyzer (src/face); the session goes on with the next frame.
+  EMO_ERR_VIDEO_DECODE: { closeCode: 4017, close: false, text: 'video frame could not be decoded' },
+  EMO_ERR_VIDEO_SIZE: { closeCode: 4018, close: false, text: 'video frame size not supported by the analyzer' },
+  EMO_ERR_VIDEO_TOO_LARGE: { closeCode: 4019, close: false, text: 'video frame too large for the analyzer' },
+  EMO_ERR_VIDEO_FORMAT: { closeCode: 4026, close: false, text: 'video format not supported by the analyzer' },
+  EMO_ERR_VIDEO_BUSY: { closeCode: 4027, close: false, text: 'video analyzer busy; frame skipped' },
+  EMO_ERR_VIDEO_INTERNAL: { closeCode: 4028, close: false, text: 'video analyzer failed on this frame' },
   EMO_ERR_UNKNOWN_SESSION: { closeCode: 4020, close: true, text: 'no such session' },
   EMO_ERR_SLOW_CONSUMER: { closeCode: 4021, close: true, text: 'consumer too slow: send buffer limit exceeded' },
   EMO_ERR_SESSION_LOST: { closeCode: 4022, close: true, text: 'the streaming client disconnected without end' },
