@@ -44,3 +44,51 @@ export async function* decodePcm16k(file: string, chunkSamples: number): AsyncGe
   await new Promise((r) => setTimeout(r, 10));
   if (errors.length > 0 && !/Output stream closed/.test(errors[0])) throw new Error(`ffmpeg could not decode ${file}: ${errors[0]}`);
 }
+
+/** Width and height of the first video stream, or null for audio-only files. */
+export function probeVideoSize(file: string): Promise<{ width: number; height: number } | null> {
+  return new Promise((resolve) => {
+    ffmpeg.ffprobe(file, (err, data) => {
+      const v = err ? undefined : data?.streams?.find((s) => s.codec_type === 'video');
+      resolve(v?.width && v?.height ? { width: v.width, height: v.height } : null);
+    });
+  });
+}
+
+export interface DecodedVideoFrame {
+  ptsUs: number;
+  width: number;
+  height: number;
+  /** I420 planes. */
+  i420: Uint8Array;
+}
+
+/**
+ * Decodes the video of a file to raw I420 frames at `fps`, scaled to `width` (height keeps the aspect ratio, even),
+ * yielding them as they decode. Frame k has ptsUs = k / fps.
+ */
+export async function* decodeI420(file: string, fps: number, width: number, source: { width: number; height: number }): AsyncGenerator<DecodedVideoFrame> {
+  const w = Math.min(width, source.width) & ~1;
+  const h = Math.max(2, Math.round((source.height * w) / source.width / 2) * 2);
+  const frameBytes = w * h + 2 * (w / 2) * (h / 2);
+  const errors: string[] = [];
+  const out = ffmpeg(file)
+    .noAudio()
+    .videoFilters([`fps=${fps}`, `scale=${w}:${h}`])
+    .outputOptions(['-pix_fmt', 'yuv420p'])
+    .format('rawvideo')
+    .on('error', (err: Error) => { errors.push(err.message); })
+    .pipe() as Readable;
+  let pending: Buffer = Buffer.alloc(0);
+  let k = 0;
+  for await (const data of out) {
+    pending = pending.length ? Buffer.concat([pending, data as Buffer]) : (data as Buffer);
+    while (pending.length >= frameBytes) {
+      const frame = new Uint8Array(pending.subarray(0, frameBytes));
+      pending = pending.subarray(frameBytes);
+      yield { ptsUs: Math.round((k++ * 1e6) / fps), width: w, height: h, i420: frame };
+    }
+  }
+  await new Promise((r) => setTimeout(r, 10));
+  if (errors.length > 0 && k === 0) throw new Error(`ffmpeg could not decode video of ${file}: ${errors[0]}`);
+}

@@ -9,6 +9,8 @@ export interface ReplayOptions {
   aheadHops?: number;
   /** AU frames with pts relative to the start of the audio. */
   aus?: { ptsUs: number; aus: number[] }[];
+  /** Video frames (I420) with pts relative to the start of the audio, sent interleaved by time. */
+  video?: AsyncIterator<{ ptsUs: number; width: number; height: number; i420: Uint8Array }>;
   onResult?: (r: EmotionResult, e2eMs: number | null) => void;
   onProgress?: (sentUs: number) => void;
   /** Session clock origin (µs); results' windows are on this clock. */
@@ -41,6 +43,7 @@ export async function replay(client: EmoStreamClient, pcm: AsyncIterable<Int16Ar
   const aus = opts.aus ?? [];
   let ai = 0;
   let sentSamples = 0;
+  let nextVideo: IteratorResult<{ ptsUs: number; width: number; height: number; i420: Uint8Array }> | null = null;
   const t0 = performance.now();
   for await (const chunk of pcm) {
     const ptsUs = origin + Math.round((sentSamples * 1e6) / STREAM_SAMPLE_RATE);
@@ -57,6 +60,13 @@ export async function replay(client: EmoStreamClient, pcm: AsyncIterable<Int16Ar
     while (ai < aus.length && origin + aus[ai].ptsUs < ptsUs + chunkUs) {
       client.sendAu(aus[ai].aus, origin + aus[ai].ptsUs);
       ai++;
+    }
+    while (opts.video) {
+      nextVideo ??= await opts.video.next();
+      if (nextVideo.done || origin + nextVideo.value.ptsUs >= ptsUs + chunkUs) break;
+      const v = nextVideo.value;
+      client.sendVideo('i420', v.width, v.height, v.i420, origin + v.ptsUs);
+      nextVideo = null;
     }
     client.sendAudio(chunk, { sampleRate: STREAM_SAMPLE_RATE, channels: 1, ptsUs });
     sentSamples += chunk.length;

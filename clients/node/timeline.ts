@@ -15,7 +15,8 @@ export function formatResult(r: EmotionResult, e2eMs: number | null, originUs = 
   const mod = (name: string, p: { probs: number[] } | null) => (p ? `${name}:${EMOTIONS[p.probs.indexOf(Math.max(...p.probs))]}` : `${name}:-`);
   const lat = `${e2eMs !== null ? `e2e ${e2eMs.toFixed(1)} ms` : 'e2e -'} srv ${r.latency.totalMs.toFixed(1)} ms`;
   const drop = r.droppedWindows > 0 ? `  dropped ${r.droppedWindows}` : '';
-  return `${t}s  ${label}  ${top(r.fused?.probs).padEnd(44)}  ${mod('voice', r.speech)} ${mod('face', r.face)}  ${lat}${r.final ? '  (final)' : ''}${drop}`;
+  const faces = r.faces ? ` faces:${r.faces.count}` : '';
+  return `${t}s  ${label}  ${top(r.fused?.probs).padEnd(44)}  ${mod('voice', r.speech)} ${mod('face', r.face)}${faces}  ${lat}${r.final ? '  (final)' : ''}${drop}`;
 }
 
 export interface Summary {
