@@ -33,7 +33,7 @@ export interface PeerSessionConfig {
 export const DEFAULT_PEER_CONFIG: PeerSessionConfig = {
   iceTimeoutMs: 10_000,
   disconnectGraceMs: 5_000,
-  mediaTimeoutMs: 15_000,
+  mediaTimeoutMs: 6_000,
   gatherTimeoutMs: 2_000,
   analysisFps: 10,
   videoWidth: 640,
@@ -335,7 +335,8 @@ export class PeerSession {
     if (this.finished) return this.finished;
     this.endReason = reason;
     this.finished = (async () => {
-      const graceful = reason === 'client-end' || reason === 'whip-delete' || reason === 'media-timeout' || reason === 'shutdown';
+      // A peer that stopped sending or lost ICE is gone, like a WebSocket client that vanished: no final result.
+      const graceful = reason === 'client-end' || reason === 'whip-delete' || reason === 'shutdown';
       this.video?.close();
       if (graceful && this.handle) {
         await this.audio?.drain();

@@ -137,3 +137,22 @@ test('WHIP DELETE ends a live session with its final result path (end, not abort
     await client.close();
   }
 });
+
+test('a peer that vanishes (no end, no DELETE) ends its session as lost, not as a clean end', async (t) => {
+  const lossy = await startHarness({ peer: { mediaTimeoutMs: 1500, disconnectGraceMs: 1000, statsIntervalMs: 200 } });
+  const client = await WhipClient.connect({ url: lossy.url });
+  try {
+    await client.streamPcm(tone48k(0.3), { speed: 2 });
+    const handle = lossy.sessions.opened.find((s) => s.id === client.sessionId)!;
+    await client.close();
+    const t0 = Date.now();
+    while (lossy.whip.session(client.sessionId) && Date.now() - t0 < 8000) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(lossy.whip.session(client.sessionId), undefined, 'session removed');
+    const reasons = Object.keys(lossy.whip.endedByReason);
+    assert.ok(reasons.some((r) => r === 'ice-failed' || r === 'media-timeout'), `ended by ${reasons.join(',')}`);
+    t.diagnostic(`vanished peer ended by ${reasons.join(',')} after ${Date.now() - t0} ms`);
+    assert.equal(handle.ended, 'abort');
+  } finally {
+    await lossy.close();
+  }
+});
