@@ -13,6 +13,8 @@ export interface BatcherOptions {
   maxQueue: number;
   /** Batches in the model at once (normally the number of ONNX workers). */
   maxInFlight: number;
+  /** A model call that has not settled by then fails its windows and frees its slot (a hung worker never stalls every session). */
+  timeoutMs?: number;
   onBatch?: (size: number, inferMs: number) => void;
   onDrop?: (count: number) => void;
   onWindowError?: (err: Error) => void;
@@ -30,6 +32,10 @@ function checkPosterior(p: unknown, name: string): Float32Array {
     throw new Error(`${name}: model returned a malformed posterior (need ${NUM_EMOTIONS} finite float32 values)`);
   }
   return p;
+}
+
+export class BatchTimeoutError extends Error {
+  override name = 'BatchTimeoutError';
 }
 
 /**
@@ -100,11 +106,16 @@ export class DynamicBatcher<W> {
     const start = performance.now();
     let outputs: Float32Array[];
     try {
-      outputs = await this.infer(items.map((i) => i.window));
+      outputs = await this.withTimeout(this.infer(items.map((i) => i.window)), items.length);
       if (!Array.isArray(outputs) || outputs.length !== items.length) {
         throw new Error(`${this.opts.name}: inferBatch returned ${Array.isArray(outputs) ? outputs.length : typeof outputs} results for ${items.length} windows`);
       }
     } catch (err) {
+      if (err instanceof BatchTimeoutError) {
+        // Retrying a hung model would only hang again: fail the whole batch.
+        for (const item of items) this.fail(item, err);
+        return;
+      }
       if (items.length === 1) {
         this.fail(items[0], err);
         return;
@@ -123,6 +134,16 @@ export class DynamicBatcher<W> {
         this.fail(item, err);
       }
     });
+  }
+
+  private withTimeout<T>(p: Promise<T>, n: number): Promise<T> {
+    const ms = this.opts.timeoutMs;
+    if (!ms) return p;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new BatchTimeoutError(`${this.opts.name}: model call with ${n} windows did not finish in ${ms} ms`)), ms);
+    });
+    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
   }
 
   private fail(item: Item<W>, err: unknown): void {

@@ -39,7 +39,7 @@ export interface RegistryConfig {
   face: { enabled: boolean; dir?: string };
   fusion: { enabled: boolean; dir?: string };
   video: { enabled: boolean };
-  batching: { enabled: boolean; maxBatch: number; maxDelayMs: number; maxQueue: number };
+  batching: { enabled: boolean; maxBatch: number; maxDelayMs: number; maxQueue: number; timeoutMs?: number };
   workers: number;
 }
 
@@ -136,6 +136,7 @@ export class ModelRegistry {
       maxDelayMs: b.enabled ? b.maxDelayMs : 0,
       maxQueue: b.maxQueue,
       maxInFlight: this.config.workers,
+      timeoutMs: b.timeoutMs,
       onBatch: (size, ms) => this.hooks.onBatch?.(name, size, ms),
       onDrop: (n) => this.hooks.onDrop?.(name, n),
       onWindowError: (err) => this.hooks.onWindowError?.(name, err),

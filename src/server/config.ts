@@ -52,6 +52,8 @@ export const configSchema = z.object({
       maxBatch: z.number().int().min(1).max(1024).default(32),
       maxDelayMs: z.number().min(0).max(1000).default(2),
       maxQueue: z.number().int().min(1).default(1024),
+      /** A model call that takes longer fails its windows (null posteriors) instead of stalling every session. */
+      timeoutMs: z.number().int().min(10).default(5000),
     }).prefault({}),
   }).prefault({}),
   log: z.object({

@@ -30,7 +30,7 @@ test('windows submitted together go as one batch; each gets its own posterior ba
 });
 
 test('maxBatch splits, and windows collect while a batch is in flight', async () => {
-  const { b, calls } = make({ maxDelayMs: 0 }, 20);
+  const { b, calls } = make({ maxDelayMs: 0 }, 100);
   const first = b.submit(100);
   await sleep(2);
   const rest = [1, 2, 3, 4, 5, 6].map((w) => b.submit(w));
@@ -82,4 +82,16 @@ test('batching off (maxBatch 1) makes one call per window', async () => {
   const { b, calls } = make({ maxBatch: 1, maxDelayMs: 0 });
   await Promise.all([1, 2, 3].map((w) => b.submit(w)));
   assert.deepEqual(calls, [[1], [2], [3]]);
+});
+
+test('a hung model call times out: its windows fail, the slot is freed and later windows are served', async () => {
+  let hang = true;
+  const b = new DynamicBatcher<number>(async (ws) => {
+    if (hang) return new Promise<Float32Array[]>(() => undefined);
+    return ws.map(() => oneHot(0));
+  }, { name: 'm', maxBatch: 4, maxDelayMs: 0, maxQueue: 8, maxInFlight: 1, timeoutMs: 30 });
+  await assert.rejects(b.submit(1), /did not finish in 30 ms/);
+  hang = false;
+  const ok = await b.submit(2);
+  assert.equal(ok.probs[0], 1);
 });

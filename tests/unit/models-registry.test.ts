@@ -7,7 +7,7 @@ import { oneHot } from '../helpers/synthetic.js';
 
 const config: RegistryConfig = {
   speech: { enabled: true }, face: { enabled: true }, fusion: { enabled: true }, video: { enabled: false },
-  batching: { enabled: true, maxBatch: 8, maxDelayMs: 1, maxQueue: 16 }, workers: 1,
+  batching: { enabled: true, maxBatch: 8, maxDelayMs: 20, maxQueue: 16 }, workers: 1,
 };
 const noRunner = async () => { throw new Error('no ONNX in this test'); };
 
