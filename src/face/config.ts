@@ -8,6 +8,8 @@ export interface FaceConfig {
   maxFaces: number;
   /** Run the detector at least every N analysed frames to find new faces even while tracks hold. */
   redetectEveryFrames: number;
+  /** With no face tracked, run the detector on every Nth analysed frame (1 = every frame). */
+  idleDetectEveryFrames: number;
   /** Detector score threshold (BlazeFace sigmoid). */
   minDetectionScore: number;
   /** FaceMesh face-flag threshold below which a track counts as lost. */
@@ -36,6 +38,7 @@ export const DEFAULT_FACE_CONFIG: Readonly<FaceConfig> = Object.freeze({
   workers: 1,
   maxFaces: 1,
   redetectEveryFrames: 20,
+  idleDetectEveryFrames: 3,
   minDetectionScore: 0.5,
   minMeshScore: 0.5,
   maxAnalysisSidePx: 640,
@@ -59,6 +62,7 @@ export function resolveFaceConfig(partial: Partial<FaceConfig> = {}): FaceConfig
   positiveInt('workers', 64);
   positiveInt('maxFaces', 16);
   positiveInt('redetectEveryFrames', 1000);
+  positiveInt('idleDetectEveryFrames', 1000);
   positiveInt('expressionEveryFrames', 1000);
   positiveInt('maxAnalysisSidePx', 4096);
   positiveInt('maxFrameBytes', 64 * 1024 * 1024);

@@ -58,6 +58,7 @@ export class FaceEngine {
       t = new FaceTracker({
         maxFaces: this.config.maxFaces,
         redetectEveryFrames: this.config.redetectEveryFrames,
+        idleDetectEveryFrames: this.config.idleDetectEveryFrames,
         minMeshScore: this.config.minMeshScore,
         matchIou: 0.3,
         meshBoxToCrop: MESH_BOX_TO_CROP,

@@ -3,6 +3,8 @@ import { type Box, boxArea, iou, squareAround } from './box.js';
 export interface TrackerOptions {
   maxFaces: number;
   redetectEveryFrames: number;
+  /** With no face in view, run the detector on every Nth frame only (an empty room costs decode time, not detector time). */
+  idleDetectEveryFrames: number;
   minMeshScore: number;
   /** A detection overlapping a track's crop by more than this IoU is that track (re-detection refreshes it). */
   matchIou: number;
@@ -42,9 +44,13 @@ export class FaceTracker {
 
   constructor(private readonly opts: TrackerOptions) {}
 
-  /** Whether this frame needs the detector: no tracks, or the periodic re-detection is due. */
+  /**
+   * Whether this frame needs the detector: the periodic re-detection is due, or there is no track (then every
+   * idleDetectEveryFrames frames; right away after a track was lost).
+   */
   needsDetection(): boolean {
-    return this.tracks.length === 0 || this.framesSinceDetect >= this.opts.redetectEveryFrames;
+    if (this.tracks.length === 0) return this.framesSinceDetect >= this.opts.idleDetectEveryFrames;
+    return this.framesSinceDetect >= this.opts.redetectEveryFrames;
   }
 
   /** Crops to run FaceMesh on this frame: every live track, plus detections that match no track (new faces). */

@@ -86,7 +86,9 @@ test('a face that leaves and comes back is found again under a new track id', as
   assert.equal(same.faces[0].trackId, a.faces[0].trackId);
   assert.deepEqual((await s.analyze(jpeg(blank))).faces, []);
   assert.deepEqual((await s.analyze(jpeg(blank))).faces, []);
-  const back = await s.analyze(jpeg(face));
+  // With nobody in view the detector runs every idleDetectEveryFrames (3) frames: found again within 3 frames.
+  let back = await s.analyze(jpeg(face));
+  for (let i = 0; i < 2 && back.faces.length === 0; i++) back = await s.analyze(jpeg(face));
   assert.equal(back.faces.length, 1);
   assert.notEqual(back.faces[0].trackId, a.faces[0].trackId);
   s.dispose();

@@ -12,7 +12,7 @@ import { pickFaceConfig, resolveFaceConfig } from '../../src/face/config.js';
 import { EMOTIONS } from '../../src/protocol/labels.js';
 
 const box = (x: number, y: number, s: number): Box => ({ x0: x, y0: y, x1: x + s, y1: y + s });
-const opts = { maxFaces: 2, redetectEveryFrames: 3, minMeshScore: 0.5, matchIou: 0.3, meshBoxToCrop: 1.45 };
+const opts = { maxFaces: 2, redetectEveryFrames: 3, idleDetectEveryFrames: 2, minMeshScore: 0.5, matchIou: 0.3, meshBoxToCrop: 1.45 };
 
 test('tracker: detect, then track from landmarks, re-detect every N frames, stable ids', () => {
   const t = new FaceTracker(opts);
@@ -43,6 +43,11 @@ test('tracker: lost face (low FaceMesh flag) forces detection; a returning face 
   assert.equal(t.needsDetection(), true);
   assert.deepEqual(t.candidates([]), []);
   assert.deepEqual(t.update([]), []);
+  // Nobody in view: the detector runs on every 2nd frame only.
+  assert.equal(t.needsDetection(), false);
+  assert.deepEqual(t.candidates(null), []);
+  t.update([]);
+  assert.equal(t.needsDetection(), true);
   c = t.candidates([{ cropBox: box(300, 100, 145), score: 0.9 }]);
   const kept = t.update([{ candidate: c[0], meshScore: 0.99, meshBox: box(320, 120, 100) }]);
   assert.deepEqual(kept.map((k) => k.trackId), [2]);
