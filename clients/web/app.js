@@ -149,7 +149,7 @@ async function start() {
     if (mode !== 'ws') {
       try {
         setStatus('Connecting over WebRTC…');
-        session = await startWebRtc({ stream: mediaStream, whipUrl: `${base}/v1/whip`, onMessage, onState: (s) => { if (s === 'failed' || s === 'disconnected') setStatus(`WebRTC ${s}`); } });
+        session = await startWebRtc({ stream: mediaStream, whipUrl: `${base}/v1/whip`, onMessage, videoCodec: params.get('codec'), onState: (s) => { if (s === 'failed' || s === 'disconnected') setStatus(`WebRTC ${s}`); } });
       } catch (err) {
         if (mode === 'webrtc') throw err;
         setStatus(`WebRTC unavailable (${err.message}); falling back to WebSocket…`);

@@ -1,4 +1,4 @@
-/* global RTCPeerConnection */
+/* global RTCPeerConnection, RTCRtpSender */
 // WebRTC transport: WHIP (RFC 9725) signalling, media as sendonly tracks, results on a DataChannel.
 
 function gathered(pc, timeoutMs) {
@@ -14,10 +14,21 @@ function gathered(pc, timeoutMs) {
   });
 }
 
-export async function startWebRtc({ stream, whipUrl, onMessage, onState, connectTimeoutMs = 8000 }) {
+/** Restricts a video transceiver to one codec ('vp8' or 'h264'; H264 in packetization-mode 1, which the server takes). */
+function preferCodec(transceiver, codec) {
+  const all = RTCRtpSender.getCapabilities?.('video')?.codecs ?? [];
+  const wanted = all.filter((c) => c.mimeType.toLowerCase() === `video/${codec}` && (codec !== 'h264' || /packetization-mode=1/.test(c.sdpFmtpLine ?? '')));
+  if (wanted.length === 0) throw new Error(`this browser cannot send ${codec}`);
+  transceiver.setCodecPreferences(wanted);
+}
+
+export async function startWebRtc({ stream, whipUrl, onMessage, onState, videoCodec = null, connectTimeoutMs = 8000 }) {
   if (typeof RTCPeerConnection === 'undefined') throw new Error('this browser has no WebRTC');
   const pc = new RTCPeerConnection();
-  for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly' });
+  for (const track of stream.getTracks()) {
+    const t = pc.addTransceiver(track, { direction: 'sendonly' });
+    if (track.kind === 'video' && videoCodec) preferCodec(t, videoCodec);
+  }
   const dc = pc.createDataChannel('emostream');
   let ended = false;
   let endWaiter = null;

@@ -55,7 +55,10 @@ export async function startWebSocket({ stream, baseUrl, onMessage, videoFps = 10
   const source = ctx.createMediaStreamSource(stream);
   const tap = new AudioWorkletNode(ctx, 'emostream-tap');
   let startEpochMs = null;
+  // Set before `end` goes out: worklet messages and JPEG encodes already under way must not follow it.
+  let stopping = false;
   tap.port.onmessage = (e) => {
+    if (stopping) return;
     pending.push(e.data);
     pendingLen += e.data.length;
     if (pendingLen < chunk) return;
@@ -94,7 +97,7 @@ export async function startWebSocket({ stream, baseUrl, onMessage, videoFps = 10
       busy = true;
       canvas.toBlob(async (blob) => {
         busy = false;
-        if (!blob || ws.readyState !== WebSocket.OPEN) return;
+        if (!blob || stopping || ws.readyState !== WebSocket.OPEN) return;
         ws.send(encodeJpeg(1, seqV++, ptsUs, canvas.width, canvas.height, await blob.arrayBuffer()));
       }, 'image/jpeg', 0.8);
     }, 1000 / videoFps);
@@ -113,6 +116,7 @@ export async function startWebSocket({ stream, baseUrl, onMessage, videoFps = 10
     },
     captureBasis: () => 'page',
     async stop() {
+      stopping = true;
       if (videoTimer) clearInterval(videoTimer);
       source.disconnect();
       tap.disconnect();

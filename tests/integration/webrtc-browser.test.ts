@@ -80,6 +80,13 @@ test('browser: camera + microphone over WebRTC give live results, a chart and la
     assert.ok(lat.every((ms) => ms > -50 && ms < 5000), `latencies ${lat.map((x) => x.toFixed(0)).join(' ')}`);
     t.diagnostic(`webrtc: ${rtc.results.length} results, latency p50 ${percentile(lat, 0.5).toFixed(0)} ms p95 ${percentile(lat, 0.95).toFixed(0)} ms (bases ${[...new Set(rtc.latencies.map((l) => l.basis))].join(',')})`);
 
+    // H264 from the browser's encoder instead of VP8 (setCodecPreferences), through depacketisation and ffmpeg.
+    const h264 = await runPage(ctx, base, 'transport=webrtc&codec=h264', 4);
+    assert.equal(h264.transport, 'webrtc', JSON.stringify(h264.errors));
+    assert.equal(h264.stats?.video?.codec, 'h264');
+    assert.ok((h264.stats?.video?.framesDelivered ?? 0) > 5, `H264 frames delivered ${h264.stats?.video?.framesDelivered}`);
+    assert.ok(h264.results.length >= 3);
+
     const ws = await runPage(ctx, base, 'transport=ws', SECONDS);
     assert.equal(ws.transport, 'websocket');
     assert.deepEqual(ws.errors, []);
