@@ -174,6 +174,27 @@ for (const transport of TRANSPORTS) {
       await healthySession(ts);
     });
 
+    test('fuzz: 400 random frames (valid headers, random kinds and payloads) never crash the server', async () => {
+      const p = await probe(ts.url);
+      await streamed(p);
+      let seed = 12345;
+      const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+      for (let i = 0; i < 400; i++) {
+        const body = new Uint8Array(Math.floor(rnd() * 600));
+        for (let j = 0; j < body.length; j++) body[j] = Math.floor(rnd() * 256);
+        if (body.length >= 16 && rnd() < 0.8) {
+          body[0] = 1;
+          body[1] = 1 + Math.floor(rnd() * 7);
+        }
+        p.ws.send(body);
+      }
+      p.ws.send('{"type":"ping","id":1}');
+      await p.waitFor((m) => m.type === 'pong', 10000);
+      assert.ok(p.messages.filter((m) => m.type === 'error').length > 100);
+      p.ws.close();
+      await healthySession(ts);
+    });
+
     test('subscriber to an unknown session -> EMO_ERR_UNKNOWN_SESSION, close 4020', async () => {
       for (const path of ['/v1/subscribe?session=nope', '/v1/subscribe']) {
         const p = await probe(ts.url, path);
