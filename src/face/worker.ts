@@ -24,6 +24,7 @@ async function start(): Promise<FaceEngine> {
   if (!(await tf.setBackend('wasm'))) throw new Error('TensorFlow.js wasm backend failed to initialise');
   await tf.ready();
   const models = await FaceModels.load(tf, init.modelDir, init.config.expression);
+  await models.warmup();
   const engine = new FaceEngine(tf, models, init.config);
   send({ type: 'ready', backend: tf.getBackend(), modelDir: init.modelDir, loadMs: performance.now() - t0 });
   return engine;
