@@ -16,6 +16,8 @@ export type WorkerResponse =
   | { id: number; ok: false; error: string; failures?: { provider: string; error: string }[] };
 
 const sessions = new Map<string, ort.InferenceSession>();
+/** Loads in progress: a run that arrives while its model is still loading (after a respawn) waits for it. */
+const loading = new Map<string, Promise<unknown>>();
 const port = parentPort!;
 
 function firstLine(err: unknown): string {
@@ -46,6 +48,7 @@ async function load(req: Extract<WorkerRequest, { op: 'load' }>): Promise<Worker
 }
 
 async function run(req: Extract<WorkerRequest, { op: 'run' }>): Promise<{ res: WorkerResponse; transfer: ArrayBuffer[] }> {
+  await loading.get(req.key);
   const session = sessions.get(req.key);
   if (!session) return { res: { id: req.id, ok: false, error: `model ${req.key} not loaded in this worker` }, transfer: [] };
   const t0 = performance.now();
@@ -65,7 +68,13 @@ async function run(req: Extract<WorkerRequest, { op: 'run' }>): Promise<{ res: W
 port.on('message', (req: WorkerRequest) => {
   void (async () => {
     try {
-      if (req.op === 'load') port.postMessage(await load(req));
+      if (req.op === 'load') {
+        const p = load(req);
+        loading.set(req.key, p);
+        const res = await p;
+        loading.delete(req.key);
+        port.postMessage(res);
+      }
       else if (req.op === 'run') {
         const { res, transfer } = await run(req);
         port.postMessage(res, transfer);

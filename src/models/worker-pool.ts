@@ -48,6 +48,7 @@ class PoolWorker {
     }).finally(() => { this.inFlight--; });
   }
 
+  /** Test hook and last resort: kill the thread (the pool replaces it). */
   async terminate(): Promise<void> {
     this.dead = this.dead ?? new Error('worker pool closed');
     await this.worker.terminate();
@@ -81,14 +82,30 @@ export class OnnxWorkerPool {
     return this.opts.workers;
   }
 
+  /** Models loaded so far, so a replacement worker can load them again. */
+  private readonly loaded = new Map<string, { source: string | Uint8Array; provider: string }>();
+  respawns = 0;
+
+  private spawn(index: number): PoolWorker {
+    const w: PoolWorker = new PoolWorker((err) => {
+      if (this.closed || this.workers[index] !== w) return;
+      // A dead worker is replaced at once and reloads every model; calls it held have already failed alone.
+      this.respawns++;
+      this.opts.log?.('error', `ONNX worker ${index} died (${err.message}); starting a replacement`);
+      const fresh = this.spawn(index);
+      this.workers[index] = fresh;
+      for (const [key, m] of this.loaded) {
+        void fresh.request({ op: 'load', key, source: m.source, providers: [m.provider], intraOpThreads: this.opts.intraOpThreads }).then((res) => {
+          if (!res.ok) this.opts.log?.('error', `replacement worker ${index} could not reload ${key}: ${res.error}`);
+        }, () => undefined);
+      }
+    });
+    return w;
+  }
+
   private ensureWorkers(): PoolWorker[] {
     if (this.closed) throw new Error('worker pool closed');
-    while (this.workers.length < this.opts.workers) {
-      const w: PoolWorker = new PoolWorker((err) => {
-        if (!this.closed) this.opts.log?.('error', `ONNX worker died: ${err.message}`);
-      });
-      this.workers.push(w);
-    }
+    while (this.workers.length < this.opts.workers) this.workers.push(this.spawn(this.workers.length));
     return this.workers;
   }
 
@@ -114,10 +131,11 @@ export class OnnxWorkerPool {
     const rest = await Promise.all(workers.slice(1).map((w) => w.request({ op: 'load', key, source, providers: [provider], intraOpThreads: this.opts.intraOpThreads })));
     const bad = rest.find((r) => !r.ok);
     if (bad && !bad.ok) throw new Error(`cannot load ${label} in every worker: ${bad.error}`);
+    this.loaded.set(key, { source, provider });
     return {
       provider,
       run: async (feeds: Feeds) => {
-        const target = workers.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+        const target = this.workers.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
         // Copy inputs so the caller keeps its buffers; the copies are transferred, not cloned.
         const sent: Record<string, TensorData> = {};
         const transfer: ArrayBuffer[] = [];
@@ -131,7 +149,8 @@ export class OnnxWorkerPool {
         return res.outputs!;
       },
       dispose: async () => {
-        await Promise.all(workers.map((w) => w.request({ op: 'dispose', key }).catch(() => undefined)));
+        this.loaded.delete(key);
+        await Promise.all(this.workers.map((w) => w.request({ op: 'dispose', key }).catch(() => undefined)));
       },
     };
   }

@@ -81,3 +81,17 @@ test('an explicit provider that is not available is a clear error, not a silent 
   });
   if (cudaWorks) t.diagnostic('CUDA is available on this machine: nothing to check');
 });
+
+test('a worker that dies is replaced and reloads its models; calls after that succeed', async () => {
+  const logs: string[] = [];
+  const p = pool('cpu', 1, logs);
+  const runner = await p.runnerFactory(join(dirs.face, 'model.onnx'));
+  const feeds = { aus: { data: new Float32Array(35).fill(0.3), dims: [1, 35] } };
+  const before = await runner.run(feeds);
+  await (p as unknown as { workers: { worker: { terminate(): Promise<number> } }[] }).workers[0].worker.terminate();
+  for (let i = 0; i < 50 && p.respawns === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(p.respawns, 1);
+  assert.match(logs.join('\n'), /died .*replacement/);
+  const after = await runner.run(feeds);
+  assert.deepEqual(Array.from(after.probs.data), Array.from(before.probs.data));
+});
