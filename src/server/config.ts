@@ -19,6 +19,8 @@ export const configSchema = z.object({
     maxSubscribersPerSession: z.number().int().min(0).default(64),
     /** A subscriber (or a streaming client) whose unsent backlog exceeds this is closed with EMO_ERR_SLOW_CONSUMER. */
     maxSendBufferBytes: z.number().int().min(1024).default(1024 * 1024),
+    /** A streaming client must send hello within this long after connecting. */
+    helloTimeoutMs: z.number().int().min(100).default(10000),
     /** Seconds without any message before a WebSocket is closed. */
     idleTimeoutS: z.number().int().min(8).max(960).default(120),
     /** How long graceful shutdown waits for final results. */

@@ -38,9 +38,19 @@ export function streamConnection(conn: WsConnection, sessions: SessionManager, c
     },
     close: (code, reason) => conn.close(code, reason),
   };
+  // A client that connects and never says hello holds a socket for nothing: close it after helloTimeoutMs.
+  let helloTimer: NodeJS.Timeout | null = setTimeout(() => {
+    helloTimer = null;
+    if (!session) sendError(conn, metrics, new ProtocolError('EMO_ERR_BAD_HELLO', `no hello within ${config.server.helloTimeoutMs} ms`), true);
+  }, config.server.helloTimeoutMs);
+  const clearHello = () => {
+    if (helloTimer) clearTimeout(helloTimer);
+    helloTimer = null;
+  };
   return {
     onMessage(data, isBinary) {
       if (!session) {
+        clearHello();
         if (isBinary) {
           sendError(conn, metrics, new ProtocolError('EMO_ERR_BINARY_BEFORE_HELLO', 'binary frame received before hello: send {"type":"hello","protocol":"1.0"} first'), true);
           return;
@@ -79,6 +89,7 @@ export function streamConnection(conn: WsConnection, sessions: SessionManager, c
       }
     },
     onClose() {
+      clearHello();
       // Vanished mid-stream (no `end`): drop its windows, tell subscribers. After `end` the session finishes itself.
       if (session?.isOpen) session.abort('EMO_ERR_SESSION_LOST');
     },

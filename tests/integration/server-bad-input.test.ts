@@ -43,10 +43,17 @@ async function streamed(p: Awaited<ReturnType<typeof probe>>): Promise<void> {
 for (const transport of TRANSPORTS) {
   describe(`bad input over ${transport}`, () => {
     let ts: TestServer;
-    before(async () => { ts = await startTestServer(transport); });
+    before(async () => { ts = await startTestServer(transport, { server: { helloTimeoutMs: 300 } }); });
     after(async () => { await ts.close(); });
 
-    test('missing hello (first message is not hello) -> EMO_ERR_BAD_HELLO, close 4000', async () => {
+    test('missing hello (silence after connecting) -> EMO_ERR_BAD_HELLO after helloTimeoutMs, close 4000', async () => {
+      const p = await probe(ts.url);
+      const err = await p.waitFor(isError('EMO_ERR_BAD_HELLO'), 3000);
+      assert.match((err as { message: string }).message, /no hello within 300 ms/);
+      assert.equal((await p.closed).code, close('EMO_ERR_BAD_HELLO'));
+    });
+
+    test('wrong first message (not hello) -> EMO_ERR_BAD_HELLO, close 4000', async () => {
       const p = await probe(ts.url);
       p.ws.send(JSON.stringify({ type: 'end' }));
       await p.waitFor(isError('EMO_ERR_BAD_HELLO'));
