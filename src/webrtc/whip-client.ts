@@ -120,9 +120,8 @@ export class WhipClient {
     }
   }
 
-  /** Encodes one 20 ms frame (960 samples at 48 kHz) and sends it; `drop` skips the send to simulate loss. */
-  sendFrame(frame48k: Float32Array, drop = false): void {
-    if (!this.audioTrack) throw new Error('no audio track');
+  /** Encodes one 20 ms frame (960 samples at 48 kHz) into the next RTP packet, without sending it. */
+  encodeFrame(frame48k: Float32Array): RtpPacket {
     this.encoder ??= new OpusScript(OPUS_RATE, 1, OpusScript.Application.AUDIO);
     const pcm = Buffer.alloc(960 * 2);
     for (let i = 0; i < 960; i++) pcm.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round((frame48k[i] ?? 0) * 32767))), 2 * i);
@@ -130,12 +129,22 @@ export class WhipClient {
     const header = new RtpHeader({ sequenceNumber: this.seq & 0xffff, timestamp: this.ts >>> 0, payloadType: 111, marker: false });
     this.seq++;
     this.ts += 960;
-    if (drop) {
-      this.droppedPackets++;
-      return;
-    }
-    this.audioTrack.writeRtp(new RtpPacket(header, Buffer.from(payload)));
+    return new RtpPacket(header, Buffer.from(payload));
+  }
+
+  /** Sends an encoded packet (in any order: tests reorder and drop on purpose). */
+  writeAudioPacket(p: RtpPacket): void {
+    if (!this.audioTrack) throw new Error('no audio track');
+    this.audioTrack.writeRtp(p);
     this.sentPackets++;
+  }
+
+  /** Encodes one 20 ms frame and sends it; `drop` skips the send to simulate loss. */
+  sendFrame(frame48k: Float32Array, drop = false): void {
+    if (!this.audioTrack) throw new Error('no audio track');
+    const p = this.encodeFrame(frame48k);
+    if (drop) this.droppedPackets++;
+    else this.writeAudioPacket(p);
   }
 
   /**

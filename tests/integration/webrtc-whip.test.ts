@@ -71,6 +71,34 @@ test('lost packets are counted as missing audio and filled so the clock stays tr
   }
 });
 
+test('jitter: packets reordered by the network come out in order, with nothing declared lost', async () => {
+  const client = await WhipClient.connect({ url: h.url });
+  try {
+    const handle = h.sessions.opened.find((s) => s.id === client.sessionId)!;
+    const audio = tone48k(1.0);
+    const packets = [];
+    for (let off = 0; off < audio.length; off += 960) packets.push(client.encodeFrame(audio.subarray(off, off + 960)));
+    // Swap neighbours and hold every fifth packet back by two places: up to 40 ms of reordering. The first packet
+    // stays first: it anchors the stream (an earlier one arriving after it would be late, as on a real network).
+    for (let i = 1; i + 1 < packets.length; i += 2) [packets[i], packets[i + 1]] = [packets[i + 1], packets[i]];
+    for (let i = 4; i + 2 < packets.length; i += 5) packets.splice(i + 2, 0, packets.splice(i, 1)[0]);
+    for (const p of packets) {
+      client.writeAudioPacket(p);
+      await new Promise((r) => setTimeout(r, 4));
+    }
+    await client.waitFor(() => handle.samples >= 48000, 3000, 'decoded PCM');
+    const st = h.whip.session(client.sessionId)!.stats().audio!;
+    assert.equal(st.lost, 0);
+    assert.equal(st.late, 0);
+    assert.equal(st.delivered, packets.length);
+    assert.ok(st.maxDepth >= 1, 'the buffer held packets to reorder them');
+    assert.equal(st.missingAudioMs, 0);
+    assert.equal(handle.samples, 48000);
+  } finally {
+    await client.close();
+  }
+});
+
 test('bad input: malformed SDP 400, wrong content type 415, unsupported codecs only 422, unknown DELETE 404, PATCH 405', async () => {
   let r = await post('hello');
   assert.equal(r.status, 400);
