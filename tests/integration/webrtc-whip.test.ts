@@ -132,6 +132,24 @@ test('bad input: malformed SDP 400, wrong content type 415, unsupported codecs o
   assert.match(r.headers.get('access-control-expose-headers') ?? '', /location/);
 });
 
+test('at the session limit a new offer gets 503 EMO_ERR_WHIP_TOO_MANY_SESSIONS and nothing is left open', async () => {
+  const small = await startHarness({ maxSessions: 1 });
+  const first = await WhipClient.connect({ url: small.url });
+  try {
+    await assert.rejects(WhipClient.connect({ url: small.url }), /WHIP POST 503: .*EMO_ERR_WHIP_TOO_MANY_SESSIONS/);
+    assert.equal(small.whip.size, 1);
+    assert.equal(small.sessions.opened.length, 1, 'no session was opened for the refused offer');
+    // The server's own session limit answers the same way.
+    small.sessions.limit = 0;
+    await first.end();
+    await first.waitFor(() => small.whip.size === 0, 3000, 'first session gone');
+    await assert.rejects(WhipClient.connect({ url: small.url }), /WHIP POST 503/);
+  } finally {
+    await first.close();
+    await small.close();
+  }
+});
+
 test('a peer that never completes ICE is dropped after the ICE timeout and its session aborted', async () => {
   const { RTCPeerConnection, MediaStreamTrack } = await import('werift');
   const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
