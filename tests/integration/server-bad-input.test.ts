@@ -216,6 +216,28 @@ for (const transport of TRANSPORTS) {
     });
   });
 
+  describe(`limits over ${transport}`, () => {
+    test('session and subscriber limits answer EMO_ERR_TOO_MANY_SESSIONS (4023); the existing session is untouched', async () => {
+      const ts = await startTestServer(transport, { server: { maxSessions: 1, maxSubscribersPerSession: 1 } });
+      try {
+        const c = await EmoStreamClient.connect({ url: ts.url });
+        const p = await probe(ts.url);
+        p.ws.send(hello());
+        await p.waitFor(isError('EMO_ERR_TOO_MANY_SESSIONS'));
+        assert.equal((await p.closed).code, close('EMO_ERR_TOO_MANY_SESSIONS'));
+        const sub = await EmoSubscriber.connect(ts.url, c.sessionId);
+        const second = await probe(ts.url, `/v1/subscribe?session=${c.sessionId}`);
+        await second.waitFor(isError('EMO_ERR_TOO_MANY_SESSIONS'));
+        for (let k = 0; k < 20; k++) c.sendAudio(tone(320, k * 320), { sampleRate: 16000, channels: 1, ptsUs: k * 20_000 });
+        const { close: cl } = await c.end();
+        assert.equal(cl.code, 1000);
+        assert.equal((await sub.closed()).code, 1000);
+      } finally {
+        await ts.close();
+      }
+    });
+  });
+
   describe(`slow subscriber over ${transport}`, () => {
     let ts: TestServer;
     before(async () => {
