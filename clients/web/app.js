@@ -61,6 +61,7 @@ function percentile(sorted, q) {
 }
 
 function onResult(msg, captureEpochMs, basis) {
+  const receivedAt = performance.timeOrigin + performance.now();
   state.results.push(msg);
   requestAnimationFrame(() => {
     const fused = msg.fused?.probs ?? null;
@@ -82,7 +83,8 @@ function onResult(msg, captureEpochMs, basis) {
       // Shown = after this frame's DOM and canvas updates, on the page's clock.
       const shownAt = performance.timeOrigin + performance.now();
       const ms = shownAt - captureEpochMs;
-      state.latencies.push({ ms, basis, hop: msg.hop, windowEndUs: msg.windowEndUs });
+      // `receivedMs`: the part before the page got the message; the rest is the page drawing it.
+      state.latencies.push({ ms, receivedMs: receivedAt - captureEpochMs, basis, hop: msg.hop, windowEndUs: msg.windowEndUs });
       const sorted = state.latencies.map((l) => l.ms).sort((a, b) => a - b);
       $('latency').textContent = `${ms.toFixed(0)} ms`;
       $('latency-pct').textContent = `${percentile(sorted, 0.5).toFixed(0)} / ${percentile(sorted, 0.95).toFixed(0)} ms`;

@@ -25,18 +25,27 @@ function preferCodec(transceiver, codec) {
 export async function startWebRtc({ stream, whipUrl, onMessage, onState, videoCodec = null, connectTimeoutMs = 8000 }) {
   if (typeof RTCPeerConnection === 'undefined') throw new Error('this browser has no WebRTC');
   const pc = new RTCPeerConnection();
+  // Tracks are attached only once the DataChannel is open: media sent earlier would be analysed while its results
+  // could not yet reach the page (the SCTP association can take a second longer than the media path).
+  const pending = [];
   for (const track of stream.getTracks()) {
-    const t = pc.addTransceiver(track, { direction: 'sendonly' });
+    const t = pc.addTransceiver(track.kind, { direction: 'sendonly', streams: [stream] });
     if (track.kind === 'video' && videoCodec) preferCodec(t, videoCodec);
+    pending.push([t.sender, track]);
   }
   const dc = pc.createDataChannel('emostream');
   let ended = false;
   let endWaiter = null;
+  let pongWaiter = null;
   dc.onmessage = (e) => {
     let msg;
     try {
       msg = JSON.parse(e.data);
     } catch {
+      return;
+    }
+    if (msg.type === 'pong') {
+      pongWaiter?.();
       return;
     }
     if (msg.type === 'end') {
@@ -85,6 +94,14 @@ export async function startWebRtc({ stream, whipUrl, onMessage, onState, videoCo
     fetch(location, { method: 'DELETE' }).catch(() => undefined);
     throw err;
   });
+  // One round trip on the channel before media flows: the first messages of a fresh SCTP association can take a
+  // second (measured with Chromium and werift); results of the first hops would otherwise wait behind them.
+  await new Promise((resolve) => {
+    pongWaiter = resolve;
+    dc.send(JSON.stringify({ type: 'ping', id: 0, t: Date.now() }));
+    setTimeout(resolve, 3000);
+  });
+  await Promise.all(pending.map(([sender, track]) => sender.replaceTrack(track)));
 
   return {
     kind: 'webrtc',

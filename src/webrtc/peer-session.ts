@@ -81,6 +81,8 @@ export class PeerSession {
   private handle: IngestHandle | null = null;
   private audio: AudioIngest | null = null;
   private video: VideoIngest | null = null;
+  private videoAttached = false;
+  private videoFactory: (() => VideoIngest) | null = null;
   private dc: RTCDataChannel | null = null;
   private queued: string[] = [];
   private messagesSent = 0;
@@ -151,7 +153,7 @@ export class PeerSession {
       if ((err as { code?: string }).code === 'EMO_ERR_TOO_MANY_SESSIONS') throw new WhipError('EMO_ERR_WHIP_TOO_MANY_SESSIONS', (err as Error).message);
       throw err;
     }
-    s.queue(JSON.stringify(s.handle.welcome));
+    s.send(JSON.stringify(s.handle.welcome));
     s.timers.push(setTimeout(() => { if (!s.connected) void s.finish('ice-timeout'); }, cfg.iceTimeoutMs));
     s.timers.push(setInterval(() => s.tick(), cfg.statsIntervalMs));
     for (const t of s.timers) t.unref();
@@ -187,8 +189,11 @@ export class PeerSession {
       track.onReceiveRtcp.subscribe((p) => senderReport(p, (ntp, ts) => audio.onSenderReport(ntp, ts)));
       return;
     }
-    if (track.kind === 'video' && (mime === 'video/vp8' || mime === 'video/h264') && !this.video) {
-      const video = new VideoIngest({
+    if (track.kind === 'video' && (mime === 'video/vp8' || mime === 'video/h264') && !this.videoAttached) {
+      this.videoAttached = true;
+      // The ffmpeg process starts once the peer is connected (or with the first packet), not at negotiation: an offer
+      // that never connects costs no process, and the decoder is up by the time the first frames arrive.
+      this.videoFactory = (): VideoIngest => new VideoIngest({
         codec: mime === 'video/vp8' ? 'vp8' : 'h264',
         clock: this.clock,
         analysisFps: this.cfg.analysisFps,
@@ -200,12 +205,13 @@ export class PeerSession {
         },
         onError: (err) => this.log.warn({ session: this.id, err: err.message }, 'webrtc video decoder failed'),
       });
-      this.video = video;
       track.onReceiveRtp.subscribe((rtp: RtpPacket) => {
         this.lastRtpAtMs = Date.now();
-        if (!this.finished) video.onRtp(rtp);
+        if (this.finished) return;
+        this.video ??= this.videoFactory!();
+        this.video.onRtp(rtp);
       });
-      track.onReceiveRtcp.subscribe((p) => senderReport(p, (ntp, ts) => video.onSenderReport(ntp, ts)));
+      track.onReceiveRtcp.subscribe((p) => senderReport(p, (ntp, ts) => this.video?.onSenderReport(ntp, ts)));
       return;
     }
     track.onReceiveRtp.subscribe(() => {
@@ -226,6 +232,7 @@ export class PeerSession {
   private onConnectionState(state: string): void {
     if (state === 'connected') {
       this.connected = true;
+      if (this.videoFactory && !this.video && !this.finished) this.video = this.videoFactory();
       this.lastRtpAtMs = Date.now();
       if (this.disconnectTimer) clearTimeout(this.disconnectTimer);
       this.disconnectTimer = null;
@@ -271,10 +278,6 @@ export class PeerSession {
       if (cap) out = { ...msg, capture: { windowEndEpochMs: Math.round(cap.epochMs * 10) / 10, basis: cap.basis } };
     }
     this.send(JSON.stringify(out));
-  }
-
-  private queue(text: string): void {
-    this.send(text);
   }
 
   private send(text: string): void {

@@ -78,6 +78,7 @@ test('browser: camera + microphone over WebRTC give live results, a chart and la
     const lat = rtc.latencies.map((l) => l.ms);
     assert.ok(lat.length >= 6, 'the page measured its latency');
     assert.ok(lat.every((ms) => ms > -50 && ms < 5000), `latencies ${lat.map((x) => x.toFixed(0)).join(' ')}`);
+    t.diagnostic(`webrtc latencies (shown/received ms): ${rtc.latencies.map((l) => `${l.ms.toFixed(0)}/${(l as { receivedMs?: number }).receivedMs?.toFixed(0)}`).join(" ")}`);
     t.diagnostic(`webrtc: ${rtc.results.length} results, latency p50 ${percentile(lat, 0.5).toFixed(0)} ms p95 ${percentile(lat, 0.95).toFixed(0)} ms (bases ${[...new Set(rtc.latencies.map((l) => l.basis))].join(',')})`);
 
     // H264 from the browser's encoder instead of VP8 (setCodecPreferences), through depacketisation and ffmpeg.
