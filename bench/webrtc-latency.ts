@@ -67,6 +67,8 @@ const report = {
     afterWarmup: { warmupS, ...stat(steady.map((l) => l.ms)) },
     rtcpSrBasisOnly: stat(run.latencies.filter((l) => l.basis === 'rtcp-sr').map((l) => l.ms)),
     arrivalBasisOnly: stat(run.latencies.filter((l) => l.basis === 'arrival').map((l) => l.ms)),
+    /** Capture -> message received by the page (before it is drawn). */
+    received: stat(run.latencies.map((l) => (l as { receivedMs?: number }).receivedMs).filter((x): x is number => typeof x === 'number')),
   },
   serverLatencyMs: stat(run.results.map((r) => (r as unknown as { latency: { totalMs: number } }).latency.totalMs)),
   webrtcStats: run.stats,
