@@ -93,6 +93,18 @@ test('browser: camera + microphone over WebRTC give live results, a chart and la
     assert.deepEqual(ws.errors, []);
     assert.ok(ws.results.length >= 8, `${ws.results.length} results over WebSocket`);
 
+    // "WebRTC by default, WebSocket fallback": against a server without the WebRTC plugin, WHIP answers 404 and the
+    // page carries on over WebSocket by itself.
+    const plain = await createEmoServer({ overrides: { server: { port: 0, host: '127.0.0.1' }, log: { level: 'error' }, plugins: [] } });
+    try {
+      const plainPort = await plain.listen();
+      const fallback = await runPage(ctx, `http://127.0.0.1:${plainPort}`, 'transport=auto&camera=none', 3);
+      assert.equal(fallback.transport, 'websocket', JSON.stringify(fallback.errors));
+      assert.ok(fallback.results.length >= 3, `${fallback.results.length} results after falling back`);
+    } finally {
+      await plain.close();
+    }
+
     const speechAvailable = server.models.summary().some((m) => m.modality === 'speech' && m.available);
     await t.test('speech posteriors over WebRTC agree with the WebSocket path on the same clip', {
       skip: speechAvailable ? false : 'no trained speech model in models/speech (speech posteriors are null on both paths)',
