@@ -10,7 +10,7 @@ export const WHIP_ERRORS = {
   EMO_ERR_WHIP_UNKNOWN_SESSION: { status: 404, text: 'no such WHIP session' },
   EMO_ERR_WHIP_METHOD: { status: 405, text: 'method not allowed on this WHIP resource' },
   EMO_ERR_WHIP_UNAUTHORIZED: { status: 401, text: 'missing or invalid bearer token' },
-  EMO_ERR_WHIP_TOO_MANY_SESSIONS: { status: 503, text: 'WebRTC session limit reached' },
+  EMO_ERR_WHIP_TOO_MANY_SESSIONS: { status: 503, text: 'WebRTC session limit reached (or the server is shutting down)' },
   EMO_ERR_WHIP_INTERNAL: { status: 500, text: 'internal error while negotiating the session' },
 } as const;
 

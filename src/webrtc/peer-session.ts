@@ -5,7 +5,6 @@ import { AudioIngest, type AudioIngestStats } from './audio-ingest.js';
 import { WhipError, type PeerEndReason } from './errors.js';
 import type { IngestHandle, IngestSessions, Logger } from './host.js';
 import { SessionClock } from './rtp-timeline.js';
-import type { OfferSummary } from './sdp-offer.js';
 import { VideoIngest, type VideoIngestStats } from './video-ingest.js';
 
 export interface PeerSessionConfig {
@@ -116,7 +115,6 @@ export class PeerSession {
    */
   static async create(
     offerSdp: string,
-    _summary: OfferSummary,
     sessions: IngestSessions,
     cfg: PeerSessionConfig,
     log: Logger,
@@ -150,7 +148,8 @@ export class PeerSession {
       });
     } catch (err) {
       await pc.close().catch(() => undefined);
-      if ((err as { code?: string }).code === 'EMO_ERR_TOO_MANY_SESSIONS') throw new WhipError('EMO_ERR_WHIP_TOO_MANY_SESSIONS', (err as Error).message);
+      const code = (err as { code?: string }).code;
+      if (code === 'EMO_ERR_TOO_MANY_SESSIONS' || code === 'EMO_ERR_SHUTTING_DOWN') throw new WhipError('EMO_ERR_WHIP_TOO_MANY_SESSIONS', (err as Error).message);
       throw err;
     }
     s.send(JSON.stringify(s.handle.welcome));

@@ -104,7 +104,7 @@ export class WhipEndpoint {
       this.negotiating++;
       let created: Awaited<ReturnType<typeof PeerSession.create>>;
       try {
-        created = await PeerSession.create(req.body.toString('utf8'), summary, this.opts.sessions, this.cfg, this.opts.log, (s, reason) => this.onEnded(s, reason));
+        created = await PeerSession.create(req.body.toString('utf8'), this.opts.sessions, this.cfg, this.opts.log, (s, reason) => this.onEnded(s, reason));
       } finally {
         this.negotiating--;
       }
