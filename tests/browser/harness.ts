@@ -102,6 +102,8 @@ export async function launchChromium(media: FakeMedia): Promise<BrowserContext> 
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync',
+      // Gather on the loopback interface too, so the test also connects on a machine whose only interface is lo.
+      '--allow-loopback-in-peer-connection',
       '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
       `--use-file-for-fake-audio-capture=${media.wav}`, `--use-file-for-fake-video-capture=${media.y4m}`,
       // Keep timers and rendering running in a page nobody looks at.
