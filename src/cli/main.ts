@@ -14,6 +14,7 @@ const COMMAND_MODULES: string[] = [
   './commands/serve.js',
   './commands/stream.js',
   './commands/subscribe.js',
+  './commands/publish.js',
 ];
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
