@@ -17,6 +17,7 @@ const chart = new ProbChart($('chart'), LABELS);
 let session = null;
 let mediaStream = null;
 let subscriber = null;
+let stopping = false;
 let lastAnnounce = { label: null, at: 0 };
 
 function setStatus(text) {
@@ -111,6 +112,8 @@ function onMessage(msg) {
       break;
     case 'end':
       setStatus(`Session ended (${msg.reason}); ${msg.results} results.`);
+      // Ended by the server (error, shutdown): release the camera and microphone and reset the controls.
+      if (session && !stopping) void stop(`Session ended by the server (${msg.reason}).`);
       break;
   }
 }
@@ -151,7 +154,10 @@ async function start() {
     if (mode !== 'ws') {
       try {
         setStatus('Connecting over WebRTC…');
-        session = await startWebRtc({ stream: mediaStream, whipUrl: `${base}/v1/whip`, onMessage, videoCodec: params.get('codec'), onState: (s) => { if (s === 'failed' || s === 'disconnected') setStatus(`WebRTC ${s}`); } });
+        session = await startWebRtc({ stream: mediaStream, whipUrl: `${base}/v1/whip`, onMessage, videoCodec: params.get('codec'), onState: (s) => {
+          if (s === 'disconnected') setStatus('WebRTC connection interrupted…');
+          if (s === 'failed' && session) void stop('WebRTC connection failed; session ended.');
+        } });
       } catch (err) {
         if (mode === 'webrtc') throw err;
         setStatus(`WebRTC unavailable (${err.message}); falling back to WebSocket…`);
@@ -170,19 +176,22 @@ async function start() {
   }
 }
 
-async function stop() {
+async function stop(finalStatus = null) {
+  if (stopping) return;
+  stopping = true;
   $('stop').disabled = true;
   const s = session;
   session = null;
   if (s) {
-    setStatus('Stopping (waiting for the final result)…');
+    if (!finalStatus) setStatus('Stopping (waiting for the final result)…');
     await s.stop().catch(() => undefined);
   }
   for (const t of mediaStream?.getTracks() ?? []) t.stop();
   mediaStream = null;
   $('preview').classList.remove('on');
   $('start').disabled = false;
-  if (s) setStatus(`Stopped. ${state.results.length} results.`);
+  stopping = false;
+  if (s) setStatus(finalStatus ?? `Stopped. ${state.results.length} results.`);
 }
 
 function follow(id) {
@@ -233,4 +242,5 @@ if (params.get('follow')) {
   follow(params.get('follow'));
 }
 navigator.mediaDevices?.enumerateDevices().then(() => listDevices()).catch(() => undefined);
+navigator.mediaDevices?.addEventListener?.('devicechange', () => void listDevices().catch(() => undefined));
 setTimeout(() => document.body.classList.add('ready'), 0);
