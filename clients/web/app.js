@@ -104,7 +104,7 @@ function onMessage(msg) {
       break;
     case 'webrtc-stats':
       state.stats = msg;
-      if (msg.audio) $('missing').textContent = `${msg.audio.missingAudioMs.toFixed(0)} ms (${msg.audio.lost} pkts)`;
+      if (msg.audio) $('missing').textContent = `${msg.audio.missingAudioMs.toFixed(0)} ms (${msg.audio.lost} pkts), jitter ${msg.audio.interarrivalJitterMs.toFixed(1)} ms`;
       break;
     case 'error':
       state.errors.push(msg);

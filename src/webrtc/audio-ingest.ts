@@ -36,6 +36,8 @@ export interface AudioIngestStats extends JitterStats {
   dtxSilenceMs: number;
   discontinuities: number;
   pcmSamples: number;
+  /** RFC 3550 interarrival jitter estimate (ms), from arrival times against RTP timestamps. */
+  interarrivalJitterMs: number;
 }
 
 interface PacketTag {
@@ -68,8 +70,9 @@ export class AudioIngest {
     this.maxGapUs = (opts.maxGapMs ?? 10_000) * 1000;
   }
 
-  onRtp(rtp: RtpLike): void {
+  onRtp(rtp: RtpLike, arrivalMs = performance.now()): void {
     if (this.closed) return;
+    this.updateJitter(rtp.header.timestamp, arrivalMs);
     for (const out of this.jitter.push(rtp.header.sequenceNumber, rtp.header.timestamp, rtp.payload)) this.handle(out);
   }
 
@@ -84,6 +87,19 @@ export class AudioIngest {
   /** Session time just after the last sample delivered, or null before any. */
   get endUs(): number | null {
     return this.nextPtsUs;
+  }
+
+  private lastTransit: { ts: number; arrivalMs: number } | null = null;
+  private jitterMs = 0;
+
+  /** RFC 3550 section 6.4.1: J += (|D| - J) / 16, D the change in transit time between consecutive packets. */
+  private updateJitter(ts: number, arrivalMs: number): void {
+    const last = this.lastTransit;
+    this.lastTransit = { ts, arrivalMs };
+    if (!last) return;
+    const mediaMs = (((ts - last.ts) | 0) * 1000) / OPUS_RATE;
+    const d = (arrivalMs - last.arrivalMs) - mediaMs;
+    this.jitterMs += (Math.abs(d) - this.jitterMs) / 16;
   }
 
   /** Hands every buffered packet to the decoder, waits (bounded) for its samples, then releases the decoder. */
@@ -112,6 +128,7 @@ export class AudioIngest {
       dtxSilenceMs: (this.dtxSamples * 1000) / OPUS_RATE,
       discontinuities: this.discontinuities,
       pcmSamples: this.pcmSamples,
+      interarrivalJitterMs: Math.round(this.jitterMs * 100) / 100,
     };
   }
 
