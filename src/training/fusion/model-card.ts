@@ -30,7 +30,7 @@ derived from it and inherit the licence (non-commercial, attribution, share-alik
 ${rows}
 
 Paper (speech + bi-LSTM + static MLP): 86.70 %. Details: \`report.md\` / \`report.json\`.
-Reproduce: \`npx emostream train fusion --cv --posteriors posteriors --models <speech>,face-mlp80-norm --out models/fusion\`.
+Reproduce: \`npx emostream train fusion --cv --posteriors posteriors --models speech,face-mlp80-norm --out models/fusion\` (three-model variant: \`models/fusion/three-bases/\`).
 
 ## Input contract
 \`fuse({speech, face, expression})\`: each an 8-value posterior in EMOTIONS order (neutral, calm, happy, sad, angry,
