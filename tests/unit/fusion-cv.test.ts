@@ -32,6 +32,7 @@ test('fusion CV on complementary base models beats each alone, writes report.jso
   assert.equal(json.features, 'log-posteriors');
   assert.deepEqual(report.rows.slice(0, 2).map((r) => r.id), ['fusion-all-log-posteriors', 'fusion-all-posteriors']);
   assert.ok(report.rows[1].meanAccuracy > 0.5);
+  for (const r of report.rows) assert.ok(r.meanNll !== undefined && r.meanNll > 0 && r.meanNll < Math.log(8) + 1, `${r.id} NLL ${r.meanNll}`);
   const singles = report.rows.filter((r) => r.id.startsWith('single-'));
   assert.equal(singles.length, 2);
   for (const s of singles) assert.ok(report.meanAccuracy > s.meanAccuracy + 0.1, `fusion ${report.meanAccuracy} vs ${s.id} ${s.meanAccuracy}`);

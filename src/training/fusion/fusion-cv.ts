@@ -2,7 +2,7 @@ import { NUM_EMOTIONS } from '../../protocol/labels.js';
 import { fitMinMax, applyMinMax } from '../../models/face/minmax.js';
 import { fusionHeadProbs, transformFeatures, type FusionFeatures, type FusionHeadParams } from '../../models/fusion/head.js';
 import { argmax } from '../metrics.js';
-import { classMetrics, cvRow, type ClassMetrics, type CvRow } from '../face/cv-report.js';
+import { areProbabilities, classMetrics, cvRow, type ClassMetrics, type CvRow } from '../face/cv-report.js';
 import { assertSubjectWise, joinSplit, type BasePosteriors } from './dataset.js';
 import { fitMultinomialLogReg } from './logreg.js';
 
@@ -69,20 +69,22 @@ export function runFusionCv(models: BasePosteriors[], numFolds: number, c = 1, f
     assertSubjectWise(train, test, `${models.map((m) => m.dir).join(', ')}: fold${k}`);
     const validationActors = [...new Set(test.actors)].sort((a, b) => a - b);
     const head = fitFusionHead('all', models.map((m) => m.name), train.x, train.labels, c, features);
-    fusionFolds.push({ fold: k, validationActors, truth: test.labels, predicted: test.x.map((r) => argmax(fusionHeadProbs(head, r))) });
+    const fusedProbs = test.x.map((r) => fusionHeadProbs(head, r));
+    fusionFolds.push({ fold: k, validationActors, truth: test.labels, predicted: fusedProbs.map(argmax), probs: fusedProbs });
     if (subsets.length > 1) {
       for (const subset of subsets) {
         const sub = models.filter((m) => subset.includes(m.modality));
         const key = subset.join('+');
         const h = fitFusionHead(key, sub.map((m) => m.name), columnsOf(train.x, models, sub), train.labels, c, features);
-        const preds = columnsOf(test.x, models, sub).map((r) => argmax(fusionHeadProbs(h, r)));
+        const probs = columnsOf(test.x, models, sub).map((r) => fusionHeadProbs(h, r));
         if (!subsetFolds.has(key)) subsetFolds.set(key, []);
-        subsetFolds.get(key)!.push({ fold: k, validationActors, truth: test.labels, predicted: preds });
+        subsetFolds.get(key)!.push({ fold: k, validationActors, truth: test.labels, predicted: probs.map(argmax), probs });
       }
     }
     models.forEach((m, i) => {
       if (!singleFolds.has(m.name)) singleFolds.set(m.name, []);
-      singleFolds.get(m.name)!.push({ fold: k, validationActors, truth: test.labels, predicted: test.perModel[i].map(argmax) });
+      const own = test.perModel[i];
+      singleFolds.get(m.name)!.push({ fold: k, validationActors, truth: test.labels, predicted: own.map(argmax), probs: areProbabilities(own) ? own : undefined });
     });
   }
   const fusion = cvRow(`fusion-all-${features}`, `Late fusion on ${features} (min-max + multinomial LR, C=${c}) of ${models.map((m) => m.name).join(' + ')}`,

@@ -127,6 +127,12 @@ Protocol: ${r.protocol}.
 ## Fusion, subset heads and each base model alone (paper's fusion row: ${pct(r.paperAccuracy)} %)
 ${rowsMarkdown(r.rows)}
 
+Mean NLL: mean negative log-likelihood of the true emotion over the validation clips (lower = better calibrated;
+only where the scores are probabilities). The single-modality heads are what a session with one modality gets: in this
+CV they are fitted on train.csv, whose posteriors come from inner-split base models trained on fewer actors than the
+ones that scored test.csv, so they can trail the raw posteriors here; the shipped heads are fitted on the test.csv
+posteriors of all folds instead.
+
 Fusion ${pct(r.meanAccuracy)} % vs best single model (${r.bestSingle.id}) ${pct(r.bestSingle.meanAccuracy)} %: ${r.gainOverBestSingle >= 0 ? '+' : ''}${pct(r.gainOverBestSingle)} points.
 
 ## Fusion confusion matrix and per-class metrics
