@@ -20,7 +20,10 @@ export function register(program: Command): void {
     .option('--seed <n>', 'random seed')
     .action(async (opts: { cv?: boolean; export?: boolean; out: string; posteriors: string | false; epochs?: string; inner: string; folds?: string; seed?: string }) => {
       const [{ trainSpeech }, { SingleBar, Presets }] = await Promise.all([import('../../training/speech/train-speech.js'), import('cli-progress')]);
-      const bar = new SingleBar({ format: '{stage} |{bar}| epoch {epoch}/{epochs} loss {loss} eta {eta_formatted}', hideCursor: true, stream: process.stderr }, Presets.shades_classic);
+      const bar = new SingleBar({
+        format: '{stage} |{bar}| epoch {epoch}/{epochs} loss {loss} eta {eta_formatted}', hideCursor: true, stream: process.stderr,
+        noTTYOutput: true, notTTYSchedule: 15000, // logs and CI get a line every 15 s
+      }, Presets.shades_classic);
       let current = '';
       const stop = () => { if (current) { bar.stop(); current = ''; } };
       try {
