@@ -121,6 +121,11 @@ function planSession(first: number, allClips: ReturnType<typeof listSpeechClips>
   return { audio, aus: aus.filter((a) => a.ptsUs < (target / 16000) * 1e6), clips: names };
 }
 
+function gauge(text: string, name: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(name + ' '));
+  return line ? Number(line.slice(name.length + 1)) : NaN;
+}
+
 async function main() {
   const port = Number(args.port);
   const server = args.url ? null : await startServer(port);
@@ -231,6 +236,13 @@ async function main() {
     peakRssMb: peakRssMb ? Number(peakRssMb.toFixed(1)) : null,
     loadGeneratorCpuPercent: Number((((benchCpu.user + benchCpu.system) / 1e6 / wallS) * 100).toFixed(1)),
     maxSendLagMs: Number(lagMaxMs.toFixed(1)),
+    // Server event-loop delay (prom-client's monitorEventLoopDelay over the whole run): tells CPU starvation or
+    // blocking on the server's main thread apart from slow models.
+    serverEventLoopLagMs: {
+      p50: Number((gauge(metricsAfter, 'emostream_nodejs_eventloop_lag_p50_seconds') * 1000).toFixed(2)),
+      p99: Number((gauge(metricsAfter, 'emostream_nodejs_eventloop_lag_p99_seconds') * 1000).toFixed(2)),
+      max: Number((gauge(metricsAfter, 'emostream_nodejs_eventloop_lag_max_seconds') * 1000).toFixed(2)),
+    },
     batchSizeHistogram: batchHistogram,
     wallSeconds: Number(wallS.toFixed(2)),
     models: models.models.map((m) => ({ name: m.name, available: m.available, provider: m.provider ?? null, error: m.error ?? null })),
