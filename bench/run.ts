@@ -137,6 +137,9 @@ async function main() {
   const plans = firsts.map((f) => planSession(f, allClips, auTable));
   const models = (await (await fetch(`${httpUrl}/v1/models`)).json()) as { models: { name: string; available: boolean; provider?: string; error?: string }[]; hopMs: number; windowMs: number };
   const metricsBefore = await (await fetch(`${httpUrl}/metrics`)).text();
+  for (const m of models.models.filter((x) => !x.available && !/disabled in configuration/.test(x.error ?? ''))) {
+    console.warn(`warning: model ${m.name} unavailable (${m.error}); its posteriors will be null in this run`);
+  }
 
   const clients = await Promise.all(plans.map(() => EmoStreamClient.connect({ url, client: 'bench' })));
   const results: EmotionResult[][] = clients.map(() => []);
