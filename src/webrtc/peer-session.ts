@@ -54,11 +54,12 @@ export interface PeerSessionStats {
   ignoredPackets: number;
 }
 
+/** Opus in the answer: in-band FEC on, average bitrate capped at 64 kbps (plenty for speech; browsers default lower). */
 function codecs(): ConstructorParameters<typeof RTCPeerConnection>[0] {
   const fb = [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'goog-remb' }];
   return {
     codecs: {
-      audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2 })],
+      audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, parameters: 'minptime=10;useinbandfec=1;maxaveragebitrate=64000' })],
       video: [
         new RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: 90000, rtcpFeedback: fb }),
         new RTCRtpCodecParameters({

@@ -12,7 +12,11 @@ import { CHROMIUM, hasChromium, launchChromium, makeFakeMedia, percentile, runPa
  * then streams over the WebSocket fallback, and the speech posteriors of both paths are compared.
  */
 
-/** Largest allowed difference between the session-mean speech posteriors of the two transports (per class). */
+/**
+ * Largest allowed difference between the session-mean speech posteriors of the two transports (per class). Measured
+ * with the shipped speech model on the RAVDESS clip: 0.07-0.10 over six runs (Opus coding, and the two sessions
+ * meeting the looping fake microphone at different phases).
+ */
 export const SPEECH_AGREEMENT_TOLERANCE = 0.15;
 
 const SECONDS = 7;
@@ -113,7 +117,7 @@ test('browser: camera + microphone over WebRTC give live results, a chart and la
       const b = meanSpeech(ws);
       assert.ok(a && b, 'both paths produced speech posteriors');
       const diff = Math.max(...a.map((x, k) => Math.abs(x - b[k])));
-      t.diagnostic(`session-mean speech posterior, max |webrtc - websocket| = ${diff.toFixed(3)} (tolerance ${SPEECH_AGREEMENT_TOLERANCE})`);
+      t.diagnostic(`session-mean speech posterior, max |webrtc - websocket| = ${diff.toFixed(3)} (tolerance ${SPEECH_AGREEMENT_TOLERANCE}); webrtc ${a.map((x) => x.toFixed(2)).join(' ')} (${rtc.results.filter((r) => r.speech).length} windows), websocket ${b.map((x) => x.toFixed(2)).join(' ')} (${ws.results.filter((r) => r.speech).length} windows)`);
       assert.ok(diff <= SPEECH_AGREEMENT_TOLERANCE, `mean speech posteriors differ by ${diff.toFixed(3)}: ${a.map((x) => x.toFixed(2))} vs ${b.map((x) => x.toFixed(2))}`);
     });
   } finally {
