@@ -48,7 +48,31 @@ export const configSchema = z.object({
     speech: z.object({ enabled: z.boolean().default(true), dir: z.string().optional() }).prefault({}),
     face: z.object({ enabled: z.boolean().default(true), dir: z.string().optional() }).prefault({}),
     fusion: z.object({ enabled: z.boolean().default(true), dir: z.string().optional() }).prefault({}),
-    video: z.object({ enabled: z.boolean().default(true) }).prefault({}),
+    /**
+     * The video analyzer (src/face). Besides `enabled`, the face pipeline's own settings (FaceConfig in
+     * src/face/config.ts); unset keys take the face pipeline's defaults (docs/configuration.md), so they live in one
+     * place. The whole frozen config goes to `loadVideoAnalyzer(config)`, which reads this section.
+     */
+    video: z.object({
+      enabled: z.boolean().default(true),
+      modelDir: z.string().min(1).optional(),
+      workers: z.number().int().min(1).max(64).optional(),
+      maxFaces: z.number().int().min(1).max(16).optional(),
+      redetectEveryFrames: z.number().int().min(1).max(1000).optional(),
+      idleDetectEveryFrames: z.number().int().min(1).max(1000).optional(),
+      minDetectionScore: z.number().min(0).max(1).optional(),
+      minMeshScore: z.number().min(0).max(1).optional(),
+      maxAnalysisSidePx: z.number().int().min(1).max(4096).optional(),
+      maxFrameBytes: z.number().int().min(1).max(64 * 1024 * 1024).optional(),
+      maxFramePixels: z.number().int().min(1).max(8192 * 8192).optional(),
+      calibrationHistoryFrames: z.number().int().min(1).max(100_000).optional(),
+      calibrationPriorFrames: z.number().min(0).optional(),
+      expression: z.boolean().optional(),
+      expressionEveryFrames: z.number().int().min(1).max(1000).optional(),
+      maxBatchFrames: z.number().int().min(1).max(64).optional(),
+      maxPendingFrames: z.number().int().min(1).max(100_000).optional(),
+      frameTimeoutMs: z.number().int().min(1).max(600_000).optional(),
+    }).strict().prefault({}),
     batching: z.object({
       enabled: z.boolean().default(true),
       maxBatch: z.number().int().min(1).max(1024).default(32),
@@ -85,6 +109,8 @@ export const ENV_VARS: Record<string, { path: string[]; type: 'int' | 'number' |
   EMOSTREAM_FACE_DIR: { path: ['models', 'face', 'dir'], type: 'string' },
   EMOSTREAM_FUSION_DIR: { path: ['models', 'fusion', 'dir'], type: 'string' },
   EMOSTREAM_VIDEO: { path: ['models', 'video', 'enabled'], type: 'bool' },
+  EMOSTREAM_VIDEO_WORKERS: { path: ['models', 'video', 'workers'], type: 'int' },
+  EMOSTREAM_VIDEO_EXPRESSION: { path: ['models', 'video', 'expression'], type: 'bool' },
   EMOSTREAM_MAX_PENDING_HOPS: { path: ['streaming', 'maxPendingHops'], type: 'int' },
   EMOSTREAM_LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
 };

@@ -1,6 +1,7 @@
 import { ERROR_CATALOGUE, ProtocolError, type ErrorCode } from '../protocol/v1/errors.js';
 import type { EmotionResult } from '../protocol/v1/messages.js';
-import type { SpeechStream, VideoAnalyzerStream, VideoFrameInput } from '../models/backend.js';
+import type { AuWindow, SpeechStream, VideoAnalyzerStream, VideoFrameInput } from '../models/backend.js';
+import { AU_VECTOR_LENGTH } from '../protocol/labels.js';
 import { AudioInput, MODEL_SAMPLE_RATE, type AudioChunk, type MonoResampler } from './audio-input.js';
 import { AudioWindower } from './audio-windower.js';
 import { AuWindower, type AuWindowSnapshot } from './au-windower.js';
@@ -37,6 +38,8 @@ interface HopJob {
   featureMs: number;
   au: AuWindowSnapshot | null;
   lastFramePtsUs: number | null;
+  /** Media items (audio chunks, AU frames) ingested when the hop was cut. */
+  mediaSeq: number;
 }
 
 const round = (x: number, digits = 5): number => {
@@ -45,6 +48,41 @@ const round = (x: number, digits = 5): number => {
 };
 const probsOut = (p: Float32Array): number[] => Array.from(p, (x) => round(x));
 const ms = (x: number): number => round(x, 3);
+
+/**
+ * The catalogue code for a video analyzer failure: the analyzer's own `code` (FaceFrameError.code in src/face) when
+ * the catalogue has it as a non-fatal code, else EMO_ERR_VIDEO_INTERNAL (an analyzer failure the protocol has no specific code for).
+ */
+/** Per-column mean of a window's AU vectors (frames x 35, row-major). */
+export function meanAuVector(window: AuWindow): Float32Array {
+  const mean = new Float32Array(AU_VECTOR_LENGTH);
+  for (let f = 0; f < window.frames; f++) for (let k = 0; k < AU_VECTOR_LENGTH; k++) mean[k] += window.aus[f * AU_VECTOR_LENGTH + k];
+  for (let k = 0; k < AU_VECTOR_LENGTH; k++) mean[k] /= Math.max(1, window.frames);
+  return mean;
+}
+
+/**
+ * The final result when no media came after `previous`: same window and posteriors, the next hop index, flagged
+ * with `repeatOfHop`. No frame of it is new, so it carries no lastFramePtsUs (it must not count as end-to-end latency).
+ */
+function repeatAsFinal(previous: EmotionResult, hop: number, droppedWindows: number): EmotionResult {
+  return {
+    ...previous,
+    hop,
+    final: true,
+    lastFramePtsUs: null,
+    latency: { queueMs: 0, speechMs: null, faceMs: null, fuseMs: 0, totalMs: 0 },
+    droppedWindows,
+    repeatOfHop: previous.hop,
+  };
+}
+
+export function videoErrorCode(err: unknown): ErrorCode {
+  const code = (err as { code?: unknown } | null)?.code;
+  // Only non-fatal codes: one bad frame must never close the session.
+  if (typeof code === 'string' && Object.hasOwn(ERROR_CATALOGUE, code) && !ERROR_CATALOGUE[code as ErrorCode].close) return code as ErrorCode;
+  return 'EMO_ERR_VIDEO_INTERNAL';
+}
 
 /**
  * One session's streaming pipeline: audio input -> audio windower (+ the speech model's per-stream state),
@@ -75,6 +113,9 @@ export class SessionPipeline {
   private closed = false;
   private warned = new Set<string>();
   private lastVideoErrorAt = new Map<ErrorCode, number>();
+  /** Counts every audio chunk and AU frame that reached the windowers, so `end` can tell whether anything new came. */
+  private mediaSeq = 0;
+  private lastEmitted: { result: EmotionResult; mediaSeq: number } | null = null;
 
   constructor(private readonly opts: PipelineOptions) {
     const windowUs = opts.windowMs * 1000;
@@ -139,6 +180,7 @@ export class SessionPipeline {
     if (this.closed) return;
     const { samples16k, ptsUs } = this.audioInput.push(chunk);
     this.audio.push(samples16k, ptsUs);
+    this.mediaSeq++;
     if (this.speechStream) {
       try {
         this.speechStream.push(samples16k);
@@ -154,6 +196,7 @@ export class SessionPipeline {
   pushAu(ptsUs: number, aus: Float32Array): void {
     this.assertOpen();
     this.aus.push({ ptsUs, aus, expression: null, trackIds: null, analysisMs: null });
+    this.mediaSeq++;
     this.scheduler.start(ptsUs);
     this.tick();
   }
@@ -185,6 +228,7 @@ export class SessionPipeline {
       if (largest && (this.aus.lastPtsUs === null || frame.ptsUs >= this.aus.lastPtsUs)) {
         try {
           this.aus.push({ ptsUs: frame.ptsUs, aus: largest.aus, expression: largest.expression, trackIds: faces.map((f) => f.trackId), analysisMs: analysis.faceMs });
+          this.mediaSeq++;
         } catch (err) {
           this.warnOnce('video-aus', `video analyzer produced unusable AUs: ${String(err)}`);
         }
@@ -198,12 +242,9 @@ export class SessionPipeline {
 
   private videoFailed(frame: VideoFrameInput, err: unknown): void {
     if (this.closed) return;
-    const code = (err as { code?: unknown } | null)?.code;
-    if (code === 'EMO_ERR_VIDEO_BUSY') {
-      this.opts.onVideoSkipped?.(1);
-      return;
-    }
-    const known = typeof code === 'string' && code in ERROR_CATALOGUE ? (code as ErrorCode) : 'EMO_ERR_VIDEO_INTERNAL';
+    const known = videoErrorCode(err);
+    // A frame the analyzer had no room for is a skipped frame (counted) and the client still hears why, throttled.
+    if (known === 'EMO_ERR_VIDEO_BUSY') this.opts.onVideoSkipped?.(1);
     // A camera that sends undecodable frames at 30 fps must not flood the client: one message per code per second.
     const now = performance.now();
     if ((this.lastVideoErrorAt.get(known) ?? -Infinity) > now - 1000) return;
@@ -257,7 +298,7 @@ export class SessionPipeline {
     const au = this.aus.window(hop.startUs, hop.endUs);
     const audioPts = this.audio.lastPtsIn(hop.startUs, hop.endUs);
     const pts = [audioPts, au?.lastPtsUs ?? null].filter((x): x is number => x !== null);
-    this.pending.push({ hop, dueAt, speechWindow, featureMs, au, lastFramePtsUs: pts.length > 0 ? Math.max(...pts) : null });
+    this.pending.push({ hop, dueAt, speechWindow, featureMs, au, lastFramePtsUs: pts.length > 0 ? Math.max(...pts) : null, mediaSeq: this.mediaSeq });
     this.pump();
   }
 
@@ -269,6 +310,7 @@ export class SessionPipeline {
         .then((result) => {
           if (!this.closed) {
             this.results++;
+            this.lastEmitted = { result, mediaSeq: job.mediaSeq };
             this.opts.onResult(result);
           }
         }, (err: unknown) => this.opts.log?.('error', 'hop failed', { err: String(err), sessionId: this.opts.sessionId }))
@@ -315,6 +357,7 @@ export class SessionPipeline {
       face: face ? { probs: probsOut(face.probs), frames: job.au!.window.frames } : null,
       faces: job.au?.faces ?? null,
       expression: expression ? { probs: probsOut(expression) } : null,
+      aus: job.au ? { mean: probsOut(meanAuVector(job.au.window)) } : null,
       fused: fused ? { probs: probsOut(fused.probs), label: fused.label, head: fused.head } : null,
       latency: {
         queueMs: ms(sessionQueueMs + modelQueueMs),
@@ -350,7 +393,9 @@ export class SessionPipeline {
 
   /**
    * End of stream: processes buffered audio, emits every due hop and then one final result (`final: true`) for
-   * whatever the last partial hop holds. Resolves when the final result has been emitted.
+   * the window ending at the newest media. When nothing arrived after the last emitted result was cut (the stream
+   * ended exactly on a hop boundary), the final result repeats that result unchanged, flagged with `repeatOfHop`,
+   * without running the models again. Resolves when the final result has been emitted.
    */
   async end(): Promise<void> {
     if (this.ended || this.closed) return;
@@ -362,6 +407,12 @@ export class SessionPipeline {
     const final = this.scheduler.flush(this.clockUs());
     // The final hop bypasses the drop-oldest queue: it is the one result a client is promised after `end`.
     this.pending.clear().forEach(() => this.countDrop(1, 'session-queue'));
+    const last = this.lastEmitted;
+    if (last && last.mediaSeq === this.mediaSeq && final.endUs <= last.result.windowEndUs) {
+      this.results++;
+      this.opts.onResult(repeatAsFinal(last.result, final.index, this.droppedWindows));
+      return;
+    }
     this.enqueue(final);
     await this.whenIdle();
   }

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/server/config.js';
+import { DEFAULT_FACE_CONFIG, pickFaceConfig, resolveFaceConfig } from '../../src/face/config.js';
 
 test('defaults are documented values and the result is deeply frozen', () => {
   const c = loadConfig({ env: {} });
@@ -37,4 +38,36 @@ test('invalid values and unknown keys are clear errors', () => {
   assert.throws(() => loadConfig({ env: {}, overrides: { nonsense: 1 } as never }), /invalid configuration/);
   assert.throws(() => loadConfig({ env: {}, overrides: { streaming: { windowMs: 1000, hopMs: 2000 } } }), /hopMs \(2000\) must not exceed/);
   assert.throws(() => loadConfig({ file: '/nonexistent/emo.json', env: {} }), /cannot read config file/);
+});
+
+test('models.video takes every face pipeline setting (FaceConfig) and they reach the face pipeline unchanged', () => {
+  const face = { workers: 2, maxFaces: 3, redetectEveryFrames: 10, idleDetectEveryFrames: 2, expression: false, expressionEveryFrames: 4, maxPendingFrames: 16, frameTimeoutMs: 2000, minMeshScore: 0.6 };
+  const c = loadConfig({ env: {}, overrides: { models: { video: { enabled: true, ...face } } } });
+  // What loadVideoAnalyzer(config) reads from the frozen AppConfig, and what it validates.
+  const picked = pickFaceConfig(c);
+  for (const [k, v] of Object.entries(face)) assert.equal(picked[k as keyof typeof picked], v, k);
+  assert.equal(picked.maxFrameBytes, c.server.maxFrameBytes, 'the protocol frame limit is the analyzer frame limit');
+  const resolved = resolveFaceConfig(picked);
+  assert.equal(resolved.workers, 2);
+  assert.equal(resolved.calibrationHistoryFrames, DEFAULT_FACE_CONFIG.calibrationHistoryFrames, 'unset keys take the face defaults');
+  const env = loadConfig({ env: { EMOSTREAM_VIDEO_WORKERS: '3', EMOSTREAM_VIDEO_EXPRESSION: 'off' } });
+  assert.equal(env.models.video.workers, 3);
+  assert.equal(env.models.video.expression, false);
+});
+
+test('every FaceConfig key is accepted under models.video and documented with the face default', () => {
+  const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+  const keys = [...Object.keys(DEFAULT_FACE_CONFIG), 'modelDir'] as (keyof typeof DEFAULT_FACE_CONFIG | 'modelDir')[];
+  for (const k of keys) {
+    const value = k === 'modelDir' ? '/tmp/face-models' : DEFAULT_FACE_CONFIG[k];
+    const c = loadConfig({ env: {}, overrides: { models: { video: { [k]: value } } } });
+    assert.equal((c.models.video as Record<string, unknown>)[k], value, `models.video.${k} accepted`);
+    const row = doc.split('\n').find((l) => l.startsWith(`| models.video.${k} |`));
+    assert.ok(row, `docs/configuration.md documents models.video.${k}`);
+    // In the server the analyzer's frame limit defaults to the protocol's (server.maxFrameBytes); the row says both.
+    if (k === 'maxFrameBytes') assert.ok(row.includes(String(DEFAULT_FACE_CONFIG.maxFrameBytes)));
+    else if (k !== 'modelDir') assert.equal(row.split('|')[2].trim(), String(DEFAULT_FACE_CONFIG[k]), `documented default of ${k}`);
+  }
+  assert.throws(() => loadConfig({ env: {}, overrides: { models: { video: { maxFaces: 0 } } } }), /models\.video\.maxFaces/);
+  assert.throws(() => loadConfig({ env: {}, overrides: { models: { video: { workerz: 2 } } } as never }), /models\.video/);
 });

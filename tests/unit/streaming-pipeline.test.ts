@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SessionPipeline, type PipelineOptions } from '../../src/streaming/session-pipeline.js';
+import { SessionPipeline, videoErrorCode, type PipelineOptions } from '../../src/streaming/session-pipeline.js';
 import { createMonoResampler } from '../../src/streaming/resampler.js';
 import type { EmotionResult } from '../../src/protocol/v1/messages.js';
 import { ProtocolError } from '../../src/protocol/v1/errors.js';
@@ -40,11 +40,47 @@ test('audio + AUs: one result per hop with both posteriors, window bounds on the
   assert.equal(r7.speech!.probs[2], 1);
   assert.equal(r7.fused!.head, 'mean:speech+face');
   assert.ok(r7.lastFramePtsUs! >= 6_950_000 && r7.lastFramePtsUs! < 7_000_000);
-  assert.equal(results[8].final, true);
+  // The window mean of the AU vectors that entered the window (frames 20..39 of the 20 fps stream).
+  const inWin = aus.filter((a) => a.ptsUs >= 6_000_000 && a.ptsUs < 7_000_000);
+  assert.equal(r7.aus!.mean.length, 35);
+  r7.aus!.mean.forEach((m, j) => assert.ok(Math.abs(m - inWin.reduce((s, a) => s + a.aus[j], 0) / inWin.length) < 1e-5, `AU ${j}`));
+  // Media ended exactly on hop 7's end: the final result repeats hop 7 without running the models again.
+  const fin = results[8];
+  assert.equal(fin.final, true);
+  assert.equal(fin.repeatOfHop, 7);
+  assert.deepEqual([fin.windowStartUs, fin.windowEndUs], [r7.windowStartUs, r7.windowEndUs]);
+  assert.deepEqual(fin.fused, r7.fused);
+  assert.deepEqual(fin.aus, r7.aus);
+  assert.equal(fin.lastFramePtsUs, null, 'a repeat carries no new frame, so it does not count as end-to-end latency');
   assert.equal(speechWindows[7].samples, 16000);
   assert.ok(Math.abs(speechWindows[7].rms - 0.5 / Math.SQRT2) < 0.01);
-  assert.equal(faceWindows.length, 9);
+  assert.equal(faceWindows.length, 8, 'no model call for the repeated final window');
+  assert.equal(speechWindows.length, 8);
+  assert.ok(results.slice(0, 8).every((r) => r.repeatOfHop === undefined));
   assert.ok(results.every((r) => r.latency.totalMs >= 0 && r.droppedWindows === 0));
+});
+
+test('end after media past the last hop: the final result covers the window ending at the newest media, models run', async () => {
+  const { models, speechWindows } = fakeModels({ face: false });
+  const { p, results } = pipeline(models);
+  for (const c of sineChunks({ seconds: 1.1, sampleRate: 16000, chunkMs: 50 })) p.pushAudio(c);
+  await p.end();
+  assert.deepEqual(results.map((r) => r.hop), [0, 1, 2, 3, 4]);
+  const fin = results[4];
+  assert.equal(fin.final, true);
+  assert.equal(fin.repeatOfHop, undefined);
+  assert.deepEqual([fin.windowStartUs, fin.windowEndUs], [100_000, 1_100_000]);
+  assert.equal(speechWindows.length, 5);
+  assert.equal(fin.aus, null, 'no AU frames, no AU mean');
+});
+
+test('end with no media at all still sends one final result', async () => {
+  const { models } = fakeModels();
+  const { p, results } = pipeline(models);
+  await p.end();
+  assert.equal(results.length, 1);
+  assert.equal(results[0].final, true);
+  assert.equal(results[0].repeatOfHop, undefined);
 });
 
 test('44.1 kHz stereo audio is resampled before the speech stream sees it', async () => {
@@ -114,10 +150,11 @@ test('video frames are analysed at the capped rate and their largest face feeds 
   const withFace = results.filter((r) => r.face);
   assert.ok(withFace.length >= 4);
   assert.deepEqual(withFace[withFace.length - 1].faces!.trackIds, [1, 2]);
-  assert.ok(withFace.every((r) => r.latency.faceMs !== null));
+  assert.ok(withFace.every((r) => r.latency.faceMs !== null || r.repeatOfHop !== undefined));
+  assert.ok(withFace.every((r) => r.aus!.mean.length === 35 && Math.abs(r.aus!.mean[0] - 0.5) < 1e-6), 'the largest face (side 50) gives the window AU mean');
 });
 
-test('analyzer failures are forwarded with their catalogue code, throttled; busy frames count as skipped', async () => {
+test('analyzer failures are forwarded with their catalogue code, throttled; busy frames count as skipped and are reported', async () => {
   const { models } = fakeModels({ speech: false });
   let n = 0;
   models.video = {
@@ -140,8 +177,17 @@ test('analyzer failures are forwarded with their catalogue code, throttled; busy
   }
   await p.end();
   assert.ok(n >= 6, `analyzer called ${n} times`);
-  assert.equal(errors.length, 1, 'one decode error message per second at most');
-  assert.equal(errors[0].code, 'EMO_ERR_VIDEO_DECODE');
+  assert.deepEqual(errors.map((e) => e.code), ['EMO_ERR_VIDEO_DECODE', 'EMO_ERR_VIDEO_BUSY'], 'one message per code per second at most');
   assert.match(errors[0].message, /corrupt JPEG/);
+  assert.match(errors[1].message, /queue full/);
   assert.ok(skipped >= Math.floor(n / 2));
+});
+
+test('analyzer failure codes: catalogue codes pass, fatal or unknown codes become EMO_ERR_VIDEO_INTERNAL', () => {
+  assert.equal(videoErrorCode(Object.assign(new Error('x'), { code: 'EMO_ERR_VIDEO_DECODE' })), 'EMO_ERR_VIDEO_DECODE');
+  assert.equal(videoErrorCode(Object.assign(new Error('x'), { code: 'EMO_ERR_VIDEO_TOO_LARGE' })), 'EMO_ERR_VIDEO_TOO_LARGE');
+  assert.equal(videoErrorCode(Object.assign(new Error('x'), { code: 'EMO_ERR_INTERNAL' })), 'EMO_ERR_VIDEO_INTERNAL', 'a fatal code must not close the session');
+  assert.equal(videoErrorCode(Object.assign(new Error('x'), { code: 'ENOENT' })), 'EMO_ERR_VIDEO_INTERNAL');
+  assert.equal(videoErrorCode(new Error('plain')), 'EMO_ERR_VIDEO_INTERNAL');
+  assert.equal(videoErrorCode(null), 'EMO_ERR_VIDEO_INTERNAL');
 });

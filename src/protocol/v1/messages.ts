@@ -68,10 +68,20 @@ export interface EmotionResult {
   /** Video faces seen in the window (video sessions only). */
   faces: { count: number; trackIds: number[] } | null;
   expression: Posterior | null;
+  /**
+   * Window mean of the 35 AU vectors that entered the AU window (client AU frames or the server's face analysis),
+   * OpenFace column order (AU_COLUMNS); null when the window had no AU frame. Added in protocol 1.0 (additive).
+   */
+  aus: { mean: number[] } | null;
   fused: (Posterior & { label: string; head: string }) | null;
   latency: { queueMs: number; speechMs: number | null; faceMs: number | null; fuseMs: number; totalMs: number };
   /** Windows this session has dropped so far because inference fell behind real time. */
   droppedWindows: number;
+  /**
+   * Only on a final result after `end` when no media arrived after the last result's window: the hop index of that
+   * result, whose window and posteriors this final result carries unchanged (the models are not run again).
+   */
+  repeatOfHop?: number;
 }
 
 export interface ErrorMessage {
