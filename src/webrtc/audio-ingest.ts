@@ -29,7 +29,6 @@ export interface AudioIngestOptions {
 export interface AudioIngestStats extends JitterStats {
   decodedPackets: number;
   decodeErrors: number;
-  packetsDroppedInDecoder: number;
   /** Audio missing because packets were lost or undecodable, filled with silence (ms). */
   missingAudioMs: number;
   /** Silence inserted for timestamp gaps without lost packets (sender DTX), ms. */
@@ -102,12 +101,10 @@ export class AudioIngest {
     this.jitterMs += (Math.abs(d) - this.jitterMs) / 16;
   }
 
-  /** Hands every buffered packet to the decoder, waits (bounded) for its samples, then releases the decoder. */
-  async drain(maxWaitMs = 200): Promise<void> {
+  /** Decodes every packet still in the jitter buffer (end of stream), then releases the decoder. */
+  drain(): void {
     if (this.closed) return;
     for (const out of this.jitter.flush()) this.handle(out);
-    const deadline = Date.now() + maxWaitMs;
-    while (this.decoder.stats().pending > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     this.close();
   }
 
@@ -123,7 +120,6 @@ export class AudioIngest {
       ...this.jitter.stats(),
       decodedPackets: d.decodedPackets,
       decodeErrors: d.decodeErrors,
-      packetsDroppedInDecoder: d.packetsDroppedInDecoder,
       missingAudioMs: (this.missingSamples * 1000) / OPUS_RATE,
       dtxSilenceMs: (this.dtxSamples * 1000) / OPUS_RATE,
       discontinuities: this.discontinuities,
@@ -139,7 +135,7 @@ export class AudioIngest {
     }
     const tag: PacketTag = { ptsUs: this.timeline.ptsUs(out.ts), lostBefore: this.lostPending };
     this.lostPending = false;
-    // A packet the decoder refuses becomes a hole, filled (and counted as missing) when the next one decodes.
+    // A corrupt packet becomes a hole, filled (and counted as missing) when the next one decodes.
     if (!this.decoder.decode(out.item, tag)) this.lostPending = true;
   }
 
@@ -152,7 +148,7 @@ export class AudioIngest {
         this.discontinuities++;
       } else if (gapSamples > 0) {
         const silence = new Float32Array(gapSamples);
-        if (tag.lostBefore || this.decoderLostSince()) this.missingSamples += gapSamples;
+        if (tag.lostBefore) this.missingSamples += gapSamples;
         else this.dtxSamples += gapSamples;
         this.push(this.nextPtsUs, silence);
       } else if (gapSamples < 0) {
@@ -166,16 +162,6 @@ export class AudioIngest {
       }
     }
     this.push(ptsUs, samples);
-  }
-
-  private lastDecoderDrops = 0;
-  /** True when the decoder dropped packets since the last check (their hole is missing audio, not DTX). */
-  private decoderLostSince(): boolean {
-    const d = this.decoder.stats();
-    const n = d.packetsDroppedInDecoder;
-    const changed = n !== this.lastDecoderDrops;
-    this.lastDecoderDrops = n;
-    return changed;
   }
 
   private push(ptsUs: number, samples: Float32Array): void {

@@ -342,7 +342,7 @@ export class PeerSession {
       const graceful = reason === 'client-end' || reason === 'whip-delete' || reason === 'shutdown';
       this.video?.close();
       if (graceful && this.handle) {
-        await this.audio?.drain();
+        this.audio?.drain();
         await this.handle.end().catch((err: Error) => this.log.warn({ session: this.id, err: err.message }, 'webrtc session end failed'));
       } else {
         this.handle?.abort();

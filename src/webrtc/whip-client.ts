@@ -1,7 +1,7 @@
 import libsamplerate from '@alexanderolsen/libsamplerate-js';
-import OpusScript from 'opusscript';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCDataChannel } from 'werift';
 import { OPUS_RATE } from './opus-decoder.js';
+import { OpusWasmEncoder } from './opus-wasm.js';
 import { packetizeH264, packetizeVp8 } from './rtp-packetize.js';
 import type { CodedVideo } from './video-fixture.js';
 
@@ -40,7 +40,7 @@ export interface WhipClientOptions {
 export class WhipClient {
   readonly messages: Record<string, unknown>[] = [];
   private listeners: ((m: Record<string, unknown>) => void)[] = [];
-  private encoder: OpusScript | null = null;
+  private encoder: OpusWasmEncoder | null = null;
   private seq = Math.floor(Math.random() * 30000);
   private ts = Math.floor(Math.random() * 1e9);
   sentPackets = 0;
@@ -122,14 +122,14 @@ export class WhipClient {
 
   /** Encodes one 20 ms frame (960 samples at 48 kHz) into the next RTP packet, without sending it. */
   encodeFrame(frame48k: Float32Array): RtpPacket {
-    this.encoder ??= new OpusScript(OPUS_RATE, 1, OpusScript.Application.AUDIO);
-    const pcm = Buffer.alloc(960 * 2);
-    for (let i = 0; i < 960; i++) pcm.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round((frame48k[i] ?? 0) * 32767))), 2 * i);
+    this.encoder ??= new OpusWasmEncoder(OPUS_RATE, 1);
+    const pcm = new Int16Array(960);
+    for (let i = 0; i < 960; i++) pcm[i] = Math.max(-32768, Math.min(32767, Math.round((frame48k[i] ?? 0) * 32767)));
     const payload = this.encoder.encode(pcm, 960);
     const header = new RtpHeader({ sequenceNumber: this.seq & 0xffff, timestamp: this.ts >>> 0, payloadType: 111, marker: false });
     this.seq++;
     this.ts += 960;
-    return new RtpPacket(header, Buffer.from(payload));
+    return new RtpPacket(header, payload);
   }
 
   /** Sends an encoded packet (in any order: tests reorder and drop on purpose). */
