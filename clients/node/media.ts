@@ -13,6 +13,34 @@ export function probeDurationS(file: string): Promise<number | null> {
   });
 }
 
+export interface MediaProbe {
+  durationS: number | null;
+  /** The file has at least one audio stream. */
+  audio: boolean;
+  /** Size of the first video stream (cover art and other attached pictures do not count), or null. */
+  video: { width: number; height: number } | null;
+}
+
+/** Which streams a file has (ffprobe), so callers decode only what exists. Rejects when ffprobe cannot read it. */
+export function probeMedia(file: string): Promise<MediaProbe> {
+  return new Promise((resolve, reject) => {
+    ffmpeg.ffprobe(file, (err, data) => {
+      if (err) {
+        reject(new Error(`ffprobe could not read ${file}: ${(err as Error).message.split('\n').filter(Boolean).pop() ?? String(err)}`));
+        return;
+      }
+      const streams = data?.streams ?? [];
+      const v = streams.find((s) => s.codec_type === 'video' && !(s.disposition as Record<string, number> | undefined)?.attached_pic);
+      const d = Number(data?.format?.duration);
+      resolve({
+        durationS: Number.isFinite(d) ? d : null,
+        audio: streams.some((s) => s.codec_type === 'audio'),
+        video: v?.width && v?.height ? { width: v.width, height: v.height } : null,
+      });
+    });
+  });
+}
+
 /**
  * Decodes the audio of any file ffmpeg reads (wav, mp3, flv, mp4, ...) to 16 kHz mono s16le and yields it in
  * chunks of `chunkSamples` as it decodes, so long files stream without being held in memory.

@@ -15,25 +15,35 @@ export interface ReplayOptions {
   onProgress?: (sentUs: number) => void;
   /** Session clock origin (µs); results' windows are on this clock. */
   startUs?: number;
+  /**
+   * Fast mode waits for results to stay `aheadHops` ahead; a session that produces none (video with no face in view,
+   * so no AU frame ever cuts a hop) goes on after this long without a result (default 1000 ms).
+   */
+  stallMs?: number;
 }
+
+type VideoItem = { ptsUs: number; width: number; height: number; i420: Uint8Array };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Streams 16 kHz mono PCM chunks (and AU frames interleaved by time) over one session and collects the results with
- * their end-to-end latency. Real-time pacing follows the wall clock from the first chunk, so a slow event loop
- * catches up instead of drifting.
+ * Streams 16 kHz mono PCM chunks (and AU and video frames interleaved by time) over one session and collects the
+ * results with their end-to-end latency. Real-time pacing follows the wall clock from the first chunk, so a slow
+ * event loop catches up instead of drifting. `pcm` may be empty (a video-only file): AU and video frames are then
+ * sent alone, paced by their own timestamps.
  */
 export async function replay(client: EmoStreamClient, pcm: AsyncIterable<Int16Array> | Iterable<Int16Array>, opts: ReplayOptions): Promise<{ results: EmotionResult[]; e2eMs: number[] }> {
   const results: EmotionResult[] = [];
   const e2eMs: number[] = [];
   let lastResultEndUs = -Infinity;
+  let lastResultAt = performance.now();
   const reader = (async () => {
     for await (const r of client.results()) {
       const lat = client.latencyMs(r);
       results.push(r);
       if (lat !== null) e2eMs.push(lat);
       lastResultEndUs = r.windowEndUs;
+      lastResultAt = performance.now();
       opts.onResult?.(r, lat);
     }
   })();
@@ -43,18 +53,26 @@ export async function replay(client: EmoStreamClient, pcm: AsyncIterable<Int16Ar
   const aus = opts.aus ?? [];
   let ai = 0;
   let sentSamples = 0;
-  let nextVideo: IteratorResult<{ ptsUs: number; width: number; height: number; i420: Uint8Array }> | null = null;
+  let nextVideo: IteratorResult<VideoItem> | null = null;
+  const stallMs = opts.stallMs ?? 1000;
   const t0 = performance.now();
+  /** Waits until media up to `untilUs` (session clock) may be sent: wall-clock pace, or results close enough behind. */
+  const pace = async (ptsUs: number, untilUs: number): Promise<void> => {
+    if (opts.realtime) {
+      const wait = t0 + (untilUs - origin) / 1000 - performance.now();
+      if (wait > 0) await sleep(wait);
+      return;
+    }
+    const since = performance.now();
+    while (client.isOpen && (ptsUs - Math.max(lastResultEndUs, origin) > aheadUs || client.bufferedAmount > 1 << 20)) {
+      if (client.bufferedAmount <= 1 << 20 && performance.now() - Math.max(lastResultAt, since) > stallMs) break;
+      await sleep(1);
+    }
+  };
   for await (const chunk of pcm) {
     const ptsUs = origin + Math.round((sentSamples * 1e6) / STREAM_SAMPLE_RATE);
     const chunkUs = Math.round((chunk.length * 1e6) / STREAM_SAMPLE_RATE);
-    if (opts.realtime) {
-      const due = t0 + (ptsUs + chunkUs - origin) / 1000;
-      const wait = due - performance.now();
-      if (wait > 0) await sleep(wait);
-    } else {
-      while (client.isOpen && (ptsUs - Math.max(lastResultEndUs, origin) > aheadUs || client.bufferedAmount > 1 << 20)) await sleep(1);
-    }
+    await pace(ptsUs, ptsUs + chunkUs);
     if (!client.isOpen) break;
     // AU frames that fall inside this chunk go right before it, so both streams reach a hop end together.
     while (ai < aus.length && origin + aus[ai].ptsUs < ptsUs + chunkUs) {
@@ -71,6 +89,24 @@ export async function replay(client: EmoStreamClient, pcm: AsyncIterable<Int16Ar
     client.sendAudio(chunk, { sampleRate: STREAM_SAMPLE_RATE, channels: 1, ptsUs });
     sentSamples += chunk.length;
     opts.onProgress?.(ptsUs + chunkUs - origin);
+  }
+  // What is left once the audio ends (all of it for a video-only file): AU and video frames in time order.
+  while (client.isOpen) {
+    if (opts.video && !nextVideo) nextVideo = await opts.video.next();
+    const v = nextVideo && !nextVideo.done ? nextVideo.value : null;
+    const a = ai < aus.length ? aus[ai] : null;
+    if (!v && !a) break;
+    const ptsUs = origin + (v && (!a || v.ptsUs <= a.ptsUs) ? v.ptsUs : a!.ptsUs);
+    await pace(ptsUs, ptsUs);
+    if (!client.isOpen) break;
+    if (v && origin + v.ptsUs === ptsUs) {
+      client.sendVideo('i420', v.width, v.height, v.i420, ptsUs);
+      nextVideo = null;
+    } else {
+      client.sendAu(a!.aus, ptsUs);
+      ai++;
+    }
+    opts.onProgress?.(ptsUs - origin);
   }
   if (client.isOpen) await client.end();
   await reader;

@@ -4,7 +4,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { loadVideoAnalyzer } from '../../src/face/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { tinyLoaders } from '../helpers/tiny-models.js';
 
 /** A 16-bit mono WAV of a 300 Hz tone (ffmpeg decodes it like any real file). */
 function writeWav(path: string, seconds: number, rate = 22050): void {
@@ -34,15 +37,63 @@ function run(args: string[], timeoutMs = 30000): Promise<{ code: number | null; 
 }
 
 let ts: TestServer;
+/** A server with the real face pipeline (src/face) as its video analyzer. */
+let tsVideo: TestServer;
 let dir: string;
 before(async () => {
   ts = await startTestServer('uws');
+  tsVideo = await startTestServer('uws', {}, { ...tinyLoaders(), video: (c) => loadVideoAnalyzer(c as Parameters<typeof loadVideoAnalyzer>[0]) });
   dir = mkdtempSync(join(tmpdir(), 'emo-cli-'));
   writeWav(join(dir, 'tone.wav'), 1.6);
+  // A video-only MP4 (no audio track) of a committed face photo, 1.5 s at 10 fps.
+  const still = new URL('../fixtures/faces/cremad-1001-neutral.jpg', import.meta.url).pathname;
+  execFileSync('ffmpeg', ['-v', 'error', '-loop', '1', '-framerate', '10', '-i', still, '-t', '1.5', '-an', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', join(dir, 'face-only.mp4')]);
 });
 after(async () => {
   await ts.close();
+  await tsVideo.close();
   rmSync(dir, { recursive: true, force: true });
+});
+
+interface JsonResult {
+  hop: number;
+  final: boolean;
+  speech: unknown;
+  faces: { count: number } | null;
+  face: { probs: number[]; frames: number } | null;
+  aus: { mean: number[] } | null;
+}
+
+test('emostream stream --video on a video-only file streams the video alone; --json results carry faces and aus.mean', async () => {
+  const r = await run(['stream', join(dir, 'face-only.mp4'), '--url', tsVideo.url, '--video', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /has no audio track; streaming its video only/);
+  assert.doesNotMatch(r.stderr, /could not decode/);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as JsonResult);
+  assert.ok(lines.length >= 3, `${lines.length} results`);
+  assert.ok(lines.every((l) => l.speech === null && 'aus' in l));
+  const withFace = lines.filter((l) => l.faces?.count === 1);
+  assert.ok(withFace.length >= 2, JSON.stringify(lines.map((l) => l.faces)));
+  for (const l of withFace) {
+    assert.equal(l.aus!.mean.length, 35);
+    assert.ok(l.face && l.face.frames >= 1 && l.face.probs.length === 8);
+  }
+  assert.equal(lines[lines.length - 1].final, true);
+});
+
+test('emostream stream --video on an audio-only file says there is no video track and streams the audio', async () => {
+  const r = await run(['stream', join(dir, 'tone.wav'), '--url', tsVideo.url, '--video', '--fast', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /has no video track; streaming its audio only/);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as JsonResult);
+  assert.deepEqual(lines.map((l) => l.hop), [0, 1, 2, 3, 4, 5, 6]);
+  assert.ok(lines.every((l) => l.speech !== null && l.aus === null && l.faces === null));
+});
+
+test('emostream stream without --video on a video-only file is a clear error', async () => {
+  const r = await run(['stream', join(dir, 'face-only.mp4'), '--url', tsVideo.url]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /has no audio track; add --video/);
 });
 
 test('emostream stream --fast --json: ffmpeg-decoded file, one JSON result per line, summary on stderr', async () => {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { EmoStreamClient } from '../../../clients/node/client.js';
-import { decodeI420, decodePcm16k, probeDurationS, probeVideoSize, STREAM_SAMPLE_RATE } from '../../../clients/node/media.js';
+import { decodeI420, decodePcm16k, probeMedia, STREAM_SAMPLE_RATE } from '../../../clients/node/media.js';
 import { readAuCsv } from '../../../clients/node/openface-csv.js';
 import { replay } from '../../../clients/node/replay.js';
 import { formatResult, formatSummary, summarize } from '../../../clients/node/timeline.js';
@@ -28,24 +28,35 @@ export function register(program: Command): void {
     .option('--fast', 'send as fast as the server keeps up instead of real time')
     .option('--json', 'one JSON result per line on stdout (summary on stderr)')
     .option('--chunk-ms <n>', 'audio chunk length', '20')
-    .option('--video', "also send the file's video as raw I420 frames for the server's face analysis")
+    .option('--video', "send the file's video as raw I420 frames for the server's face analysis (alone for a file without audio)")
     .option('--video-fps <n>', 'video frames per second to send', '10')
     .option('--video-width <px>', 'scale video to this width', '320')
     .action(async (file: string, o: StreamOpts) => {
       if (!existsSync(file)) throw new Error(`no such file: ${file}`);
-      const durationS = await probeDurationS(file);
+      const log = (line: string) => (o.json ? process.stderr : process.stdout).write(line + '\n');
+      // Decode only the streams the file has: ffmpeg fails on a missing audio stream instead of yielding nothing.
+      const media = await probeMedia(file);
+      const durationS = media.durationS;
       const aus = o.aus ? readAuCsv(o.aus, { mediaFile: file, durationS: durationS ?? undefined, fps: Number(o.fps) }).frames : undefined;
-      const videoSize = o.video ? await probeVideoSize(file) : null;
-      if (o.video && !videoSize) throw new Error(`${file} has no video stream`);
+      const videoSize = o.video ? media.video : null;
+      if (o.video && !videoSize) {
+        if (!media.audio) throw new Error(`${file} has neither an audio nor a video track`);
+        process.stderr.write(`${file} has no video track; streaming its audio only\n`);
+      }
+      if (!media.audio) {
+        if (!media.video) throw new Error(`${file} has neither an audio nor a video track`);
+        if (!videoSize && !aus) throw new Error(`${file} has no audio track; add --video to stream its video (or --aus to send AU frames)`);
+        process.stderr.write(`${file} has no audio track; streaming ${videoSize ? 'its video' : 'the AU frames'} only\n`);
+      }
       const client = await EmoStreamClient.connect({ url: o.url, client: 'emostream-cli' });
       const w = client.welcome;
-      const log = (line: string) => (o.json ? process.stderr : process.stdout).write(line + '\n');
       const avail = w.models.map((m) => `${m.name}${m.available ? `${m.provider ? `@${m.provider}` : ''}` : ' (unavailable)'}`).join(', ');
       log(`session ${w.sessionId}  window ${w.windowMs} ms, hop ${w.hopMs} ms  models: ${avail}`);
       log(`streaming ${file}${durationS ? ` (${durationS.toFixed(1)} s)` : ''}${aus ? ` with ${aus.length} AU frames` : ''}${videoSize ? ` with video at ${o.videoFps} fps` : ''}${o.fast ? ' as fast as accepted' : ' in real time'}`);
       const tty = !o.json && process.stderr.isTTY;
       let lastProgress = 0;
-      const { results, e2eMs } = await replay(client, decodePcm16k(file, Math.round((STREAM_SAMPLE_RATE * Number(o.chunkMs)) / 1000)), {
+      const pcm = media.audio ? decodePcm16k(file, Math.round((STREAM_SAMPLE_RATE * Number(o.chunkMs)) / 1000)) : [];
+      const { results, e2eMs } = await replay(client, pcm, {
         realtime: !o.fast,
         aus,
         video: videoSize ? decodeI420(file, Number(o.videoFps), Number(o.videoWidth), videoSize) : undefined,
