@@ -16,7 +16,8 @@ export function formatResult(r: EmotionResult, e2eMs: number | null, originUs = 
   const lat = `${e2eMs !== null ? `e2e ${e2eMs.toFixed(1)} ms` : 'e2e -'} srv ${r.latency.totalMs.toFixed(1)} ms`;
   const drop = r.droppedWindows > 0 ? `  dropped ${r.droppedWindows}` : '';
   const faces = r.faces ? ` faces:${r.faces.count}` : '';
-  return `${t}s  ${label}  ${top(r.fused?.probs).padEnd(44)}  ${mod('voice', r.speech)} ${mod('face', r.face)}${faces}  ${lat}${r.final ? '  (final)' : ''}${drop}`;
+  const final = r.final ? (r.repeatOfHop !== undefined ? `  (final, repeats hop ${r.repeatOfHop})` : '  (final)') : '';
+  return `${t}s  ${label}  ${top(r.fused?.probs).padEnd(44)}  ${mod('voice', r.speech)} ${mod('face', r.face)}${faces}  ${lat}${final}${drop}`;
 }
 
 export interface Summary {
@@ -29,7 +30,8 @@ export interface Summary {
 }
 
 export function summarize(results: EmotionResult[], e2e: number[]): Summary {
-  const fused = results.filter((r) => r.fused);
+  // A final result that repeats the last window (repeatOfHop) would count that window twice.
+  const fused = results.filter((r) => r.fused && r.repeatOfHop === undefined);
   const mean = fused.length ? EMOTIONS.map((_, k) => fused.reduce((s, r) => s + r.fused!.probs[k], 0) / fused.length) : null;
   const share: Record<string, number> = {};
   for (const r of fused) share[r.fused!.label] = (share[r.fused!.label] ?? 0) + 1 / fused.length;

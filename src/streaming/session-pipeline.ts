@@ -28,6 +28,8 @@ export interface PipelineOptions {
   onError: (err: ProtocolError) => void;
   onDrop?: (count: number, reason: 'session-queue' | 'model-queue') => void;
   onVideoSkipped?: (count: number) => void;
+  /** At `end`, how long to wait for video frames still in analysis so their AUs reach the final result (default 2000). */
+  videoDrainMs?: number;
   log?: (level: 'warn' | 'error' | 'info', msg: string, extra?: Record<string, unknown>) => void;
 }
 
@@ -116,6 +118,8 @@ export class SessionPipeline {
   /** Counts every audio chunk and AU frame that reached the windowers, so `end` can tell whether anything new came. */
   private mediaSeq = 0;
   private lastEmitted: { result: EmotionResult; mediaSeq: number } | null = null;
+  private videoIdleWaiters: (() => void)[] = [];
+  private ending = false;
 
   constructor(private readonly opts: PipelineOptions) {
     const windowUs = opts.windowMs * 1000;
@@ -237,6 +241,19 @@ export class SessionPipeline {
     }, (err: unknown) => this.videoFailed(frame, err)).finally(() => {
       gate.done();
       if (!this.closed) this.pumpVideo();
+      if (gate.idle) for (const w of this.videoIdleWaiters.splice(0)) w();
+    });
+  }
+
+  /** Resolves once no video frame is in analysis or waiting, or after `timeoutMs` (a stuck analyzer must not hold `end`). */
+  private videoIdle(timeoutMs: number): Promise<void> {
+    if (!this.video || this.video.idle) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.videoIdleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
   }
 
@@ -398,8 +415,12 @@ export class SessionPipeline {
    * without running the models again. Resolves when the final result has been emitted.
    */
   async end(): Promise<void> {
-    if (this.ended || this.closed) return;
+    if (this.ended || this.closed || this.ending) return;
+    this.ending = true;
     if (this.resamplerReady) await this.resamplerReady.catch(() => undefined);
+    // Frames sent just before `end` are still being analysed: their AUs belong in the last windows.
+    await this.videoIdle(this.opts.videoDrainMs ?? 2000);
+    if (this.closed) return;
     this.tick();
     this.ended = true;
     await this.whenIdle();
@@ -429,5 +450,6 @@ export class SessionPipeline {
     this.videoStream?.dispose();
     this.videoStream = null;
     for (const w of this.idleWaiters.splice(0)) w();
+    for (const w of this.videoIdleWaiters.splice(0)) w();
   }
 }

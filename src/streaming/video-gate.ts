@@ -46,6 +46,11 @@ export class VideoGate {
     this.busy = false;
   }
 
+  /** Nothing in analysis and nothing waiting. */
+  get idle(): boolean {
+    return !this.busy && this.waiting === null;
+  }
+
   get skipped(): number {
     return this.skippedCount;
   }

@@ -53,4 +53,9 @@ test('summary: percentiles, label share, mean posterior; timeline line mentions 
   assert.ok(Math.abs(s.meanFused!.angry - 0.6667) < 1e-3);
   assert.equal(s.e2eMs.p50, 6);
   assert.match(formatResult(r(4, 2), 5.5), /angry.*e2e 5\.5 ms srv 2\.0 ms/);
+  // A final result repeating the last window (no new media after it) is shown as such and not counted twice.
+  const repeat: EmotionResult = { ...r(2, 0), hop: 3, final: true, repeatOfHop: 2, lastFramePtsUs: null };
+  const withRepeat = summarize([r(4, 2), r(4, 3), r(2, 10), repeat], [5, 6, 20]);
+  assert.ok(Math.abs(withRepeat.labelShare.angry - 0.667) < 1e-3);
+  assert.match(formatResult(repeat, null), /\(final, repeats hop 2\)/);
 });

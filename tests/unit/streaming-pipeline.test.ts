@@ -191,3 +191,31 @@ test('analyzer failure codes: catalogue codes pass, fatal or unknown codes becom
   assert.equal(videoErrorCode(new Error('plain')), 'EMO_ERR_VIDEO_INTERNAL');
   assert.equal(videoErrorCode(null), 'EMO_ERR_VIDEO_INTERNAL');
 });
+
+test('end waits for video frames still in analysis, so their AUs reach the final result', async () => {
+  const { models } = fakeModels({ speech: false });
+  const analysed: number[] = [];
+  models.video = {
+    status: () => ({ name: 'slow-video', modality: 'face', available: true, labels: [] }),
+    dispose: async () => undefined,
+    createStream: () => ({
+      analyze: async (frame) => {
+        await new Promise((r) => setTimeout(r, 40));
+        analysed.push(frame.ptsUs);
+        return { faces: [{ trackId: 1, box: { x: 0, y: 0, width: 10, height: 10 }, score: 1, aus: new Float32Array(35).fill(frame.ptsUs / 1e6), expression: null }], faceMs: 40 };
+      },
+      reset: () => undefined,
+      dispose: () => undefined,
+    }),
+  };
+  const { p, results } = pipeline(models, { videoAnalysisFps: 60 });
+  // Two frames: the first goes into analysis, the second waits; `end` comes before either is analysed.
+  p.pushVideo({ format: 'i420', width: 2, height: 2, payload: new Uint8Array(6), ptsUs: 0 });
+  p.pushVideo({ format: 'i420', width: 2, height: 2, payload: new Uint8Array(6), ptsUs: 100_000 });
+  await p.end();
+  assert.deepEqual(analysed, [0, 100_000]);
+  const fin = results[results.length - 1];
+  assert.equal(fin.final, true);
+  assert.equal(fin.face!.frames, 2, 'both frames analysed after `end` are in the final window');
+  assert.ok(Math.abs(fin.aus!.mean[0] - 0.05) < 1e-6);
+});
