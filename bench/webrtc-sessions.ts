@@ -57,6 +57,9 @@ function treeCpuS(pid: number): { server: number; children: number; rssMb: numbe
 }
 
 async function startServer(): Promise<{ child: ChildProcess; url: string; log: string[] }> {
+  // uWS binds with SO_REUSEPORT: a server left on the port would silently take part of the load.
+  const stale = await fetch(`http://127.0.0.1:${port}/healthz`).then(() => true, () => false);
+  if (stale) throw new Error(`something already answers on port ${port}; stop it or pass --port`);
   const log: string[] = [];
   const child = spawn(process.execPath, ['bin/emostream.mjs', 'serve', '--port', String(port), '--host', '127.0.0.1'], {
     env: { ...process.env, EMOSTREAM_LOG_LEVEL: 'warn', EMOSTREAM_MAX_SESSIONS: '512' },
@@ -95,6 +98,9 @@ async function main(): Promise<void> {
   }
 
   const server = await startServer();
+  // Never leave the server behind, whatever fails below.
+  const killServer = () => { if (server.child.exitCode === null) server.child.kill('SIGKILL'); };
+  process.once('exit', killServer);
   const models = await (await fetch(`${server.url}/v1/models`)).json() as unknown;
   const clients: WhipClient[] = [];
   const e2e: number[] = [];
