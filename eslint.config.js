@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'models/**', 'bench/results/**', 'clients/web/vendor/**', 'out/**', 'posteriors/**'] },
+  { ignores: ['node_modules/**', 'models/**', 'bench/results/**', 'clients/web/vendor/**', 'out/**', 'posteriors/**', 'tmp/**', '**/*.tmp.*'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
