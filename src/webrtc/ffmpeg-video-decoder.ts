@@ -11,6 +11,8 @@ export interface FfmpegVideoDecoderOptions<Tag> {
   width: number;
   height: number;
   onFrame: (frame: Y4mFrame, tag: Tag) => void;
+  /** Asked as each decoded picture starts, with its tag: false skips it without allocating (decimation). */
+  wantFrame?: (tag: Tag) => boolean;
   /** The decoder process failed (not called after close()). */
   onError?: (err: Error) => void;
   /** Frames in the decoder at most; past this, frames are dropped up to the next keyframe (default 30, 1 s at 30 fps, which also covers process start). */
@@ -35,7 +37,7 @@ export interface FfmpegVideoDecoderStats {
 export class FfmpegVideoDecoder<Tag> {
   private readonly input = new PassThrough();
   private readonly output = new PassThrough();
-  private readonly parser = new Y4mParser();
+  private readonly parser: Y4mParser;
   private readonly pending: Tag[] = [];
   private readonly maxInFlight: number;
   private command: ffmpeg.FfmpegCommand;
@@ -46,6 +48,10 @@ export class FfmpegVideoDecoder<Tag> {
 
   constructor(private readonly opts: FfmpegVideoDecoderOptions<Tag>) {
     this.maxInFlight = opts.maxInFlight ?? 30;
+    this.parser = new Y4mParser(() => {
+      const tag = this.pending[0];
+      return tag === undefined || !opts.wantFrame ? true : opts.wantFrame(tag);
+    });
     const { width, height } = opts;
     const cmd = ffmpeg({ stdoutLines: 0 })
       .input(this.input)
@@ -125,7 +131,7 @@ export class FfmpegVideoDecoder<Tag> {
     for (const f of frames) {
       const tag = this.pending.shift();
       this.s.framesOut++;
-      if (tag !== undefined && !this.closed) this.opts.onFrame(f, tag);
+      if (tag !== undefined && !this.closed && !f.skipped) this.opts.onFrame(f, tag);
     }
   }
 }

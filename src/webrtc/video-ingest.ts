@@ -60,6 +60,7 @@ export class VideoIngest {
       codec: opts.codec,
       width: opts.width,
       height: opts.height,
+      wantFrame: (ptsUs) => this.wanted(ptsUs),
       onFrame: (f, ptsUs) => this.emit(f.width, f.height, f.i420, ptsUs),
       onError: (err) => opts.onError?.(err),
     });
@@ -101,15 +102,20 @@ export class VideoIngest {
     this.opts.requestKeyframe();
   }
 
-  private emit(width: number, height: number, i420: Buffer, ptsUs: number): void {
+  /** Decimation to the analysis rate, decided as a decoded picture starts so skipped ones cost no allocation. */
+  private wanted(ptsUs: number): boolean {
     if (ptsUs < this.nextEmitUs) {
       this.s.framesDecimated++;
-      return;
+      return false;
     }
     // Keep a steady grid, but never try to catch up on frames that are gone.
     this.nextEmitUs = Number.isFinite(this.nextEmitUs)
       ? Math.max(this.nextEmitUs + this.frameIntervalUs, ptsUs + this.frameIntervalUs * 0.5)
       : ptsUs + this.frameIntervalUs;
+    return true;
+  }
+
+  private emit(width: number, height: number, i420: Buffer, ptsUs: number): void {
     this.s.framesDelivered++;
     this.opts.onFrame({ format: 'i420', width, height, payload: new Uint8Array(i420.buffer, i420.byteOffset, i420.byteLength), ptsUs });
   }

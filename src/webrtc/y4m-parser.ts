@@ -3,6 +3,8 @@ export interface Y4mFrame {
   height: number;
   /** One I420 picture: full-size Y plane, then quarter-size U and V planes. */
   i420: Buffer;
+  /** The caller said it does not want this picture: `i420` is a scratch buffer reused for the next skipped one. */
+  skipped: boolean;
 }
 
 /**
@@ -18,7 +20,12 @@ export class Y4mParser {
   private lineBytes = 0;
   private state: 'header' | 'frame-line' | 'payload' = 'header';
   private payload: Buffer | null = null;
+  private skipping = false;
+  private scratch: Buffer | null = null;
   private filled = 0;
+
+  /** `want()` is asked as each picture starts; pictures it declines are read into one reused buffer (no allocation). */
+  constructor(private readonly want: () => boolean = () => true) {}
 
   push(chunk: Buffer): Y4mFrame[] {
     const frames: Y4mFrame[] = [];
@@ -30,7 +37,7 @@ export class Y4mParser {
         this.filled += take;
         off += take;
         if (this.filled === this.frameBytes) {
-          frames.push({ width: this.width, height: this.height, i420: this.payload! });
+          frames.push({ width: this.width, height: this.height, i420: this.payload!, skipped: this.skipping });
           this.payload = null;
           this.state = 'frame-line';
         }
@@ -49,7 +56,9 @@ export class Y4mParser {
       if (this.state === 'header') this.parseHeader(text);
       else if (text.startsWith('FRAME')) {
         this.state = 'payload';
-        this.payload = Buffer.allocUnsafe(this.frameBytes);
+        this.skipping = !this.want();
+        if (this.skipping) this.payload = this.scratch ??= Buffer.allocUnsafe(this.frameBytes);
+        else this.payload = Buffer.allocUnsafe(this.frameBytes);
         this.filled = 0;
       } else throw new Error(`Y4M: expected FRAME, got ${JSON.stringify(text.slice(0, 20))}`);
     }

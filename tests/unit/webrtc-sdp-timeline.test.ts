@@ -81,6 +81,11 @@ test('Y4mParser reassembles frames split across arbitrary chunks', () => {
   for (let i = 0; i < stream.length; i += 5) frames.push(...p.push(stream.subarray(i, i + 5)));
   assert.deepEqual(frames.map((f) => [f.width, f.height, f.i420.length, f.i420[0]]), [[4, 2, 12, 1], [4, 2, 12, 2], [4, 2, 12, 3]]);
   assert.throws(() => new Y4mParser().push(Buffer.from('GARBAGE W4 H2\n')), /YUV4MPEG2/);
+  // Declined pictures are still parsed (framing stays right) but share one scratch buffer.
+  let n = 0;
+  const picky = new Y4mParser(() => n++ % 2 === 0);
+  const got = picky.push(stream);
+  assert.deepEqual(got.map((f) => [f.skipped, f.i420[0]]), [[false, 1], [true, 2], [false, 3]]);
 });
 
 function depacketize(codec: 'VP8' | 'MPEG4/ISO/AVC', payloads: Buffer[]): Buffer[] {
