@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { readWav } from '../../src/features/wav.js';
 import { hasShared, SHARED_DIR } from '../../src/training/ravdess.js';
@@ -12,6 +13,7 @@ export const hasChromium = (): boolean => existsSync(CHROMIUM);
 
 /** The RAVDESS clip fed as the fake microphone when ../shared is present (actor 1, angry, strong). */
 export const RAVDESS_CLIP = '03-01-05-02-01-01-01.wav';
+const FIXTURE_SPEECH_CLIP = fileURLToPath(new URL('../fixtures/speech/cremad-1001_DFA_ANG_XX.wav', import.meta.url));
 export const MEAD_CLIP = 'W009_front_angry_level3_001.mp4';
 
 export interface FakeMedia {
@@ -43,23 +45,9 @@ function writeWav16(path: string, samples: Float32Array, rate: number): void {
   writeFileSync(path, b);
 }
 
-/** A synthetic 320x240 Y4M: a moving bright disc on a gradient (plumbing only: no face in it). */
-function writeSyntheticY4m(path: string, seconds: number, fps = 15): void {
-  const w = 320;
-  const h = 240;
-  const frames: Buffer[] = [Buffer.from(`YUV4MPEG2 W${w} H${h} F${fps}:1 Ip A1:1 C420jpeg\n`, 'latin1')];
-  for (let f = 0; f < seconds * fps; f++) {
-    const y = Buffer.alloc(w * h);
-    const cx = (w / 2) + (w / 4) * Math.sin((2 * Math.PI * f) / (fps * 2));
-    for (let r = 0; r < h; r++) for (let c = 0; c < w; c++) y[r * w + c] = ((c - cx) ** 2 + (r - h / 2) ** 2 < 1600) ? 235 : 16 + Math.round((c / w) * 100);
-    frames.push(Buffer.from('FRAME\n', 'latin1'), y, Buffer.alloc((w / 2) * (h / 2) * 2, 128));
-  }
-  writeFileSync(path, Buffer.concat(frames));
-}
-
 /**
- * Files for Chromium's fake capture devices: a RAVDESS speech clip (../shared) or, without it, a synthetic
- * vowel-like tone; a MEAD face clip converted to Y4M by ffmpeg or a synthetic pattern.
+ * Files for Chromium's fake capture devices: a RAVDESS speech clip (../shared) or, without it, a committed CREMA-D
+ * speech clip; a MEAD face clip converted to Y4M by ffmpeg or ffmpeg's test pattern.
  */
 export async function makeFakeMedia(): Promise<FakeMedia> {
   const dir = mkdtempSync(join(tmpdir(), 'emostream-webrtc-'));
@@ -73,22 +61,20 @@ export async function makeFakeMedia(): Promise<FakeMedia> {
     samples48k = await to48k(pcm.samples, pcm.sampleRate);
     audioSource = `ravdess:${RAVDESS_CLIP}`;
   } else {
-    samples48k = new Float32Array(48000 * 3);
-    for (let i = 0; i < samples48k.length; i++) {
-      const t = i / 48000;
-      const f0 = 140 + 30 * Math.sin(2 * Math.PI * 0.7 * t);
-      samples48k[i] = 0.2 * Math.sin(2 * Math.PI * f0 * t) * (0.5 + 0.5 * Math.sin(2 * Math.PI * 3 * t)) + 0.05 * Math.sin(2 * Math.PI * 3 * f0 * t);
-    }
-    audioSource = 'synthetic:vowel-tone';
+    // Real speech committed with the tests (CREMA-D, DbCL with attribution): the speech-agreement check needs speech.
+    const pcm = readWav(FIXTURE_SPEECH_CLIP);
+    samples48k = await to48k(pcm.samples, pcm.sampleRate);
+    audioSource = 'fixture:cremad-1001_DFA_ANG_XX.wav';
   }
   writeWav16(wav, samples48k, 48000);
-  let videoSource = 'synthetic:moving-disc';
+  let videoSource = 'synthetic:ffmpeg-testsrc2';
   const mead = join(SHARED_DIR, 'faces', 'mead', MEAD_CLIP);
   if (existsSync(mead)) {
     execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-i', mead, '-t', '3', '-vf', 'fps=15,scale=320:240', '-pix_fmt', 'yuv420p', y4m]);
     videoSource = `mead:${MEAD_CLIP}`;
   } else {
-    writeSyntheticY4m(y4m, 2);
+    // ffmpeg's textured test pattern: Chromium's H264 encoder delivered no decodable frames for a flat synthetic disc.
+    execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=15', '-t', '3', '-pix_fmt', 'yuv420p', y4m]);
   }
   return { dir, wav, y4m, audioSource, videoSource, samples48k, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
