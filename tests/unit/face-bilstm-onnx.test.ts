@@ -4,7 +4,7 @@ import { initTf } from '../../src/training/tf.js';
 import { initBiLstm, biLstmPredict, biLstmWeights, biLstmLogits, biLstmVariables, disposeBiLstm, BILSTM_LAYERS, BILSTM_UNITS } from '../../src/training/face/bilstm.js';
 import { exportBiLstmOnnx, SEQ_INPUT, SEQ_MASK, SEQ_OUTPUT } from '../../src/training/face/export-bilstm-onnx.js';
 import { createInProcessRunner } from '../../src/models/onnx-runner-inprocess.js';
-import { rng } from '../fixtures/fusion/synthetic-posteriors.js';
+import { rng } from '../../src/training/random.js';
 
 const D = 35;
 

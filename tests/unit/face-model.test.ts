@@ -13,7 +13,7 @@ import type { DenseLayer } from '../../src/training/face/mlp.js';
 import { AU_COLUMNS, EMOTIONS } from '../../src/protocol/labels.js';
 import { hasShared } from '../../src/training/ravdess.js';
 import { loadClipMeanAus } from '../../src/training/face/au-data.js';
-import { rng } from '../fixtures/fusion/synthetic-posteriors.js';
+import { rng } from '../../src/training/random.js';
 
 const factory = (p: string) => createInProcessRunner(p);
 

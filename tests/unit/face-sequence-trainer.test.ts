@@ -4,9 +4,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readOne } from '../../src/training/face/per-frame-aus.js';
-import { trainBiLstm, padBatch, fitFrameNormaliser, disposeBiLstm, predictBiLstm } from '../../src/training/face/train-bilstm.js';
+import { padAuSequences } from '../../src/models/face/sequence-batch.js';
+import { trainBiLstm, fitFrameNormaliser, disposeBiLstm, predictBiLstm } from '../../src/training/face/train-bilstm.js';
 import type { AuSequence } from '../../src/training/face/per-frame-aus.js';
-import { rng } from '../fixtures/fusion/synthetic-posteriors.js';
+import { rng } from '../../src/training/random.js';
 
 // OpenFace 2.0 FeatureExtraction layout (", " separators, success column), 4 frames of made-up values, frame 3 untracked.
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'face', '01-01-05-02-01-01-03.csv');
@@ -21,11 +22,11 @@ test('per-frame OpenFace CSV: keeps tracked frames, AU_COLUMNS order, label/acto
   assert.throws(() => readOne(bad), (e: Error) => e.message.startsWith(bad) && /line 2: column AU04_r is not a finite number/.test(e.message));
 });
 
-test('padBatch post-pads, masks and keeps the last maxFrames frames', () => {
+test('padAuSequences post-pads, masks and keeps the last maxFrames frames', () => {
   const mk = (frames: number, v: number): AuSequence => ({ clipId: '01-01-01-01-01-01', actor: 1, label: 0, frames, aus: new Float32Array(frames * 35).map((_, i) => v + Math.floor(i / 35)) });
   const seqs = [mk(2, 0), mk(5, 10)];
   const norm = { min: new Array(35).fill(0), max: new Array(35).fill(1) };
-  const { aus, mask, steps } = padBatch(seqs, norm, 4);
+  const { aus, mask, steps } = padAuSequences(seqs, norm, 4);
   assert.equal(steps, 4);
   assert.deepEqual(Array.from(mask), [1, 1, 0, 0, 1, 1, 1, 1]);
   assert.equal(aus[4 * 35], 11); // second sequence starts at its frame 1 (last 4 of 5)

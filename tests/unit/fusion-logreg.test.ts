@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fitMultinomialLogReg } from '../../src/training/fusion/logreg.js';
-import { rng } from '../fixtures/fusion/synthetic-posteriors.js';
+import { rng } from '../../src/training/random.js';
 
 function data(n: number, d: number, classes: number, seed: number) {
   const rand = rng(seed);

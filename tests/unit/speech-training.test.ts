@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { innerActorSplits } from '../../src/training/speech/cv.js';
 import { clipWindowEnds } from '../../src/training/speech/train.js';
 import { augmentedWindow, plainWindow, whiteNoiseMelPower, DEFAULT_AUGMENT, NO_AUGMENT } from '../../src/training/speech/augment.js';
-import { rng } from '../../src/training/speech/net.js';
+import { rng } from '../../src/training/random.js';
 import { hasShared, listSpeechClips, loadFolds } from '../../src/training/ravdess.js';
 
 test('inner splits are subject-wise, disjoint, cover every actor and keep the gender balance', () => {

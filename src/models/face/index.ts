@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { AuWindow, FaceModel, ModelStatus, OnnxRunner, OnnxRunnerFactory } from '../backend.js';
 import { AU_COLUMNS, AU_VECTOR_LENGTH, EMOTIONS, NUM_EMOTIONS } from '../../protocol/labels.js';
 import { applyMinMax, validateMinMax, type MinMaxParams } from './minmax.js';
+import { padAuSequences } from './sequence-batch.js';
 import { validateFaceManifest, type FaceManifest } from './manifest.js';
 
 export const DEFAULT_FACE_DIR = 'models/face';
@@ -133,20 +134,7 @@ class OnnxFaceModel implements FaceModel {
 
   private async runSequence(windows: AuWindow[]): Promise<Float32Array> {
     const seq = this.sequence!;
-    // Keep the most recent maxFrames frames of a longer window; pad the rest of the batch and mask the padding.
-    const lens = windows.map((w) => Math.min(w.frames, seq.manifest.maxFrames));
-    const t = Math.max(...lens);
-    const x = new Float32Array(windows.length * t * AU_VECTOR_LENGTH);
-    const mask = new Float32Array(windows.length * t);
-    const frame = new Float32Array(AU_VECTOR_LENGTH);
-    windows.forEach((w, b) => {
-      const start = w.frames - lens[b];
-      for (let f = 0; f < lens[b]; f++) {
-        applyMinMax(seq.norm, w.aus.subarray((start + f) * AU_VECTOR_LENGTH, (start + f + 1) * AU_VECTOR_LENGTH), frame);
-        x.set(frame, (b * t + f) * AU_VECTOR_LENGTH);
-        mask[b * t + f] = 1;
-      }
-    });
+    const { aus: x, mask, steps: t } = padAuSequences(windows, seq.norm, seq.manifest.maxFrames);
     const res = await seq.runner.run({
       [seq.manifest.input]: { data: x, dims: [windows.length, t, AU_VECTOR_LENGTH] },
       [seq.manifest.mask]: { data: mask, dims: [windows.length, t] },

@@ -1,6 +1,7 @@
 import { initTf } from '../tf.js';
 import { AU_VECTOR_LENGTH, NUM_EMOTIONS } from '../../protocol/labels.js';
-import { applyMinMax, fitMinMax, type MinMaxParams } from '../../models/face/minmax.js';
+import { fitMinMax, type MinMaxParams } from '../../models/face/minmax.js';
+import { padAuSequences } from '../../models/face/sequence-batch.js';
 import { argmax, macroF1 } from '../metrics.js';
 import { biLstmLogits, biLstmPredict, biLstmVariables, disposeBiLstm, initBiLstm, type BiLstmParams } from './bilstm.js';
 import type { AuSequence } from './per-frame-aus.js';
@@ -32,29 +33,11 @@ export function fitFrameNormaliser(seqs: AuSequence[]): MinMaxParams {
   return fitMinMax(frames);
 }
 
-/** Pads a batch of sequences (post-padding) into [B, T, 35] + mask [B, T], normalising every frame. */
-export function padBatch(seqs: AuSequence[], norm: MinMaxParams, maxFrames: number): { aus: Float32Array; mask: Float32Array; steps: number } {
-  const lens = seqs.map((s) => Math.min(s.frames, maxFrames));
-  const steps = Math.max(...lens);
-  const aus = new Float32Array(seqs.length * steps * AU_VECTOR_LENGTH);
-  const mask = new Float32Array(seqs.length * steps);
-  const frame = new Float32Array(AU_VECTOR_LENGTH);
-  seqs.forEach((s, b) => {
-    const start = s.frames - lens[b];
-    for (let f = 0; f < lens[b]; f++) {
-      applyMinMax(norm, s.aus.subarray((start + f) * AU_VECTOR_LENGTH, (start + f + 1) * AU_VECTOR_LENGTH), frame);
-      aus.set(frame, (b * steps + f) * AU_VECTOR_LENGTH);
-      mask[b * steps + f] = 1;
-    }
-  });
-  return { aus, mask, steps };
-}
-
 export async function predictBiLstm(params: BiLstmParams, norm: MinMaxParams, seqs: AuSequence[], maxFrames: number, batchSize = 64): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (let i = 0; i < seqs.length; i += batchSize) {
     const chunk = seqs.slice(i, i + batchSize);
-    const { aus, mask, steps } = padBatch(chunk, norm, maxFrames);
+    const { aus, mask, steps } = padAuSequences(chunk, norm, maxFrames);
     const probs = await biLstmPredict(params, aus, mask, chunk.length, steps);
     chunk.forEach((_, j) => out.push(probs.slice(j * NUM_EMOTIONS, (j + 1) * NUM_EMOTIONS)));
   }
@@ -84,7 +67,7 @@ export async function trainBiLstm(train: AuSequence[], val: AuSequence[], o: BiL
     for (let i = order.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [order[i], order[j]] = [order[j], order[i]]; }
     for (let i = 0; i < order.length; i += batchSize) {
       const batch = order.slice(i, i + batchSize).map((k) => train[k]);
-      const { aus, mask, steps } = padBatch(batch, norm, maxFrames);
+      const { aus, mask, steps } = padAuSequences(batch, norm, maxFrames);
       tf.tidy(() => {
         const x = tf.tensor3d(aus, [batch.length, steps, AU_VECTOR_LENGTH]);
         const m = tf.tensor2d(mask, [batch.length, steps]);

@@ -10,16 +10,20 @@ import type { SpeechNetConfig, WeightMap } from './net.js';
 export const ONNX_FILE = 'speech-tcn.onnx';
 export const WEIGHTS_FILE = 'weights.bin';
 
-export interface BundleInput {
-  name?: string;
-  net: SpeechNetConfig;
-  weights: WeightMap;
+/** What the server's feature stream needs besides the network: front end, speaker-normaliser prior, window and hop. */
+export interface SpeechStreamContract {
   mel: MelConfig;
   activityGate: number;
   prior: NormStats;
   priorWeightFrames: number;
   windowSamples: number;
   hopSamples: number;
+}
+
+export interface BundleInput extends SpeechStreamContract {
+  name?: string;
+  net: SpeechNetConfig;
+  weights: WeightMap;
   training: Record<string, unknown>;
 }
 

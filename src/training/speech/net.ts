@@ -1,5 +1,6 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { NUM_EMOTIONS } from '../../protocol/labels.js';
+import { rng } from '../random.js';
 
 type Tf = typeof tfType;
 type Tensor = tfType.Tensor;
@@ -49,18 +50,6 @@ export type WeightMap = Record<string, { data: Float32Array; shape: number[] }>;
 export interface SpeechNet {
   config: SpeechNetConfig;
   vars: Record<string, tfType.Variable>;
-}
-
-/** Deterministic PRNG (mulberry32) so a run is reproducible from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function gaussian(rand: () => number): number {

@@ -1,21 +1,15 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { readWav } from '../../features/wav.js';
-import type { NormStats } from '../../features/speaker-norm.js';
 import { FeatureSpeechStream } from '../../models/speech/feature-stream.js';
-import { createNet, rng, type SpeechNetConfig, type WeightMap } from './net.js';
+import { rng } from '../random.js';
+import type { SpeechStreamContract } from './bundle.js';
+import { createNet, type SpeechNetConfig, type WeightMap } from './net.js';
 import { predictWindows } from './train.js';
 import type { SpeechItem } from './dataset.js';
-import type { MelConfig } from '../../features/mel-config.js';
 
 type Tf = typeof tfType;
 
-export interface StreamingEvalOptions {
-  mel: MelConfig;
-  activityGate: number;
-  prior: NormStats;
-  priorWeightFrames: number;
-  windowSamples: number;
-  hopSamples: number;
+export interface StreamingEvalOptions extends SpeechStreamContract {
   seed: number;
 }
 

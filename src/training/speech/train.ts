@@ -3,7 +3,8 @@ import type { NormStats } from '../../features/speaker-norm.js';
 import { DEFAULT_MEL_CONFIG } from '../../features/mel-config.js';
 import { NUM_EMOTIONS } from '../../protocol/labels.js';
 import { augmentedWindow, plainWindow, whiteNoiseMelPower, DEFAULT_AUGMENT, type AugmentConfig } from './augment.js';
-import { createNet, forward, initWeights, readWeights, rng, DEFAULT_NET_CONFIG, type SpeechNetConfig, type WeightMap, type SpeechNet } from './net.js';
+import { createNet, forward, initWeights, readWeights, DEFAULT_NET_CONFIG, type SpeechNetConfig, type WeightMap, type SpeechNet } from './net.js';
+import { rng } from '../random.js';
 import type { SpeechItem } from './dataset.js';
 
 type Tf = typeof tfType;
