@@ -102,7 +102,7 @@ function planSession(first: number, allClips: ReturnType<typeof listSpeechClips>
   for (let i = first; len < target; i = (i + 1) % allClips.length) {
     const clip = allClips[i];
     const wav = readWavS16(clip.path);
-    if (wav.sampleRate !== 16000 || wav.channels !== 1) throw new Error(`${clip.path}: expected 16 kHz mono`);
+    if (wav.sampleRate !== 16000) throw new Error(`${clip.path}: expected 16 kHz`);
     const durS = wav.samples.length / 16000;
     const track = readAuCsv(auTable, { mediaFile: clip.path, durationS: durS, fps: auFps });
     const offsetUs = (len / 16000) * 1e6;

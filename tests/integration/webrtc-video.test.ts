@@ -33,9 +33,11 @@ for (const codec of ['vp8', 'h264'] as const) {
       let max = 0;
       for (let i = 0; i < 320 * 240; i += 7) { min = Math.min(min, f.payload[i]); max = Math.max(max, f.payload[i]); }
       assert.ok(max - min > 100, `luma range ${min}..${max}`);
-      // 2 s at 5 fps analysis rate: about 10 frames, spaced >= 200 ms apart in session time, never backwards.
+      // 2 s at 5 fps analysis rate: about 10 frames (the count checks the rate), never backwards. The decimator keeps
+      // a steady 200 ms grid and re-aligns to the frames that exist, so one gap may shrink to half an interval (with
+      // 15 fps input: 133 ms) when a busy machine makes ffmpeg drop a picture; it is never shorter than that.
       const pts = handle.video.map((v) => v.ptsUs);
-      for (let i = 1; i < pts.length; i++) assert.ok(pts[i] - pts[i - 1] >= 150_000, `frame spacing ${pts[i] - pts[i - 1]} us`);
+      for (let i = 1; i < pts.length; i++) assert.ok(pts[i] - pts[i - 1] >= 100_000, `frame spacing ${pts[i] - pts[i - 1]} us`);
       assert.ok(handle.video.length <= 12, `${handle.video.length} frames delivered for 2 s at 5 fps`);
       // Audio and video share the session clock: their first timestamps are within a few hundred ms.
       assert.ok(Math.abs(pts[0] - handle.pcm[0].ptsUs) < 500_000);
