@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 const CLK_TCK = 100;
 
@@ -50,4 +50,36 @@ export function counterSum(text: string, name: string): number {
     if (line.startsWith(name + ' ') || line.startsWith(name + '{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
+}
+
+/**
+ * CPU seconds per thread of a Linux process (/proc/PID/task/TID/stat). The main thread is the one whose tid equals
+ * the pid: it runs the event loop (transport, per-session streaming, batching), so its share tells whether the
+ * event loop or the model workers bound a run. Null where /proc is absent.
+ */
+export function sampleThreads(pid: number): Map<number, number> | null {
+  try {
+    const out = new Map<number, number>();
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / CLK_TCK);
+      } catch {
+        // thread exited between readdir and read
+      }
+    }
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+/** Percent of one core each thread used between two samples: the main thread, and the busiest other thread. */
+export function threadCpuPercent(pid: number, before: Map<number, number>, after: Map<number, number>, wallS: number): { main: number; busiestOther: number } {
+  const delta = (tid: number) => (after.get(tid) ?? 0) - (before.get(tid) ?? 0);
+  let busiest = 0;
+  for (const tid of after.keys()) if (tid !== pid) busiest = Math.max(busiest, delta(tid));
+  const pct = (s: number) => Number(((s / wallS) * 100).toFixed(1));
+  return { main: pct(delta(pid)), busiestOther: pct(busiest) };
 }

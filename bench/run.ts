@@ -4,7 +4,7 @@
  * for RAVDESS here). Reports client-measured end-to-end latency, server-side latency per stage, results per second,
  * dropped windows, server CPU and peak RSS, the batch-size histogram, and writes JSON with the machine's details.
  *
- *   npm run bench -- --sessions 64 --seconds 30 --transport uws --batching on --provider cpu
+ *   npm run bench -- --sessions 64 --seconds 30 --transport uws --batching on --provider cpu [--cpu-prof DIR]
  */
 import { spawn, execSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { clipId, readAuCsv } from '../clients/node/openface-csv.js';
 import { percentile } from '../clients/node/timeline.js';
 import { hasShared, listSpeechClips, RAVDESS_DIR } from '../src/training/ravdess.js';
 import { readWavS16 } from './wav.js';
-import { bucketDelta, counterSum, parseHistogram, sampleProc } from './proc-stats.js';
+import { bucketDelta, counterSum, parseHistogram, sampleProc, sampleThreads, threadCpuPercent } from './proc-stats.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -32,6 +32,8 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     url: { type: 'string' },
     seed: { type: 'string', default: '1' },
+    /** Folder for V8 CPU profiles of the server process (main thread and each worker thread write one). */
+    'cpu-prof': { type: 'string' },
   },
 });
 
@@ -63,7 +65,8 @@ function pickClips(n: number, seed: number) {
 
 async function startServer(port: number): Promise<{ child: ChildProcess; url: string; log: string[] }> {
   const log: string[] = [];
-  const child = spawn(process.execPath, ['bin/emostream.mjs', 'serve', '--port', String(port), '--host', '127.0.0.1', '--transport', transport, '--provider', args.provider!], {
+  const profArgs = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : [];
+  const child = spawn(process.execPath, [...profArgs, 'bin/emostream.mjs', 'serve', '--port', String(port), '--host', '127.0.0.1', '--transport', transport, '--provider', args.provider!], {
     env: {
       ...process.env, EMOSTREAM_LOG_LEVEL: 'warn', EMOSTREAM_BATCHING: args.batching === 'on' ? 'true' : 'false',
       EMOSTREAM_MAX_SESSIONS: String(Math.max(512, sessions * 2)), EMOSTREAM_VIDEO: 'false', EMOSTREAM_WORKERS: args.workers,
@@ -159,6 +162,7 @@ async function main() {
   const sent = plans.map(() => ({ samples: 0, au: 0, done: false }));
   const serverPid = server?.child.pid;
   const cpu0 = serverPid ? sampleProc(serverPid) : null;
+  const threads0 = serverPid ? sampleThreads(serverPid) : null;
   const benchCpu0 = process.cpuUsage();
   let peakRssMb = 0;
   const t0 = performance.now();
@@ -202,6 +206,7 @@ async function main() {
   await Promise.all(readers);
   const wallS = (performance.now() - t0) / 1000;
   const cpu1 = serverPid ? sampleProc(serverPid) : null;
+  const threads1 = serverPid ? sampleThreads(serverPid) : null;
   const benchCpu = process.cpuUsage(benchCpu0);
   const metricsAfter = await (await fetch(`${httpUrl}/metrics`)).text();
   if (server) {
@@ -236,6 +241,8 @@ async function main() {
     droppedWindowsMetric: counterSum(metricsAfter, 'emostream_dropped_windows_total') - counterSum(metricsBefore, 'emostream_dropped_windows_total'),
     errors: clients.reduce((s, c) => s + c.errors.length, 0),
     cpuPercent: cpu0 && cpu1 ? Number((((cpu1.cpuS - cpu0.cpuS) / wallS) * 100).toFixed(1)) : null,
+    // Percent of one core: the event-loop (main) thread, and the busiest other thread (normally the ONNX worker).
+    serverThreadCpuPercent: serverPid && threads0 && threads1 ? threadCpuPercent(serverPid, threads0, threads1, wallS) : null,
     peakRssMb: peakRssMb ? Number(peakRssMb.toFixed(1)) : null,
     loadGeneratorCpuPercent: Number((((benchCpu.user + benchCpu.system) / 1e6 / wallS) * 100).toFixed(1)),
     maxSendLagMs: Number(lagMaxMs.toFixed(1)),
@@ -264,7 +271,7 @@ async function main() {
   const f = (x: number | null) => (x === null ? '-' : x.toFixed(1));
   console.log(`${sessions} sessions x ${seconds}s over ${transport} (batching ${args.batching}, ${args.provider}): ` +
     `e2e p50/p95/p99 ${f(report.latencyMs.p50)}/${f(report.latencyMs.p95)}/${f(report.latencyMs.p99)} ms, server p95 ${f(report.serverMs.p95)} ms, ` +
-    `${report.resultsPerSecond} results/s (expected ${report.expectedResultsPerSecond}), dropped ${dropped}, server CPU ${f(report.cpuPercent)} %, peak RSS ${f(report.peakRssMb)} MB -> ${out}`);
+    `${report.resultsPerSecond} results/s (expected ${report.expectedResultsPerSecond}), dropped ${dropped}, server CPU ${f(report.cpuPercent)} % (main thread ${f(report.serverThreadCpuPercent?.main ?? null)} %), peak RSS ${f(report.peakRssMb)} MB -> ${out}`);
 }
 
 main().catch((err: unknown) => {
