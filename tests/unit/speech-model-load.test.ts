@@ -28,7 +28,7 @@ function rawConfig(onnx: string) {
 
 function featuresBundle(dir: string) {
   return saveSpeechBundle(dir, {
-    net: DEFAULT_NET_CONFIG, weights: initWeights(DEFAULT_NET_CONFIG, 5), mel: DEFAULT_MEL_CONFIG, activityGate: -14,
+    net: DEFAULT_NET_CONFIG, members: [initWeights(DEFAULT_NET_CONFIG, 5)], mel: DEFAULT_MEL_CONFIG, activityGate: -14,
     prior: { mean: new Float32Array(40).fill(-8), std: new Float32Array(40).fill(2) }, priorWeightFrames: 300,
     windowSamples: 48000, hopSamples: 8000, training: { note: 'random weights for tests' },
   });

@@ -1,11 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { initTf } from '../../src/training/tf.js';
 import { createNet, initWeights, DEFAULT_NET_CONFIG, type SpeechNetConfig, type WeightMap } from '../../src/training/speech/net.js';
 import { predictWindows } from '../../src/training/speech/train.js';
-import { exportSpeechNetOnnx } from '../../src/training/speech/onnx-export.js';
-import { loadBundleWeights } from '../../src/training/speech/bundle.js';
+import { exportSpeechEnsembleOnnx } from '../../src/training/speech/onnx-export.js';
+import { loadBundleWeights, saveSpeechBundle } from '../../src/training/speech/bundle.js';
+import { DEFAULT_MEL_CONFIG } from '../../src/features/mel-config.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInProcessRunner } from '../../src/models/onnx-runner-inprocess.js';
 import { softmaxRows } from '../../src/models/speech/softmax.js';
 
@@ -17,13 +21,18 @@ function fixtureWindows(n: number, cfg: SpeechNetConfig): Float32Array {
   });
 }
 
-async function maxProbDiff(cfg: SpeechNetConfig, weights: WeightMap, n: number): Promise<number> {
+/** Largest posterior difference between the ONNX graph (softmax of its logits) and the TF.js members' mean posterior. */
+async function maxProbDiff(cfg: SpeechNetConfig, members: WeightMap[], n: number, onnxBytes = exportSpeechEnsembleOnnx(cfg, members)): Promise<number> {
   const tf = await initTf();
-  const net = createNet(tf, cfg, weights);
   const x = fixtureWindows(n, cfg);
-  const tfProbs = await predictWindows(tf, net, x, n);
-  for (const v of Object.values(net.vars)) v.dispose();
-  const runner = await createInProcessRunner(exportSpeechNetOnnx(cfg, weights));
+  const tfProbs = new Float32Array(n * 8);
+  for (const weights of members) {
+    const net = createNet(tf, cfg, weights);
+    const p = await predictWindows(tf, net, x, n);
+    for (const v of Object.values(net.vars)) v.dispose();
+    p.forEach((v, i) => { tfProbs[i] += v / members.length; });
+  }
+  const runner = await createInProcessRunner(onnxBytes);
   const out = await runner.run({ features: { data: x, dims: [n, cfg.frames, cfg.melBands] } });
   await runner.dispose();
   assert.deepEqual(out.logits.dims, [n, 8]);
@@ -33,16 +42,53 @@ async function maxProbDiff(cfg: SpeechNetConfig, weights: WeightMap, n: number):
   return maxDiff;
 }
 
-test('ONNX export matches TF.js within 1e-4 (attention pooling and mean+max pooling)', async () => {
-  for (const pooling of ['attention', 'meanmax'] as const) {
-    const cfg = { ...DEFAULT_NET_CONFIG, pooling };
-    const d = await maxProbDiff(cfg, initWeights(cfg, 11), 3);
-    assert.ok(d < 1e-4, `${pooling}: max posterior difference ${d}`);
+test('ONNX export matches TF.js within 1e-4 (attention pooling, mean+max pooling, layer norm)', async () => {
+  const variants: [string, SpeechNetConfig][] = [
+    ['attention', DEFAULT_NET_CONFIG],
+    ['meanmax', { ...DEFAULT_NET_CONFIG, pooling: 'meanmax' }],
+    ['layer norm', { ...DEFAULT_NET_CONFIG, norm: 'layer' }],
+  ];
+  for (const [name, cfg] of variants) {
+    const weights = initWeights(cfg, 11);
+    // Non-trivial scale and shift, so a mis-exported normalisation shows.
+    for (const [k, w] of Object.entries(weights)) if (/\.(gamma|beta)$/.test(k)) w.data.forEach((_, i) => { w.data[i] = (k.endsWith('gamma') ? 1 : 0) + 0.3 * Math.sin(i + 1); });
+    const d = await maxProbDiff(cfg, [weights], 3);
+    assert.ok(d < 1e-4, `${name}: max posterior difference ${d}`);
+  }
+});
+
+test('seed-ensemble export: one graph whose softmax(logits) is the mean of the members\' posteriors, within 1e-4', async () => {
+  const members = [3, 4, 5].map((s) => initWeights(DEFAULT_NET_CONFIG, s));
+  const d = await maxProbDiff(DEFAULT_NET_CONFIG, members, 4);
+  assert.ok(d < 1e-4, `max posterior difference ${d}`);
+  // The members really differ, so the test would notice an export that kept only one of them.
+  const single = await maxProbDiff(DEFAULT_NET_CONFIG, members, 4, exportSpeechEnsembleOnnx(DEFAULT_NET_CONFIG, [members[0]]));
+  assert.ok(single > 1e-3, `members too similar for the test to mean anything (${single})`);
+});
+
+test('ensemble bundle: weights of every member saved and read back exactly', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'emostream-speech-ens-'));
+  try {
+    const members = [8, 9].map((s) => initWeights(DEFAULT_NET_CONFIG, s));
+    const cfg = saveSpeechBundle(dir, {
+      net: DEFAULT_NET_CONFIG, members, mel: DEFAULT_MEL_CONFIG, activityGate: -14,
+      prior: { mean: new Float32Array(40).fill(-8), std: new Float32Array(40).fill(2) }, priorWeightFrames: 300,
+      windowSamples: 48000, hopSamples: 8000, training: { note: 'random weights for tests' },
+    });
+    assert.equal((cfg as { ensembleMembers?: number }).ensembleMembers, 2);
+    const back = loadBundleWeights(dir);
+    assert.equal(back.members.length, 2);
+    members.forEach((w, m) => {
+      assert.deepEqual(Object.keys(back.members[m]).sort(), Object.keys(w).sort());
+      for (const [name, t] of Object.entries(w)) assert.deepEqual(back.members[m][name].data, t.data, `member ${m} ${name}`);
+    });
+  } finally {
+    rmSync(dir, { recursive: true });
   }
 });
 
 test('shipped model: models/speech ONNX matches its TF.js weights within 1e-4', { skip: existsSync('models/speech/weights.bin') ? false : 'models/speech not trained yet' }, async () => {
-  const { net, weights } = loadBundleWeights('models/speech');
-  const d = await maxProbDiff(net, weights, 4);
+  const { net, members } = loadBundleWeights('models/speech');
+  const d = await maxProbDiff(net, members, 4, new Uint8Array(readFileSync('models/speech/speech-tcn.onnx')));
   assert.ok(d < 1e-4, `max posterior difference ${d}`);
 });

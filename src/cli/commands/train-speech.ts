@@ -17,27 +17,37 @@ export function register(program: Command): void {
     .option('--epochs <n>', 'training epochs (default: the shipped configuration)')
     .option('--inner <n>', 'subject-wise inner splits for the out-of-fold train posteriors (0 = skip)', '2')
     .option('--folds <ids>', 'comma-separated fold ids for a partial CV (debugging)')
-    .option('--seed <n>', 'random seed')
-    .action(async (opts: { cv?: boolean; export?: boolean; out: string; posteriors: string | false; epochs?: string; inner: string; folds?: string; seed?: string }) => {
+    .option('--seed <n>', 'random seed (ensemble member m uses seed + m)')
+    .option('--seeds <k>', 'networks per training: a seed ensemble whose posterior is the members\' mean (outer, inner and shipped alike)')
+    .option('--jobs <n>', 'trainings run in parallel, one worker thread (one core) each; results do not depend on it (default: number of cores)')
+    .action(async (opts: { cv?: boolean; export?: boolean; out: string; posteriors: string | false; epochs?: string; inner: string; folds?: string; seed?: string; seeds?: string; jobs?: string }) => {
       const [{ trainSpeech }, { SingleBar, Presets }] = await Promise.all([import('../../training/speech/train-speech.js'), import('cli-progress')]);
       const bar = new SingleBar({
-        format: '{stage} |{bar}| epoch {epoch}/{epochs} loss {loss} eta {eta_formatted}', hideCursor: true, stream: process.stderr,
-        noTTYOutput: true, notTTYSchedule: 15000, // logs and CI get a line every 15 s
+        format: 'speech |{bar}| {percentage}% {tasks} tasks eta {eta_formatted} | {running}', hideCursor: true, stream: process.stderr,
+        noTTYOutput: true, notTTYSchedule: 30000, // logs and CI get a line every 30 s
+        etaBuffer: 200,
       }, Presets.shades_classic);
-      let current = '';
-      const stop = () => { if (current) { bar.stop(); current = ''; } };
+      let active = false;
+      const stop = () => { if (active) { bar.stop(); active = false; } };
+      const int = (v: string | undefined, name: string) => {
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!Number.isInteger(n)) throw new Error(`${name} must be an integer (got '${v}')`);
+        return n;
+      };
       try {
         await trainSpeech({
           cv: opts.cv === true, exportModel: opts.export === true, out: opts.out,
           posteriorsDir: opts.posteriors === false ? null : opts.posteriors,
-          epochs: opts.epochs ? Number(opts.epochs) : undefined, innerSplits: Number(opts.inner),
-          folds: opts.folds?.split(',').map(Number), seed: opts.seed ? Number(opts.seed) : undefined,
+          epochs: int(opts.epochs, '--epochs'), innerSplits: int(opts.inner, '--inner') ?? 2,
+          folds: opts.folds?.split(',').map(Number), seed: int(opts.seed, '--seed'),
+          seeds: int(opts.seeds, '--seeds'), jobs: int(opts.jobs, '--jobs'),
           command: `emostream train speech ${process.argv.slice(4).join(' ')}`.trim(),
           log: (m) => { stop(); process.stderr.write(m + '\n'); },
-          progress: (stage, p) => {
-            const total = p.epochs * p.batches;
-            if (current !== stage) { stop(); current = stage; bar.start(total, 0, { stage, epoch: 1, epochs: p.epochs, loss: '-' }); }
-            bar.update(p.epoch * p.batches + p.batch + 1, { epoch: p.epoch + 1, loss: p.loss.toFixed(3) });
+          progress: (p) => {
+            const payload = { tasks: `${p.tasksDone}/${p.tasks}`, running: p.running.join('; ') || '-' };
+            if (!active) { active = true; bar.start(p.totalSteps, p.doneSteps, payload); }
+            bar.update(p.doneSteps, payload);
           },
         });
       } finally {

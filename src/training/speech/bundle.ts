@@ -4,7 +4,7 @@ import { EMOTIONS } from '../../protocol/labels.js';
 import type { MelConfig } from '../../features/mel-config.js';
 import type { NormStats } from '../../features/speaker-norm.js';
 import type { FeaturesModelConfig } from '../../models/speech/config.js';
-import { exportSpeechNetOnnx, FEATURE_INPUT, LOGITS_OUTPUT } from './onnx-export.js';
+import { exportSpeechEnsembleOnnx, FEATURE_INPUT, LOGITS_OUTPUT } from './onnx-export.js';
 import type { SpeechNetConfig, WeightMap } from './net.js';
 
 export const ONNX_FILE = 'speech-tcn.onnx';
@@ -23,25 +23,38 @@ export interface SpeechStreamContract {
 export interface BundleInput extends SpeechStreamContract {
   name?: string;
   net: SpeechNetConfig;
-  weights: WeightMap;
+  /** One weight map per ensemble member (one = a single network). */
+  members: WeightMap[];
   training: Record<string, unknown>;
 }
 
+/** Manifest name of a member's weight: plain for a single network, `m<k>/<name>` in an ensemble. */
+function memberWeightName(member: number, members: number, name: string): string {
+  return members === 1 ? name : `m${member}/${name}`;
+}
+
 /**
- * Writes a features-kind speech model directory: the ONNX graph the server runs, model.json (input contract,
- * front end, normaliser prior, network config) and the TF.js weights (weights.bin + manifest) for parity checks.
+ * Writes a features-kind speech model directory: the ONNX graph the server runs (a seed ensemble is one graph that
+ * averages its members' posteriors), model.json (input contract, front end, normaliser prior, network config) and
+ * the TF.js weights (weights.bin + manifest) for parity checks.
  */
 export function saveSpeechBundle(dir: string, b: BundleInput): FeaturesModelConfig {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, ONNX_FILE), exportSpeechNetOnnx(b.net, b.weights, 'emostream speech TCN; RAVDESS CC BY-NC-SA 4.0'));
+  const k = b.members.length;
+  const doc = `emostream speech TCN${k > 1 ? `, mean posterior of a ${k}-seed ensemble` : ''}; RAVDESS CC BY-NC-SA 4.0`;
+  writeFileSync(join(dir, ONNX_FILE), exportSpeechEnsembleOnnx(b.net, b.members, doc));
   const manifest: { name: string; shape: number[]; offset: number; length: number }[] = [];
+  const parts: Float32Array[] = [];
   let offset = 0;
-  for (const [name, w] of Object.entries(b.weights)) {
-    manifest.push({ name, shape: w.shape, offset, length: w.data.length });
-    offset += w.data.length;
-  }
+  b.members.forEach((weights, m) => {
+    for (const [name, w] of Object.entries(weights)) {
+      manifest.push({ name: memberWeightName(m, k, name), shape: w.shape, offset, length: w.data.length });
+      parts.push(w.data);
+      offset += w.data.length;
+    }
+  });
   const all = new Float32Array(offset);
-  for (const m of manifest) all.set(b.weights[m.name].data, m.offset);
+  parts.forEach((d, i) => all.set(d, manifest[i].offset));
   writeFileSync(join(dir, WEIGHTS_FILE), new Uint8Array(all.buffer));
   const cfg = {
     kind: 'features' as const,
@@ -58,6 +71,7 @@ export function saveSpeechBundle(dir: string, b: BundleInput): FeaturesModelConf
     activityGate: b.activityGate,
     prior: { mean: Array.from(b.prior.mean), std: Array.from(b.prior.std), weightFrames: b.priorWeightFrames },
     net: b.net,
+    ensembleMembers: k,
     weightsFile: WEIGHTS_FILE,
     weightManifest: manifest,
     training: b.training,
@@ -66,12 +80,21 @@ export function saveSpeechBundle(dir: string, b: BundleInput): FeaturesModelConf
   return cfg;
 }
 
-/** Reads the TF.js weights of a bundle back (parity tests, fine-tuning). */
-export function loadBundleWeights(dir: string): { net: SpeechNetConfig; weights: WeightMap } {
-  const cfg = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { net: SpeechNetConfig; weightsFile: string; weightManifest: { name: string; shape: number[]; offset: number; length: number }[] };
+/** Reads the TF.js weights of a bundle back (parity tests, fine-tuning): one weight map per ensemble member. */
+export function loadBundleWeights(dir: string): { net: SpeechNetConfig; members: WeightMap[] } {
+  const cfg = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
+    net: SpeechNetConfig; ensembleMembers?: number; weightsFile: string; weightManifest: { name: string; shape: number[]; offset: number; length: number }[];
+  };
+  const k = cfg.ensembleMembers ?? 1;
   const bytes = readFileSync(join(dir, cfg.weightsFile));
   const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  const weights: WeightMap = {};
-  for (const m of cfg.weightManifest) weights[m.name] = { data: all.slice(m.offset, m.offset + m.length), shape: m.shape };
-  return { net: cfg.net, weights };
+  const members: WeightMap[] = Array.from({ length: k }, () => ({}));
+  for (const m of cfg.weightManifest) {
+    const named = k === 1 ? null : /^m(\d+)\/(.+)$/.exec(m.name);
+    const member = k === 1 ? 0 : named ? Number(named[1]) : -1;
+    const name = k === 1 ? m.name : named ? named[2] : m.name;
+    if (!(member >= 0 && member < k)) throw new Error(`${dir}: weight '${m.name}' names no ensemble member of ${k}`);
+    members[member][name] = { data: all.slice(m.offset, m.offset + m.length), shape: m.shape };
+  }
+  return { net: cfg.net, members };
 }

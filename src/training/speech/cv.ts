@@ -1,29 +1,36 @@
-import type * as tfType from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { loadFolds } from '../ravdess.js';
 import { writePosteriorsCsv } from '../posteriors.js';
 import { accuracy, argmax } from '../metrics.js';
+import { NUM_EMOTIONS } from '../../protocol/labels.js';
 import { loadSpeechDataset, priorStats, type SpeechDataset, type SpeechItem } from './dataset.js';
-import { predictClips, trainSpeechNet, type TrainConfig, type TrainProgress } from './train.js';
-import { streamingWindowPredictions, type WindowPrediction } from './streaming-eval.js';
+import type { TrainConfig } from './train.js';
+import type { WindowPrediction } from './streaming-eval.js';
+import type { WeightMap } from './net.js';
+import { runTaskPool, type PoolProgress, type PoolTask } from './train-pool.js';
+import type { WorkerTaskResult } from './train-tasks.js';
 import { DEFAULT_ACTIVITY_GATE } from '../../features/speaker-norm.js';
-
-type Tf = typeof tfType;
 
 export interface CvOptions {
   train: TrainConfig;
+  /** Networks per training (seed ensemble): member m uses seed train.seed + m; posteriors are the members' mean. */
+  seeds: number;
+  /** Worker threads training in parallel (results do not depend on it). */
+  jobs: number;
   /** Subject-wise inner splits of each fold's training actors that produce the out-of-fold train posteriors (0 = none). */
   innerSplits: number;
-  /** Where `fold<k>/{train,test}.csv` go (written as soon as each is ready); null = do not write. */
+  /** Where `fold<k>/{train,test}.csv` go (written as soon as each fold is done); null = do not write. */
   posteriorsDir: string | null;
   windowSamples: number;
   hopSamples: number;
   priorWeightFrames: number;
-  /** Run only these folds (debugging); default all. */
+  /** Folds to cross-validate (default all five; [] = none, e.g. only the shipped model). */
   onlyFolds?: number[];
+  /** Also train the shipped ensemble on all actors, in the same worker pool (returned as `allActorsMembers`). */
+  trainAllActors?: boolean;
   dataset?: SpeechDataset;
-  onStage?: (stage: string) => void;
-  onProgress?: (p: TrainProgress & { stage: string }) => void;
+  onLog?: (msg: string) => void;
+  onProgress?: (p: PoolProgress) => void;
 }
 
 export interface FoldResult {
@@ -34,15 +41,45 @@ export interface FoldResult {
   accuracy: number;
   windowAccuracy: number;
   windows: number;
-  trainSeconds: number;
+  /** Sum of the fold's task times (training, prediction, streaming evaluation) on one core each. */
+  coreSeconds: number;
+  /** Clip accuracy of each ensemble member alone (same validation clips). */
+  memberAccuracies: number[];
 }
 
 export interface CvResult {
   folds: FoldResult[];
-  /** Out-of-fold clip posteriors (validation fold model) for every evaluated clip. */
+  /** Out-of-fold clip posteriors (validation fold ensemble) for every evaluated clip. */
   clipPosteriors: { item: SpeechItem; probs: Float32Array; fold: number }[];
   windowPredictions: (WindowPrediction & { fold: number })[];
+  /** Members trained on all actors (only with `trainAllActors`). */
+  allActorsMembers: WeightMap[];
+  /** Wall time of the whole run (features, pool, evaluation). */
   seconds: number;
+  /** Sum of all task times: what one core would have needed. */
+  coreSeconds: number;
+}
+
+/** Seed of ensemble member m (member 0 keeps the configured seed, so one member reproduces the single model). */
+export function memberSeed(base: number, member: number): number {
+  return base + member;
+}
+
+/** Seed of inner split s of member m (as before ensembles: base + 101 (s + 1) for member 0). */
+export function innerSeed(base: number, member: number, split: number): number {
+  return memberSeed(base, member) + 101 * (split + 1);
+}
+
+/** Mean of equally long posterior lists (clip i = mean over members of their clip i). */
+export function meanPosteriors(lists: Float32Array[][]): Float32Array[] {
+  if (lists.length === 0) throw new Error('meanPosteriors: no members');
+  const n = lists[0].length;
+  if (lists.some((l) => l.length !== n)) throw new Error('meanPosteriors: members scored different clip counts');
+  return Array.from({ length: n }, (_, i) => {
+    const m = new Float32Array(NUM_EMOTIONS);
+    for (const l of lists) for (let c = 0; c < NUM_EMOTIONS; c++) m[c] += l[i][c] / lists.length;
+    return m;
+  });
 }
 
 /**
@@ -58,60 +95,133 @@ export function innerActorSplits(actors: number[], n: number): number[][] {
   return groups.map((g) => g.sort((a, b) => a - b));
 }
 
-export async function runSpeechCv(tf: Tf, opts: CvOptions): Promise<CvResult> {
+export async function runSpeechCv(opts: CvOptions): Promise<CvResult> {
   const t0 = performance.now();
-  opts.onStage?.('features');
   const ds = opts.dataset ?? loadSpeechDataset();
+  const K = Math.max(1, Math.floor(opts.seeds));
   const folds = loadFolds();
   const allActors = [...new Set(ds.items.map((i) => i.actor))].sort((a, b) => a - b);
-  const result: CvResult = { folds: [], clipPosteriors: [], windowPredictions: [], seconds: 0 };
-  const statsFor = (it: SpeechItem) => ds.actorStats.get(it.actor)!;
+  const indexOf = new Map(ds.items.map((it, i) => [it, i]));
+  const idx = (items: SpeechItem[]) => items.map((it) => indexOf.get(it)!);
+  const batchesOf = (n: number) => opts.train.epochs * Math.ceil(n / opts.train.batchSize);
+  const log = opts.onLog ?? (() => {});
+
+  interface FoldPlan {
+    fold: number; valActors: number[]; trainActors: number[]; trainItems: SpeechItem[]; valItems: SpeechItem[];
+    splits: number[][]; held: SpeechItem[][]; keys: string[];
+  }
+  const plans: FoldPlan[] = [];
+  const exportTasks: PoolTask[] = [];
+  const outerTasks: PoolTask[] = [];
+  const innerTasks: PoolTask[] = [];
+  const trainTask = (key: string, label: string, train: SpeechItem[], predict: SpeechItem[], seed: number): PoolTask => ({
+    key, label, steps: batchesOf(train.length),
+    build: () => ({ kind: 'train', trainIdx: idx(train), predictIdx: idx(predict), cfg: { ...opts.train, seed } }),
+  });
+  const seedTag = (m: number) => (K > 1 ? ` seed ${m + 1}/${K}` : '');
+  if (opts.trainAllActors) {
+    for (let m = 0; m < K; m++) exportTasks.push(trainTask(`all/m${m}`, `all actors${seedTag(m)}`, ds.items, [], memberSeed(opts.train.seed, m)));
+  }
   for (let k = 0; k < folds.length; k++) {
     if (opts.onlyFolds && !opts.onlyFolds.includes(k)) continue;
-    const tFold = performance.now();
     const valActors = folds[k];
     const trainActors = allActors.filter((a) => !valActors.includes(a));
     const trainItems = ds.items.filter((i) => trainActors.includes(i.actor));
     const valItems = ds.items.filter((i) => valActors.includes(i.actor));
-    const stage = `fold ${k}`;
-    opts.onStage?.(`${stage}: training on ${trainActors.length} actors`);
-    const weights = await trainSpeechNet(tf, trainItems, ds.actorStats, opts.train, (p) => opts.onProgress?.({ ...p, stage }));
-    const valProbs = await predictClips(tf, weights, opts.train.net, valItems, statsFor);
-    valProbs.forEach((probs, i) => result.clipPosteriors.push({ item: valItems[i], probs, fold: k }));
-    if (opts.posteriorsDir) {
-      writePosteriorsCsv(join(opts.posteriorsDir, `fold${k}`, 'test.csv'), valItems.map((it, i) => ({ clipId: it.clip.clipId, probs: valProbs[i] })));
-    }
-    opts.onStage?.(`${stage}: streaming windows`);
-    const windows = await streamingWindowPredictions(tf, weights, opts.train.net, valItems, {
-      mel: ds.mel, activityGate: DEFAULT_ACTIVITY_GATE, prior: priorStats(ds.actorStats, trainActors),
-      priorWeightFrames: opts.priorWeightFrames, windowSamples: opts.windowSamples, hopSamples: opts.hopSamples, seed: 1000 + k,
-    });
-    windows.forEach((w) => result.windowPredictions.push({ ...w, fold: k }));
     const splits = opts.innerSplits > 1 ? innerActorSplits(trainActors, opts.innerSplits) : [];
-    if (splits.length > 0) {
-      const trainProbs = new Map<string, Float32Array>();
-      for (let s = 0; s < splits.length; s++) {
-        const held = splits[s];
-        const innerStage = `${stage} inner ${s + 1}/${splits.length}`;
-        opts.onStage?.(`${innerStage}: training on ${trainActors.length - held.length} actors`);
-        const innerTrain = trainItems.filter((i) => !held.includes(i.actor));
-        const innerHeld = trainItems.filter((i) => held.includes(i.actor));
-        const w = await trainSpeechNet(tf, innerTrain, ds.actorStats, { ...opts.train, seed: opts.train.seed + 101 * (s + 1) }, (p) => opts.onProgress?.({ ...p, stage: innerStage }));
-        const probs = await predictClips(tf, w, opts.train.net, innerHeld, statsFor);
-        innerHeld.forEach((it, i) => trainProbs.set(it.clip.clipId, probs[i]));
+    const held = splits.map((h) => trainItems.filter((i) => h.includes(i.actor)));
+    const plan: FoldPlan = { fold: k, valActors, trainActors, trainItems, valItems, splits, held, keys: [] };
+    const outerKeys: string[] = [];
+    for (let m = 0; m < K; m++) {
+      const t = trainTask(`f${k}/outer/m${m}`, `fold ${k}${seedTag(m)}`, trainItems, valItems, memberSeed(opts.train.seed, m));
+      outerTasks.push(t);
+      outerKeys.push(t.key);
+    }
+    outerTasks.push({
+      key: `f${k}/stream`, label: `fold ${k} streaming windows`, deps: outerKeys, steps: 0,
+      build: (deps) => ({
+        kind: 'stream', itemIdx: idx(valItems), net: opts.train.net,
+        members: outerKeys.map((key) => (deps.get(key) as Extract<WorkerTaskResult, { kind: 'train' }>).weights),
+        opts: {
+          mel: ds.mel, activityGate: DEFAULT_ACTIVITY_GATE, prior: priorStats(ds.actorStats, trainActors),
+          priorWeightFrames: opts.priorWeightFrames, windowSamples: opts.windowSamples, hopSamples: opts.hopSamples, seed: 1000 + k,
+        },
+      }),
+    });
+    plan.keys.push(...outerKeys, `f${k}/stream`);
+    splits.forEach((h, s) => {
+      for (let m = 0; m < K; m++) {
+        const t = trainTask(`f${k}/inner${s}/m${m}`, `fold ${k} inner ${s + 1}/${splits.length}${seedTag(m)}`,
+          trainItems.filter((i) => !h.includes(i.actor)), held[s], innerSeed(opts.train.seed, m, s));
+        innerTasks.push(t);
+        plan.keys.push(t.key);
       }
-      if (opts.posteriorsDir) {
-        writePosteriorsCsv(join(opts.posteriorsDir, `fold${k}`, 'train.csv'), trainItems.map((it) => ({ clipId: it.clip.clipId, probs: trainProbs.get(it.clip.clipId)! })));
+    });
+    plans.push(plan);
+  }
+  // Longest tasks first (all-actors, then fold models, then the half-size inner models), so the last tasks to
+  // finish are short and both workers stay busy to the end.
+  const tasks = [...exportTasks, ...outerTasks, ...innerTasks];
+  log(`${tasks.length} tasks (${K} seed${K > 1 ? 's' : ''} per training) on ${Math.min(opts.jobs, tasks.length)} worker thread(s)`);
+
+  const foldResults = new Map<number, { result: FoldResult; probs: Float32Array[]; windows: WindowPrediction[] }>();
+  const done = new Set<string>();
+  const finishFold = (plan: FoldPlan, results: Map<string, WorkerTaskResult>) => {
+    const k = plan.fold;
+    const train = (key: string) => results.get(key) as Extract<WorkerTaskResult, { kind: 'train' }>;
+    const memberProbs = Array.from({ length: K }, (_, m) => train(`f${k}/outer/m${m}`).probs);
+    const valProbs = meanPosteriors(memberProbs);
+    const stream = results.get(`f${k}/stream`) as Extract<WorkerTaskResult, { kind: 'stream' }>;
+    const truth = plan.valItems.map((i) => i.label);
+    if (opts.posteriorsDir) {
+      writePosteriorsCsv(join(opts.posteriorsDir, `fold${k}`, 'test.csv'), plan.valItems.map((it, i) => ({ clipId: it.clip.clipId, probs: valProbs[i] })));
+      if (plan.splits.length > 0) {
+        const trainProbs = new Map<string, Float32Array>();
+        plan.splits.forEach((_, s) => {
+          const probs = meanPosteriors(Array.from({ length: K }, (_, m) => train(`f${k}/inner${s}/m${m}`).probs));
+          plan.held[s].forEach((it, i) => trainProbs.set(it.clip.clipId, probs[i]));
+        });
+        writePosteriorsCsv(join(opts.posteriorsDir, `fold${k}`, 'train.csv'), plan.trainItems.map((it) => ({ clipId: it.clip.clipId, probs: trainProbs.get(it.clip.clipId)! })));
       }
     }
-    const acc = accuracy(valItems.map((i) => i.label), valProbs.map((p) => argmax(p)));
-    const wAcc = accuracy(windows.map((w) => w.label), windows.map((w) => argmax(w.probs)));
-    result.folds.push({
-      fold: k, validationActors: valActors, trainActors, innerSplits: splits, accuracy: acc, windowAccuracy: wAcc,
-      windows: windows.length, trainSeconds: (performance.now() - tFold) / 1000,
+    const acc = accuracy(truth, valProbs.map((p) => argmax(p)));
+    const wAcc = accuracy(stream.windows.map((w) => w.label), stream.windows.map((w) => argmax(w.probs)));
+    const memberAccuracies = memberProbs.map((ps) => accuracy(truth, ps.map((p) => argmax(p))));
+    foldResults.set(k, {
+      probs: valProbs, windows: stream.windows,
+      result: {
+        fold: k, validationActors: plan.valActors, trainActors: plan.trainActors, innerSplits: plan.splits, accuracy: acc,
+        windowAccuracy: wAcc, windows: stream.windows.length, memberAccuracies,
+        coreSeconds: plan.keys.reduce((s, key) => s + results.get(key)!.seconds, 0),
+      },
     });
-    opts.onStage?.(`${stage}: clip accuracy ${(acc * 100).toFixed(2)} %, window accuracy ${(wAcc * 100).toFixed(2)} %`);
+    log(`fold ${k}: clip accuracy ${(acc * 100).toFixed(2)} %${K > 1 ? ` (members ${memberAccuracies.map((a) => (a * 100).toFixed(2)).join(' / ')})` : ''}, window accuracy ${(wAcc * 100).toFixed(2)} %`);
+  };
+
+  const partial = new Map<string, WorkerTaskResult>();
+  const results = await runTaskPool(ds, tasks, {
+    jobs: opts.jobs,
+    onProgress: opts.onProgress,
+    onTaskDone: (task, r, p) => {
+      partial.set(task.key, r);
+      done.add(task.key);
+      log(`[${p.tasksDone}/${p.tasks}] ${task.label} done in ${Math.round(r.seconds)} s`);
+      for (const plan of plans) {
+        if (!foldResults.has(plan.fold) && plan.keys.every((key) => done.has(key))) finishFold(plan, partial);
+      }
+    },
+  });
+  const out: CvResult = {
+    folds: [], clipPosteriors: [], windowPredictions: [], seconds: 0,
+    allActorsMembers: exportTasks.map((t) => (results.get(t.key) as Extract<WorkerTaskResult, { kind: 'train' }>).weights),
+    coreSeconds: [...results.values()].reduce((s, r) => s + r.seconds, 0),
+  };
+  for (const plan of plans) {
+    const f = foldResults.get(plan.fold)!;
+    out.folds.push(f.result);
+    f.probs.forEach((probs, i) => out.clipPosteriors.push({ item: plan.valItems[i], probs, fold: plan.fold }));
+    f.windows.forEach((w) => out.windowPredictions.push({ ...w, fold: plan.fold }));
   }
-  result.seconds = (performance.now() - t0) / 1000;
-  return result;
+  out.seconds = (performance.now() - t0) / 1000;
+  return out;
 }

@@ -22,9 +22,9 @@ export interface SpeechDataset {
 }
 
 /** Reads every clip and computes its log-mel frames with the server's front end (about 15 s for 1,440 clips). */
-export function loadSpeechDataset(opts: { dir?: string; mel?: MelConfig; gate?: number; onProgress?: (done: number, total: number) => void } = {}): SpeechDataset {
+export function loadSpeechDataset(opts: { dir?: string; clips?: SpeechClip[]; mel?: MelConfig; gate?: number; onProgress?: (done: number, total: number) => void } = {}): SpeechDataset {
   const mel = opts.mel ?? DEFAULT_MEL_CONFIG;
-  const clips = listSpeechClips(opts.dir);
+  const clips = opts.clips ?? listSpeechClips(opts.dir);
   const computer = new LogMelFrameComputer(mel);
   const items: SpeechItem[] = [];
   clips.forEach((clip, i) => {

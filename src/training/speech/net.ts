@@ -26,6 +26,10 @@ export interface SpeechNetConfig {
   pooling: 'attention' | 'meanmax';
   attentionDim: number;
   dropout: number;
+  /** Per-frame layer normalisation over channels after each convolution, before the ReLU ('none' when absent). */
+  norm?: 'none' | 'layer';
+  /** Channel (spatial) dropout after each convolution block while training (0 when absent). */
+  convDropout?: number;
   numClasses: number;
 }
 
@@ -67,6 +71,10 @@ export function initWeights(cfg: SpeechNetConfig, seed: number): WeightMap {
     const fanIn = c.kernel * cin;
     w[`conv${i}.w`] = { data: normal(fanIn * c.channels, Math.sqrt(2 / fanIn)), shape: [fanIn, c.channels] };
     w[`conv${i}.b`] = { data: new Float32Array(c.channels), shape: [c.channels] };
+    if (cfg.norm === 'layer') {
+      w[`conv${i}.gamma`] = { data: new Float32Array(c.channels).fill(1), shape: [c.channels] };
+      w[`conv${i}.beta`] = { data: new Float32Array(c.channels), shape: [c.channels] };
+    }
     cin = c.channels;
   });
   let pooled = cin;
@@ -126,6 +134,8 @@ function conv1d(tf: Tf, x: Tensor, w: Tensor, b: Tensor, kernel: number): Tensor
   return tf.add(dense(tf, stacked, w), b).reshape([batch, frames, -1]);
 }
 
+export const LAYER_NORM_EPS = 1e-5;
+
 /** Logits [B, numClasses] for features [B, frames, melBands]; dropout only when `training`. */
 export function forward(tf: Tf, net: SpeechNet, x: Tensor, training: boolean, seed = 0): Tensor {
   const cfg = net.config;
@@ -135,7 +145,16 @@ export function forward(tf: Tf, net: SpeechNet, x: Tensor, training: boolean, se
   let h = steps * cfg.stack === t0 ? x : tf.slice(x, [0, 0, 0], [b0, steps * cfg.stack, f0]);
   if (cfg.stack > 1) h = h.reshape([b0, steps, cfg.stack * f0]);
   cfg.convs.forEach((c, i) => {
-    h = tf.relu(conv1d(tf, h, v[`conv${i}.w`], v[`conv${i}.b`], c.kernel));
+    h = conv1d(tf, h, v[`conv${i}.w`], v[`conv${i}.b`], c.kernel);
+    if (cfg.norm === 'layer') {
+      const { mean, variance } = tf.moments(h, 2, true);
+      h = tf.add(tf.mul(tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, LAYER_NORM_EPS))), v[`conv${i}.gamma`]), v[`conv${i}.beta`]);
+    }
+    h = tf.relu(h);
+    if (training && (cfg.convDropout ?? 0) > 0) {
+      const [batch, , ch] = h.shape as [number, number, number];
+      h = tf.dropout(h, cfg.convDropout!, [batch, 1, ch], seed + 7919 * (i + 1));
+    }
     if (c.pool > 1) {
       const [batch, frames, ch] = h.shape as [number, number, number];
       const kept = Math.floor(frames / c.pool) * c.pool;

@@ -27,17 +27,26 @@ export interface SpeechCvReport {
   windowAccuracy: number;
   windowCi95: number;
   windows: number;
-  folds: { fold: number; validationActors: number[]; accuracy: number; windowAccuracy: number; windows: number; innerSplits: number[][]; seconds: number }[];
+  folds: {
+    fold: number; validationActors: number[]; accuracy: number; windowAccuracy: number; windows: number; innerSplits: number[][];
+    /** Accuracy of each seed-ensemble member alone on the fold's validation clips. */
+    memberAccuracies: number[];
+    /** Core-seconds of the fold's tasks (its trainings run in parallel with other folds'). */
+    coreSeconds: number;
+  }[];
   confusion: number[][];
   windowConfusion: number[][];
   perClass: { label: string; precision: number; recall: number; f1: number; support: number }[];
   labels: readonly string[];
-  config: { train: TrainConfig; innerSplits: number; windowSamples: number; hopSamples: number; priorWeightFrames: number };
+  config: { train: TrainConfig; seeds: number; jobs: number; innerSplits: number; windowSamples: number; hopSamples: number; priorWeightFrames: number };
+  /** Wall time of the run (features, all trainings including the inner splits and the shipped model if exported). */
   seconds: number;
+  /** Sum of the tasks' times on one core each. */
+  coreSeconds: number;
   notes: string[];
 }
 
-export function buildReport(cv: CvResult, config: SpeechCvReport['config'], command: string, notes: string[]): SpeechCvReport {
+export function buildReport(cv: CvResult, config: SpeechCvReport['config'], command: string, notes: string[], wallSeconds = cv.seconds): SpeechCvReport {
   const truth = cv.clipPosteriors.map((c) => c.item.label);
   const pred = cv.clipPosteriors.map((c) => argmax(c.probs));
   const meanAccuracy = cv.folds.reduce((s, f) => s + f.accuracy, 0) / Math.max(1, cv.folds.length);
@@ -60,14 +69,15 @@ export function buildReport(cv: CvResult, config: SpeechCvReport['config'], comm
     windows: wTruth.length,
     folds: cv.folds.map((f) => ({
       fold: f.fold, validationActors: f.validationActors, accuracy: f.accuracy, windowAccuracy: f.windowAccuracy,
-      windows: f.windows, innerSplits: f.innerSplits, seconds: Math.round(f.trainSeconds),
+      windows: f.windows, innerSplits: f.innerSplits, memberAccuracies: f.memberAccuracies, coreSeconds: Math.round(f.coreSeconds),
     })),
     confusion,
     windowConfusion: confusionMatrix(wTruth, wPred),
     perClass: perClassMetrics(confusion).map((p, i) => ({ label: EMOTIONS[i], ...p })),
     labels: EMOTIONS,
     config,
-    seconds: Math.round(cv.seconds),
+    seconds: Math.round(wallSeconds),
+    coreSeconds: Math.round(cv.coreSeconds),
     notes,
   };
 }
@@ -78,13 +88,19 @@ export function reportMarkdown(r: SpeechCvReport): string {
   const lines: string[] = [];
   lines.push('# Speech emotion recognition: subject-wise 5-fold CV on RAVDESS speech', '');
   lines.push(`Command: \`${r.command}\`  `);
-  lines.push(`Run: ${r.createdAt}, ${r.machine.cpus} x ${r.machine.cpuModel}, Node ${r.machine.node}, ${Math.round(r.seconds / 60)} min in all (inner splits included).`, '');
+  const k = r.config.seeds;
+  lines.push(`Run: ${r.createdAt}, ${r.machine.cpus} x ${r.machine.cpuModel}, Node ${r.machine.node}: **${(r.seconds / 60).toFixed(1)} min wall** with ${r.config.jobs} parallel training worker(s) (${(r.coreSeconds / 60).toFixed(1)} core-minutes; inner splits${r.command.includes('--export') ? ' and the shipped all-actors model' : ''} included).  `);
+  lines.push(`Model: ${k > 1 ? `seed ensemble of ${k} networks per training (outer, inner and shipped alike); a clip's or window's posterior is the mean of the members' posteriors` : 'one network per training'}.`, '');
   lines.push(`**Mean accuracy over folds: ${pct(r.meanAccuracy)} % ± ${pct(r.ci95)}** (95 % CI, normal approximation over the ${r.clips} clips, as in the paper).  `);
   lines.push(`Pooled accuracy ${pct(r.pooledAccuracy)} %, macro-F1 ${pct(r.macroF1)} %.  `);
   lines.push(`**Per-window accuracy (streaming, 3 s windows, causal running speaker normaliser): ${pct(r.windowAccuracy)} % ± ${pct(r.windowCi95)}** over ${r.windows} windows.`, '');
-  lines.push('## Folds', '', '| fold | validation actors | clip accuracy % | window accuracy % | windows | inner splits (train posteriors) | seconds |', '|---|---|---|---|---|---|---|');
+  lines.push('## Folds', '', '| fold | validation actors | clip accuracy % | each member alone % | window accuracy % | windows | inner splits (train posteriors) | core-seconds |', '|---|---|---|---|---|---|---|---|');
   for (const f of r.folds) {
-    lines.push(`| ${f.fold} | ${f.validationActors.join(', ')} | ${pct(f.accuracy)} | ${pct(f.windowAccuracy)} | ${f.windows} | ${f.innerSplits.map((s) => `{${s.join(',')}}`).join(' ')} | ${f.seconds} |`);
+    lines.push(`| ${f.fold} | ${f.validationActors.join(', ')} | ${pct(f.accuracy)} | ${f.memberAccuracies.map(pct).join(' / ')} | ${pct(f.windowAccuracy)} | ${f.windows} | ${f.innerSplits.map((s) => `{${s.join(',')}}`).join(' ')} | ${f.coreSeconds} |`);
+  }
+  if (r.folds.length > 0 && k > 1) {
+    const single = r.folds.reduce((s, f) => s + f.memberAccuracies.reduce((a, b) => a + b, 0) / f.memberAccuracies.length, 0) / r.folds.length;
+    lines.push('', `Mean accuracy of a single member (average over members and folds): ${pct(single)} %; the ensemble: ${pct(r.meanAccuracy)} %.`);
   }
   lines.push('', '## Compared with the paper (Luna-Jiménez et al. 2022, Table 1)', '', '| method | accuracy % |', '|---|---|');
   for (const p of PAPER_TABLE1) lines.push(`| ${p.method} | ${p.accuracy.toFixed(2)} |`);

@@ -20,12 +20,13 @@ export interface WindowPrediction { clipId: string; actor: number; label: number
  * server's incremental features and causal running normaliser, started from the training prior), the actor's clips
  * pushed back to back in a seeded random order, one hop of audio at a time, a window requested after every hop.
  * A window is scored against the clip it lies in once it holds a full window of that clip (or, for a clip shorter than
- * a window, once at the clip's end).
+ * a window, once at the clip's end). Several members: each window's posterior is the mean of theirs.
  */
 export async function streamingWindowPredictions(
-  tf: Tf, weights: WeightMap, netCfg: SpeechNetConfig, items: SpeechItem[], opts: StreamingEvalOptions,
+  tf: Tf, members: WeightMap[], netCfg: SpeechNetConfig, items: SpeechItem[], opts: StreamingEvalOptions,
 ): Promise<WindowPrediction[]> {
-  const net = createNet(tf, netCfg, weights);
+  if (members.length === 0) throw new Error('streamingWindowPredictions: no ensemble members');
+  const nets = members.map((w) => createNet(tf, netCfg, w));
   const per = netCfg.frames * netCfg.melBands;
   const rand = rng(opts.seed);
   const out: WindowPrediction[] = [];
@@ -58,7 +59,12 @@ export async function streamingWindowPredictions(
         const batch = pending.slice(s, s + 64);
         const x = new Float32Array(batch.length * per);
         batch.forEach((p, k) => x.set(p.features, k * per));
-        const probs = await predictWindows(tf, net, x, batch.length);
+        // Ensemble posterior of a window = mean of the members' posteriors (what the exported graph computes).
+        const probs = new Float32Array(batch.length * 8);
+        for (const net of nets) {
+          const p = await predictWindows(tf, net, x, batch.length);
+          for (let i = 0; i < probs.length; i++) probs[i] += p[i] / nets.length;
+        }
         batch.forEach((p, k) => out.push({
           clipId: p.item.clip.clipId, actor, label: p.item.label, clipOrder: p.order,
           probs: probs.slice(k * 8, (k + 1) * 8),
@@ -67,6 +73,6 @@ export async function streamingWindowPredictions(
     }
     return out;
   } finally {
-    for (const v of Object.values(net.vars)) v.dispose();
+    for (const net of nets) for (const v of Object.values(net.vars)) v.dispose();
   }
 }

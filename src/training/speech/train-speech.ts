@@ -1,17 +1,20 @@
 import { join } from 'node:path';
-import { initTf } from '../tf.js';
+import { availableParallelism } from 'node:os';
 import { DEFAULT_ACTIVITY_GATE } from '../../features/speaker-norm.js';
 import { loadSpeechDataset, priorStats } from './dataset.js';
-import { runSpeechCv } from './cv.js';
+import { memberSeed, runSpeechCv } from './cv.js';
 import { buildReport, writeReport } from './report.js';
-import { trainSpeechNet, DEFAULT_TRAIN_CONFIG, type TrainConfig, type TrainProgress } from './train.js';
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './train.js';
 import { saveSpeechBundle } from './bundle.js';
+import type { PoolProgress } from './train-pool.js';
 
 /** Streaming contract of the shipped model: 3 s windows every 0.5 s at 16 kHz. */
 export const WINDOW_SAMPLES = 48000;
 export const HOP_SAMPLES = 8000;
 /** The running normaliser's prior counts as 3 s of speech, then the session's own frames take over. */
 export const PRIOR_WEIGHT_FRAMES = 300;
+/** Networks per training in the shipped configuration (seed ensemble). */
+export const DEFAULT_SEEDS = 1;
 
 export interface TrainSpeechOptions {
   cv: boolean;
@@ -22,9 +25,13 @@ export interface TrainSpeechOptions {
   innerSplits: number;
   folds?: number[];
   seed?: number;
+  /** Seed-ensemble members per training (default DEFAULT_SEEDS). */
+  seeds?: number;
+  /** Parallel training workers (default: the machine's cores). */
+  jobs?: number;
   command: string;
   log: (msg: string) => void;
-  progress?: (stage: string, p: TrainProgress) => void;
+  progress?: (p: PoolProgress) => void;
 }
 
 export const CV_NOTES = [
@@ -43,33 +50,39 @@ export function trainConfigFrom(opts: { epochs?: number; seed?: number }): Train
 
 export async function trainSpeech(opts: TrainSpeechOptions): Promise<void> {
   if (!opts.cv && !opts.exportModel) throw new Error('nothing to do: pass --cv (cross-validation report) and/or --export (train the shipped model)');
-  const tf = await initTf();
   const cfg = trainConfigFrom(opts);
+  const seeds = opts.seeds ?? DEFAULT_SEEDS;
+  const jobs = opts.jobs ?? availableParallelism();
+  if (!(Number.isInteger(seeds) && seeds >= 1)) throw new Error(`--seeds must be a positive integer (got ${opts.seeds})`);
+  if (!(Number.isInteger(jobs) && jobs >= 1)) throw new Error(`--jobs must be a positive integer (got ${opts.jobs})`);
   const t0 = performance.now();
   opts.log('speech: computing log-mel features of all clips');
   const ds = loadSpeechDataset();
   opts.log(`speech: ${ds.items.length} clips in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const cv = await runSpeechCv({
+    train: cfg, seeds, jobs, innerSplits: opts.innerSplits, posteriorsDir: opts.cv ? opts.posteriorsDir : null,
+    windowSamples: WINDOW_SAMPLES, hopSamples: HOP_SAMPLES, priorWeightFrames: PRIOR_WEIGHT_FRAMES,
+    onlyFolds: opts.cv ? opts.folds : [], trainAllActors: opts.exportModel, dataset: ds,
+    onLog: (m) => opts.log(`speech: ${m}`),
+    onProgress: opts.progress,
+  });
+  const wallSeconds = (performance.now() - t0) / 1000;
   if (opts.cv) {
-    const cv = await runSpeechCv(tf, {
-      train: cfg, innerSplits: opts.innerSplits, posteriorsDir: opts.posteriorsDir, windowSamples: WINDOW_SAMPLES,
-      hopSamples: HOP_SAMPLES, priorWeightFrames: PRIOR_WEIGHT_FRAMES, onlyFolds: opts.folds, dataset: ds,
-      onStage: (s) => opts.log(`speech: ${s}`),
-      onProgress: (p) => opts.progress?.(p.stage, p),
-    });
-    const report = buildReport(cv, { train: cfg, innerSplits: opts.innerSplits, windowSamples: WINDOW_SAMPLES, hopSamples: HOP_SAMPLES, priorWeightFrames: PRIOR_WEIGHT_FRAMES }, opts.command, CV_NOTES);
+    const report = buildReport(cv, { train: cfg, seeds, jobs, innerSplits: opts.innerSplits, windowSamples: WINDOW_SAMPLES, hopSamples: HOP_SAMPLES, priorWeightFrames: PRIOR_WEIGHT_FRAMES }, opts.command, CV_NOTES, wallSeconds);
     writeReport(opts.out, report);
     opts.log(`speech: CV mean accuracy ${(report.meanAccuracy * 100).toFixed(2)} % ± ${(report.ci95 * 100).toFixed(2)}, per-window ${(report.windowAccuracy * 100).toFixed(2)} %; report in ${join(opts.out, 'report.md')}`);
   }
   if (opts.exportModel) {
     const actors = [...ds.actorStats.keys()].sort((a, b) => a - b);
-    opts.log(`speech: training the shipped model on all ${actors.length} actors`);
-    const weights = await trainSpeechNet(tf, ds.items, ds.actorStats, cfg, (p) => opts.progress?.('all actors', p));
     saveSpeechBundle(opts.out, {
-      net: cfg.net, weights, mel: ds.mel, activityGate: DEFAULT_ACTIVITY_GATE, prior: priorStats(ds.actorStats, actors),
+      net: cfg.net, members: cv.allActorsMembers, mel: ds.mel, activityGate: DEFAULT_ACTIVITY_GATE, prior: priorStats(ds.actorStats, actors),
       priorWeightFrames: PRIOR_WEIGHT_FRAMES, windowSamples: WINDOW_SAMPLES, hopSamples: HOP_SAMPLES,
-      training: { data: 'RAVDESS speech, all 24 actors, 1,440 clips (CC BY-NC-SA 4.0)', config: cfg, command: opts.command },
+      training: {
+        data: `RAVDESS speech, all ${actors.length} actors, ${ds.items.length} clips (CC BY-NC-SA 4.0)`, config: cfg, seeds,
+        memberSeeds: cv.allActorsMembers.map((_, m) => memberSeed(cfg.seed, m)), command: opts.command,
+      },
     });
-    opts.log(`speech: model written to ${opts.out}`);
+    opts.log(`speech: model (${seeds} member${seeds > 1 ? 's' : ''}) written to ${opts.out}`);
   }
-  opts.log(`speech: done in ${((performance.now() - t0) / 60000).toFixed(1)} min`);
+  opts.log(`speech: done in ${(wallSeconds / 60).toFixed(1)} min wall, ${(cv.coreSeconds / 60).toFixed(1)} core-minutes on ${jobs} worker(s)`);
 }

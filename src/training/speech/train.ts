@@ -20,6 +20,8 @@ export interface TrainConfig {
   labelSmoothing: number;
   /** L2 penalty on the weight matrices (not biases). */
   weightDecay: number;
+  /** Mixup: pairs of training windows blended with weight ~ Beta(a, a), labels alike (0 = off). */
+  mixupAlpha?: number;
   seed: number;
 }
 
@@ -67,6 +69,7 @@ export async function trainSpeechNet(
           augmentedWindow(it.logMel, it.frames, bands, actorStats.get(it.actor)!, frames, cfg.augment, rand, noiseMel, xBuf, k * frames * bands);
           yBuf[k * NUM_EMOTIONS + it.label] += 1 - smooth;
         });
+        if ((cfg.mixupAlpha ?? 0) > 0) mixup(xBuf, yBuf, n, frames * bands, cfg.mixupAlpha!, rand);
         const lr = cfg.learningRate * (cfg.finalLrFraction + (1 - cfg.finalLrFraction) * 0.5 * (1 + Math.cos((Math.PI * step) / totalSteps)));
         (optimizer as unknown as { learningRate: number }).learningRate = lr;
         const dropSeed = Math.floor(rand() * 1e9);
@@ -90,6 +93,41 @@ export async function trainSpeechNet(
   } finally {
     optimizer.dispose();
     for (const v of Object.values(net.vars)) v.dispose();
+  }
+}
+
+/** Gamma(shape, 1) sample (Marsaglia-Tsang; shape < 1 boosted by U^(1/shape)). */
+function gammaSample(shape: number, rand: () => number): number {
+  if (shape < 1) return gammaSample(shape + 1, rand) * Math.pow(Math.max(rand(), 1e-12), 1 / shape);
+  const d = shape - 1 / 3, c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number, v: number;
+    do {
+      const u1 = Math.max(rand(), 1e-12), u2 = rand();
+      x = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = rand();
+    if (Math.log(Math.max(u, 1e-300)) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
+  }
+}
+
+/**
+ * Mixup in place on a batch: window k becomes lam * k + (1 - lam) * partner (a random other window of the batch),
+ * with lam ~ Beta(alpha, alpha) folded to >= 0.5 so each window keeps its own label as the majority.
+ */
+export function mixup(x: Float32Array, y: Float32Array, n: number, per: number, alpha: number, rand: () => number): void {
+  if (n < 2) return;
+  const src = x.slice(0, n * per), ySrc = y.slice(0, n * NUM_EMOTIONS);
+  for (let k = 0; k < n; k++) {
+    const g1 = gammaSample(alpha, rand), g2 = gammaSample(alpha, rand);
+    let lam = g1 / (g1 + g2);
+    if (!(lam >= 0.5)) lam = Number.isFinite(lam) ? 1 - lam : 1;
+    let p = Math.floor(rand() * (n - 1));
+    if (p >= k) p++;
+    for (let i = 0; i < per; i++) x[k * per + i] = lam * src[k * per + i] + (1 - lam) * src[p * per + i];
+    for (let c = 0; c < NUM_EMOTIONS; c++) y[k * NUM_EMOTIONS + c] = lam * ySrc[k * NUM_EMOTIONS + c] + (1 - lam) * ySrc[p * NUM_EMOTIONS + c];
   }
 }
 

@@ -1,0 +1,128 @@
+import { Worker } from 'node:worker_threads';
+import type { SpeechDataset } from './dataset.js';
+import type { WorkerReply, WorkerRequest, WorkerTask, WorkerTaskResult } from './train-tasks.js';
+
+const WORKER_URL = new URL('./train-worker.ts', import.meta.url).href;
+/** Registers tsx's loader inside the worker, then imports the TypeScript worker (Node 20 cannot start a .ts file). */
+const BOOTSTRAP = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL)}); });`;
+
+export interface PoolTask {
+  /** Unique key; `deps` name other tasks' keys. */
+  key: string;
+  /** Human-readable name for progress lines ("fold 2 inner 1/2 seed 8"). */
+  label: string;
+  deps?: string[];
+  /** Progress weight: training batches (epochs x batches per epoch); 0 for evaluation tasks. */
+  steps: number;
+  /** Builds the worker's task once the dependencies are done (their results by key). */
+  build: (deps: Map<string, WorkerTaskResult>) => WorkerTask;
+}
+
+export interface PoolProgress {
+  doneSteps: number;
+  totalSteps: number;
+  tasksDone: number;
+  tasks: number;
+  /** One line per busy worker: task label, epoch. */
+  running: string[];
+}
+
+export interface PoolOptions {
+  /** Worker threads (each one TF.js wasm instance on one core). */
+  jobs: number;
+  onProgress?: (p: PoolProgress) => void;
+  onTaskDone?: (task: PoolTask, result: WorkerTaskResult, p: PoolProgress) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  task: PoolTask | null;
+  id: number;
+  steps: number;
+  epoch: string;
+}
+
+/**
+ * Runs tasks on `jobs` worker threads, each task on whichever worker is free, in list order among the tasks whose
+ * dependencies are done. Every task carries its own seed, so results do not depend on `jobs` or on which worker ran
+ * what. Rejects on the first failed task (and stops every worker).
+ */
+export async function runTaskPool(ds: SpeechDataset, tasks: PoolTask[], opts: PoolOptions): Promise<Map<string, WorkerTaskResult>> {
+  const keys = new Set(tasks.map((t) => t.key));
+  if (keys.size !== tasks.length) throw new Error('runTaskPool: duplicate task keys');
+  for (const t of tasks) for (const d of t.deps ?? []) if (!keys.has(d)) throw new Error(`runTaskPool: task '${t.key}' depends on unknown '${d}'`);
+  const results = new Map<string, WorkerTaskResult>();
+  if (tasks.length === 0) return results;
+  const jobs = Math.max(1, Math.min(Math.floor(opts.jobs), tasks.length));
+  const pending = [...tasks];
+  const totalSteps = tasks.reduce((s, t) => s + t.steps, 0);
+  let doneSteps = 0;
+  let nextId = 1;
+  const init: WorkerRequest = { type: 'init', items: ds.items, actorStats: [...ds.actorStats.entries()] };
+  const slots: Slot[] = [];
+
+  const progress = (): PoolProgress => ({
+    doneSteps: doneSteps + slots.reduce((s, x) => s + (x.task ? Math.min(x.steps, x.task.steps) : 0), 0),
+    totalSteps, tasksDone: results.size, tasks: tasks.length,
+    running: slots.filter((x) => x.task).map((x) => `${x.task!.label}${x.epoch ? ` ${x.epoch}` : ''}`),
+  });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let failed = false;
+      const fail = (e: Error) => { if (!failed) { failed = true; reject(e); } };
+      const dispatch = (slot: Slot) => {
+        if (failed) return;
+        const i = pending.findIndex((t) => (t.deps ?? []).every((d) => results.has(d)));
+        if (i < 0) {
+          if (results.size === tasks.length) resolve();
+          else if (pending.length > 0 && slots.every((s) => !s.task)) fail(new Error('runTaskPool: no task can start (dependency cycle)'));
+          return;
+        }
+        const [task] = pending.splice(i, 1);
+        slot.task = task; slot.id = nextId++; slot.steps = 0; slot.epoch = '';
+        let work: WorkerTask;
+        try {
+          work = task.build(new Map((task.deps ?? []).map((d) => [d, results.get(d)!])));
+        } catch (e) {
+          fail(e as Error);
+          return;
+        }
+        slot.worker.postMessage({ type: 'task', id: slot.id, task: work } satisfies WorkerRequest);
+        opts.onProgress?.(progress());
+      };
+      for (let w = 0; w < jobs; w++) {
+        const slot: Slot = { worker: new Worker(BOOTSTRAP, { eval: true }), task: null, id: 0, steps: 0, epoch: '' };
+        slots.push(slot);
+        slot.worker.on('error', (e) => fail(new Error(`training worker ${w}: ${e.message}`)));
+        slot.worker.on('exit', (code) => { if (results.size < tasks.length) fail(new Error(`training worker ${w} exited with code ${code}`)); });
+        slot.worker.on('message', (m: WorkerReply) => {
+          if (m.type === 'ready') {
+            dispatch(slot);
+            return;
+          }
+          if (m.type === 'error') { fail(new Error(`${slot.task?.label ?? 'training worker'}: ${m.message}${m.stack ? `\n${m.stack}` : ''}`)); return; }
+          if (!slot.task || m.id !== slot.id) return;
+          if (m.type === 'progress') {
+            slot.steps = m.epoch * m.batches + m.batch + 1;
+            slot.epoch = `epoch ${m.epoch + 1}/${m.epochs}`;
+            opts.onProgress?.(progress());
+            return;
+          }
+          const task = slot.task;
+          results.set(task.key, m.result);
+          doneSteps += task.steps;
+          slot.task = null;
+          opts.onTaskDone?.(task, m.result, progress());
+          // A freed dependency may let other idle workers start too.
+          for (const s of [slot, ...slots.filter((x) => x !== slot && !x.task)]) if (!s.task) dispatch(s);
+          if (results.size === tasks.length) resolve();
+        });
+        slot.worker.postMessage(init);
+      }
+    });
+    return results;
+  } finally {
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+}
