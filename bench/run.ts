@@ -29,6 +29,8 @@ const { values: args } = parseArgs({
     'chunk-ms': { type: 'string', default: '20' },
     'au-fps': { type: 'string', default: '30' },
     workers: { type: 'string', default: '1' },
+    /** Speech front-end threads (streaming.featureWorkers); unset = the server's default. */
+    'feature-workers': { type: 'string' },
     out: { type: 'string' },
     url: { type: 'string' },
     seed: { type: 'string', default: '1' },
@@ -70,6 +72,7 @@ async function startServer(port: number): Promise<{ child: ChildProcess; url: st
     env: {
       ...process.env, EMOSTREAM_LOG_LEVEL: 'warn', EMOSTREAM_BATCHING: args.batching === 'on' ? 'true' : 'false',
       EMOSTREAM_MAX_SESSIONS: String(Math.max(512, sessions * 2)), EMOSTREAM_VIDEO: 'false', EMOSTREAM_WORKERS: args.workers,
+      ...(args['feature-workers'] !== undefined ? { EMOSTREAM_FEATURE_WORKERS: args['feature-workers'] } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -138,7 +141,7 @@ async function main() {
   const auTable = join(RAVDESS_DIR, 'openface', 'clip-mean-aus.csv');
   const firsts = pickClips(sessions, Number(args.seed)).map((c) => allClips.findIndex((x) => x.path === c.path));
   const plans = firsts.map((f) => planSession(f, allClips, auTable));
-  const models = (await (await fetch(`${httpUrl}/v1/models`)).json()) as { models: { name: string; available: boolean; provider?: string; error?: string }[]; hopMs: number; windowMs: number };
+  const models = (await (await fetch(`${httpUrl}/v1/models`)).json()) as { models: { name: string; available: boolean; provider?: string; error?: string }[]; hopMs: number; windowMs: number; featureWorkers?: number };
   const metricsBefore = await (await fetch(`${httpUrl}/metrics`)).text();
   for (const m of models.models.filter((x) => !x.available && !/disabled in configuration/.test(x.error ?? ''))) {
     console.warn(`warning: model ${m.name} unavailable (${m.error}); its posteriors will be null in this run`);
@@ -230,7 +233,7 @@ async function main() {
   try { commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim(); } catch { /* not a checkout */ }
   const report = {
     sessions, seconds, transport,
-    batching: args.batching, provider: args.provider, workers: Number(args.workers),
+    batching: args.batching, provider: args.provider, workers: Number(args.workers), featureWorkers: models.featureWorkers ?? 0,
     latencyMs: pct(e2e),
     serverMs: stage((r) => r.latency.totalMs),
     stagesMs: { queue: stage((r) => r.latency.queueMs), speech: stage((r) => r.latency.speechMs), face: stage((r) => r.latency.faceMs), fuse: stage((r) => r.latency.fuseMs) },

@@ -3,6 +3,7 @@ import type { ModelSummary } from '../protocol/v1/messages.js';
 import type { FaceModel, Fusion, ModelStatus, OnnxRunnerFactory, SpeechModel, VideoAnalyzer, AuWindow } from './backend.js';
 import { DynamicBatcher, type BatcherOptions } from './batcher.js';
 import type { PipelineModels } from '../streaming/pipeline-models.js';
+import { FeatureOffload } from '../streaming/feature-offload.js';
 
 export interface ModelLoadOptions {
   dir?: string;
@@ -41,6 +42,11 @@ export interface RegistryConfig {
   video: { enabled: boolean };
   batching: { enabled: boolean; maxBatch: number; maxDelayMs: number; maxQueue: number; timeoutMs?: number };
   workers: number;
+  /**
+   * Threads that run the speech front ends (log-mel per 10 ms frame) off the event loop; 0 keeps them on it. Used
+   * only with the default speech loader (the worker loads the same model directory to create identical streams).
+   */
+  featureWorkers?: number;
 }
 
 export interface RegistryHooks {
@@ -84,6 +90,8 @@ export class ModelRegistry {
     video: unavailable('video', 'face', 'not loaded'),
   };
   readonly batchers: { speech: DynamicBatcher<unknown> | null; face: DynamicBatcher<AuWindow> | null } = { speech: null, face: null };
+  /** Speech front ends in worker threads, when configured and started. */
+  features: FeatureOffload | null = null;
 
   private constructor(private readonly config: RegistryConfig, private readonly hooks: RegistryHooks) {}
 
@@ -96,6 +104,14 @@ export class ModelRegistry {
       r.loadOne('video', 'face', config.video.enabled, () => loaders.video(videoConfig), 'src/face/index.ts', (m) => { r.video = m; }),
     ]);
     if (r.speech) r.batchers.speech = r.makeBatcher(r.speech.name, (ws) => r.speech!.inferBatch(ws));
+    if (r.speech && (config.featureWorkers ?? 0) > 0 && loaders.speech === defaultLoaders.speech) {
+      try {
+        r.features = await FeatureOffload.start({ workers: config.featureWorkers!, speechDir: config.speech.dir, log: (level, msg) => hooks.log(level, msg) });
+        hooks.log('info', `speech front ends run in ${config.featureWorkers} feature worker(s)`);
+      } catch (err) {
+        hooks.log('warn', `feature workers failed to start (${err instanceof Error ? err.message : String(err)}); speech features run on the event loop`);
+      }
+    }
     if (r.face) r.batchers.face = r.makeBatcher(r.face.name, (ws) => r.face!.inferBatch(ws));
     return r;
   }
@@ -150,7 +166,12 @@ export class ModelRegistry {
     const sb = this.batchers.speech;
     const fb = this.batchers.face;
     return {
-      speech: speech && sb ? { name: speech.name, createStream: () => speech.createStream(), infer: (w) => sb.submit(w) } : null,
+      speech: speech && sb ? {
+        name: speech.name,
+        createStream: () => speech.createStream(),
+        ...(this.features ? { openRemoteStream: (onError: (msg: string) => void) => this.features!.open(onError) } : {}),
+        infer: (w) => sb.submit(w),
+      } : null,
       face: face && fb ? { name: face.name, infer: (w) => fb.submit(w) } : null,
       fusion: this.fusion,
       video: this.video,
@@ -175,6 +196,6 @@ export class ModelRegistry {
   async dispose(): Promise<void> {
     this.batchers.speech?.close();
     this.batchers.face?.close();
-    await Promise.allSettled([this.speech?.dispose(), this.face?.dispose(), this.video?.dispose()]);
+    await Promise.allSettled([this.speech?.dispose(), this.face?.dispose(), this.video?.dispose(), this.features?.close()]);
   }
 }

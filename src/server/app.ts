@@ -75,7 +75,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
   });
   const runnerFactory = opts.runnerFactory ?? pool!.runnerFactory;
   const models = await ModelRegistry.load(
-    { ...config.models, video: config.models.video },
+    { ...config.models, video: config.models.video, featureWorkers: config.streaming.featureWorkers },
     runnerFactory,
     opts.loaders ?? defaultLoaders,
     {
@@ -105,6 +105,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
     protocol: PROTOCOL_VERSION, labels: EMOTIONS, sampleRate: MODEL_SAMPLE_RATE,
     windowMs: config.streaming.windowMs, hopMs: config.streaming.hopMs,
     executionProvider: config.models.executionProvider, workers: config.models.workers,
+    featureWorkers: models.features?.size ?? 0,
     batching: config.models.batching, models: models.status(),
   }));
 

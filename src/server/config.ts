@@ -39,6 +39,11 @@ export const configSchema = z.object({
     /** Video frames analysed per second at most, per session. */
     videoAnalysisFps: z.number().min(0.1).max(60).default(10),
     maxBufferedAudioChunks: z.number().int().min(1).default(256),
+    /**
+     * Worker threads that compute the speech front end (log-mel frames, speaker normaliser) of every session off the
+     * event loop; 0 computes it on the event loop. docs/performance.md has the measurements behind the default.
+     */
+    featureWorkers: z.number().int().min(0).max(16).default(0),
   }).prefault({}),
   models: z.object({
     executionProvider: z.enum(['auto', 'cpu', 'webgpu', 'cuda']).default('cpu'),
@@ -112,6 +117,7 @@ export const ENV_VARS: Record<string, { path: string[]; type: 'int' | 'number' |
   EMOSTREAM_VIDEO_WORKERS: { path: ['models', 'video', 'workers'], type: 'int' },
   EMOSTREAM_VIDEO_EXPRESSION: { path: ['models', 'video', 'expression'], type: 'bool' },
   EMOSTREAM_MAX_PENDING_HOPS: { path: ['streaming', 'maxPendingHops'], type: 'int' },
+  EMOSTREAM_FEATURE_WORKERS: { path: ['streaming', 'featureWorkers'], type: 'int' },
   EMOSTREAM_LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
 };
 

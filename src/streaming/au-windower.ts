@@ -31,17 +31,22 @@ export class AuWindower {
   private lastPts = -Infinity;
   private received = 0;
   private evicted = 0;
+  private intervalUs: number | null = null;
 
   constructor(private readonly retainUs: number, private readonly maxFrames: number) {}
 
   /** Typical spacing of the last frames (median of recent gaps), 0 before two frames: a frame covers [pts, pts + interval). */
   get frameIntervalUs(): number {
-    const n = this.frames.length;
-    if (n < 2) return 0;
-    const gaps: number[] = [];
-    for (let i = Math.max(1, n - 5); i < n; i++) gaps.push(this.frames[i].ptsUs - this.frames[i - 1].ptsUs);
-    gaps.sort((a, b) => a - b);
-    return gaps[Math.floor(gaps.length / 2)];
+    // Read on every media tick (80 per second per session), changed only by push: computed once per frame.
+    if (this.intervalUs === null) {
+      const n = this.frames.length;
+      if (n < 2) return 0;
+      const gaps: number[] = [];
+      for (let i = Math.max(1, n - 5); i < n; i++) gaps.push(this.frames[i].ptsUs - this.frames[i - 1].ptsUs);
+      gaps.sort((a, b) => a - b);
+      this.intervalUs = gaps[Math.floor(gaps.length / 2)];
+    }
+    return this.intervalUs;
   }
 
   get lastPtsUs(): number | null {
@@ -60,6 +65,7 @@ export class AuWindower {
     }
     this.lastPts = entry.ptsUs;
     this.frames.push(entry);
+    this.intervalUs = null;
     this.received++;
     const horizon = entry.ptsUs - this.retainUs;
     while (this.frames.length > 0 && (this.frames.length > this.maxFrames || this.frames[0].ptsUs < horizon)) {
@@ -98,6 +104,7 @@ export class AuWindower {
 
   reset(): void {
     this.frames = [];
+    this.intervalUs = null;
     this.lastPts = -Infinity;
   }
 

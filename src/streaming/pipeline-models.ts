@@ -1,4 +1,5 @@
 import type { AuWindow, Fusion, SpeechStream, VideoAnalyzer } from '../models/backend.js';
+import type { RemoteSpeechStream } from './feature-offload.js';
 
 /** What one window's trip through a (batched) model returned, with the time it spent queued and in the model. */
 export interface InferOutcome {
@@ -21,7 +22,16 @@ export class WindowDroppedError extends Error {
  * is a modality whose model is unavailable; its posterior is null in every result.
  */
 export interface PipelineModels {
-  speech: { name: string; createStream(): SpeechStream<unknown>; infer(window: unknown): Promise<InferOutcome> } | null;
+  speech: {
+    name: string;
+    createStream(): SpeechStream<unknown>;
+    /**
+     * Present when the server runs speech front ends in feature workers (streaming.featureWorkers > 0): the same
+     * stream, off the event loop, with windows delivered asynchronously. Pipelines prefer it over createStream.
+     */
+    openRemoteStream?(onError: (msg: string) => void): RemoteSpeechStream;
+    infer(window: unknown): Promise<InferOutcome>;
+  } | null;
   face: { name: string; infer(window: AuWindow): Promise<InferOutcome> } | null;
   fusion: Fusion | null;
   video: VideoAnalyzer | null;

@@ -9,6 +9,7 @@ import { DropOldestQueue } from './bounded-queue.js';
 import { FusionStage } from './fusion-stage.js';
 import { HopScheduler, type Hop } from './hop-scheduler.js';
 import { WindowDroppedError, type InferOutcome, type PipelineModels } from './pipeline-models.js';
+import type { RemoteSpeechStream } from './feature-offload.js';
 import { VideoGate } from './video-gate.js';
 
 export interface PipelineOptions {
@@ -37,6 +38,8 @@ interface HopJob {
   hop: Hop;
   dueAt: number;
   speechWindow: unknown | null;
+  /** The window still being built in a feature worker (remote speech stream), else null. */
+  speechWindowP: Promise<unknown> | null;
   featureMs: number;
   au: AuWindowSnapshot | null;
   lastFramePtsUs: number | null;
@@ -101,6 +104,7 @@ export class SessionPipeline {
   private readonly fusion: FusionStage;
   private readonly pending: DropOldestQueue<HopJob>;
   private readonly speechStream: SpeechStream<unknown> | null;
+  private readonly remoteSpeech: RemoteSpeechStream | null;
   private readonly video: VideoGate | null = null;
   private videoStream: VideoAnalyzerStream | null = null;
   private resamplerReady: Promise<void> | null = null;
@@ -129,7 +133,11 @@ export class SessionPipeline {
     this.scheduler = new HopScheduler(windowUs, opts.hopMs * 1000);
     this.fusion = new FusionStage(opts.models.fusion);
     this.pending = new DropOldestQueue<HopJob>(opts.maxPendingHops, () => this.countDrop(1, 'session-queue'));
-    this.speechStream = opts.models.speech ? opts.models.speech.createStream() : null;
+    const speech = opts.models.speech;
+    this.remoteSpeech = speech?.openRemoteStream
+      ? speech.openRemoteStream((msg) => this.warnOnce('speech-remote', `speech front end (feature worker): ${msg}`))
+      : null;
+    this.speechStream = speech && !this.remoteSpeech ? speech.createStream() : null;
     if (opts.models.video) {
       this.videoStream = opts.models.video.createStream();
       this.video = new VideoGate(opts.videoAnalysisFps);
@@ -185,7 +193,8 @@ export class SessionPipeline {
     const { samples16k, ptsUs } = this.audioInput.push(chunk);
     this.audio.push(samples16k, ptsUs);
     this.mediaSeq++;
-    if (this.speechStream) {
+    if (this.remoteSpeech) this.remoteSpeech.push(samples16k);
+    else if (this.speechStream) {
       try {
         this.speechStream.push(samples16k);
       } catch (err) {
@@ -275,16 +284,18 @@ export class SessionPipeline {
    * one hop behind the other counts as stalled and stops holding results back.
    */
   private clockUs(extra?: number): number | null {
-    const clocks: number[] = [];
+    // Runs on every audio chunk and AU frame: no arrays, just the (up to) three clocks.
     const a = this.audio.endUs;
-    if (a !== null) clocks.push(a);
-    const f = this.aus.lastPtsUs;
-    if (f !== null) clocks.push(f + this.aus.frameIntervalUs);
-    if (extra !== undefined) clocks.push(extra);
-    if (clocks.length === 0) return null;
-    const newest = Math.max(...clocks);
-    const live = clocks.filter((c) => newest - c <= this.opts.hopMs * 1000);
-    return Math.min(...live);
+    const lastAu = this.aus.lastPtsUs;
+    const f = lastAu === null ? null : lastAu + this.aus.frameIntervalUs;
+    const x = extra === undefined ? null : extra;
+    let newest = -Infinity;
+    for (const c of [a, f, x]) if (c !== null && c > newest) newest = c;
+    if (newest === -Infinity) return null;
+    const stalledBefore = newest - this.opts.hopMs * 1000;
+    let clock = Infinity;
+    for (const c of [a, f, x]) if (c !== null && c >= stalledBefore && c < clock) clock = c;
+    return clock;
   }
 
   private tick(extra?: number): void {
@@ -297,17 +308,21 @@ export class SessionPipeline {
   private enqueue(hop: Hop): void {
     const dueAt = performance.now();
     let speechWindow: unknown | null = null;
+    let speechWindowP: Promise<unknown> | null = null;
     let featureMs = 0;
     const origin = this.audio.originUs;
-    if (this.speechStream && origin !== null && hop.endUs > origin) {
+    if ((this.speechStream || this.remoteSpeech) && origin !== null && hop.endUs > origin) {
       const endSample = this.audio.usToSample(hop.endUs);
       const startSample = Math.max(0, this.audio.usToSample(hop.startUs));
       if (endSample > startSample) {
         const t0 = performance.now();
-        try {
-          speechWindow = this.speechStream.window(endSample, endSample - startSample);
-        } catch (err) {
-          this.warnOnce('speech-window', `speech stream failed to build a window: ${String(err)}`);
+        if (this.remoteSpeech) speechWindowP = this.remoteSpeech.window(endSample, endSample - startSample);
+        else {
+          try {
+            speechWindow = this.speechStream!.window(endSample, endSample - startSample);
+          } catch (err) {
+            this.warnOnce('speech-window', `speech stream failed to build a window: ${String(err)}`);
+          }
         }
         featureMs = performance.now() - t0;
       }
@@ -315,7 +330,7 @@ export class SessionPipeline {
     const au = this.aus.window(hop.startUs, hop.endUs);
     const audioPts = this.audio.lastPtsIn(hop.startUs, hop.endUs);
     const pts = [audioPts, au?.lastPtsUs ?? null].filter((x): x is number => x !== null);
-    this.pending.push({ hop, dueAt, speechWindow, featureMs, au, lastFramePtsUs: pts.length > 0 ? Math.max(...pts) : null, mediaSeq: this.mediaSeq });
+    this.pending.push({ hop, dueAt, speechWindow, speechWindowP, featureMs, au, lastFramePtsUs: pts.length > 0 ? Math.max(...pts) : null, mediaSeq: this.mediaSeq });
     this.pump();
   }
 
@@ -353,6 +368,12 @@ export class SessionPipeline {
   private async runJob(job: HopJob): Promise<EmotionResult> {
     const started = performance.now();
     const { models } = this.opts;
+    if (job.speechWindowP) {
+      // Built in a feature worker: the time until it arrived counts as feature time, as the in-thread build does.
+      const t0 = performance.now();
+      job.speechWindow = await job.speechWindowP;
+      job.featureMs += performance.now() - t0;
+    }
     const speechP = job.speechWindow !== null && models.speech ? models.speech.infer(job.speechWindow) : null;
     const faceP = job.au && models.face ? models.face.infer(job.au.window) : null;
     const [speech, face] = await Promise.all([this.settle(speechP, 'speech'), this.settle(faceP, 'face')]);
@@ -447,6 +468,7 @@ export class SessionPipeline {
     this.buffered = [];
     this.audioInput.reset();
     this.speechStream?.reset();
+    this.remoteSpeech?.close();
     this.videoStream?.dispose();
     this.videoStream = null;
     for (const w of this.idleWaiters.splice(0)) w();

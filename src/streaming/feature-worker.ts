@@ -1,0 +1,96 @@
+import { parentPort } from 'node:worker_threads';
+import type { SpeechModel, SpeechStream } from '../models/backend.js';
+import { createInProcessRunner } from '../models/onnx-runner-inprocess.js';
+import { loadSpeechModel } from '../models/speech/index.js';
+
+/**
+ * One feature worker: holds the speech front-end streams (incremental log-mel + speaker normaliser, or raw-audio
+ * history) of the sessions assigned to it, so their per-frame work runs off the server's event loop. The streams
+ * are created by the speech model's own `createStream()` (the model is loaded here from the same directory), so
+ * their windows are exactly those the main thread would build. Main sends one message per event-loop turn with
+ * every session's new audio packed in one transferred buffer and the ops in arrival order.
+ */
+export type FeatureOp =
+  | { t: 'open'; sid: number }
+  | { t: 'push'; sid: number; off: number; len: number }
+  | { t: 'window'; sid: number; req: number; endSample: number; windowSamples: number }
+  | { t: 'close'; sid: number };
+
+export type FeatureRequest =
+  | { op: 'init'; speechDir?: string }
+  | { op: 'batch'; id: number; ops: FeatureOp[]; audio: Float32Array };
+
+export type FeatureResponse =
+  | { op: 'init'; ok: true; name: string }
+  | { op: 'init'; ok: false; error: string }
+  | {
+    op: 'done'; id: number; samples: number;
+    windows: { req: number; window: unknown; error?: string }[];
+    errors: { sid: number; error: string }[];
+  };
+
+const port = parentPort!;
+let model: SpeechModel | null = null;
+const streams = new Map<number, SpeechStream<unknown>>();
+
+/** The ArrayBuffers of a window's typed-array fields (transferred, not copied; each window owns fresh buffers). */
+function buffersOf(window: unknown): ArrayBuffer[] {
+  if (!window || typeof window !== 'object') return [];
+  const out: ArrayBuffer[] = [];
+  for (const v of Object.values(window)) if (ArrayBuffer.isView(v) && v.buffer instanceof ArrayBuffer) out.push(v.buffer);
+  return out;
+}
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+async function init(speechDir?: string): Promise<FeatureResponse> {
+  try {
+    const m = await loadSpeechModel({ dir: speechDir, runnerFactory: (p) => createInProcessRunner(p) });
+    const status = m.status();
+    if (!status.available) return { op: 'init', ok: false, error: status.error ?? 'speech model unavailable' };
+    model = m;
+    return { op: 'init', ok: true, name: m.name };
+  } catch (err) {
+    return { op: 'init', ok: false, error: message(err) };
+  }
+}
+
+function batch(req: Extract<FeatureRequest, { op: 'batch' }>): { res: FeatureResponse; transfer: ArrayBuffer[] } {
+  const windows: { req: number; window: unknown; error?: string }[] = [];
+  const errors: { sid: number; error: string }[] = [];
+  const transfer: ArrayBuffer[] = [];
+  for (const op of req.ops) {
+    if (op.t === 'open') {
+      if (model) streams.set(op.sid, model.createStream());
+      else errors.push({ sid: op.sid, error: 'feature worker has no speech model' });
+    } else if (op.t === 'push') {
+      const s = streams.get(op.sid);
+      try {
+        s?.push(req.audio.subarray(op.off, op.off + op.len));
+      } catch (err) {
+        errors.push({ sid: op.sid, error: message(err) });
+      }
+    } else if (op.t === 'window') {
+      const s = streams.get(op.sid);
+      try {
+        const w = s ? s.window(op.endSample, op.windowSamples) : null;
+        for (const b of buffersOf(w)) if (!transfer.includes(b)) transfer.push(b);
+        windows.push({ req: op.req, window: w });
+      } catch (err) {
+        windows.push({ req: op.req, window: null, error: message(err) });
+      }
+    } else {
+      streams.delete(op.sid);
+    }
+  }
+  return { res: { op: 'done', id: req.id, samples: req.audio.length, windows, errors }, transfer };
+}
+
+port.on('message', (req: FeatureRequest) => {
+  if (req.op === 'init') {
+    void init(req.speechDir).then((res) => port.postMessage(res));
+    return;
+  }
+  const { res, transfer } = batch(req);
+  port.postMessage(res, transfer);
+});
