@@ -76,10 +76,16 @@ export class AuWindower {
 
   /** The frames with startUs <= pts < endUs, or null when there are none. */
   window(startUs: number, endUs: number): AuWindowSnapshot | null {
-    const inside = this.frames.filter((f) => f.ptsUs >= startUs && f.ptsUs < endUs);
-    if (inside.length === 0) return null;
+    // Frames are in pts order: one scan finds the [first, last) range inside the window.
+    const frames = this.frames;
+    let first = 0;
+    while (first < frames.length && frames[first].ptsUs < startUs) first++;
+    let last = first;
+    while (last < frames.length && frames[last].ptsUs < endUs) last++;
+    if (last === first) return null;
+    const inside = frames.slice(first, last);
     const aus = new Float32Array(inside.length * AU_VECTOR_LENGTH);
-    inside.forEach((f, i) => aus.set(f.aus, i * AU_VECTOR_LENGTH));
+    for (let i = 0; i < inside.length; i++) aus.set(inside[i].aus, i * AU_VECTOR_LENGTH);
     const withExpr = inside.filter((f) => f.expression !== null);
     let expression: Float32Array | null = null;
     if (withExpr.length > 0) {

@@ -51,11 +51,11 @@ export class AudioWindower {
     const n = samples16k.length;
     const cap = this.capacitySamples;
     const src = n > cap ? samples16k.subarray(n - cap) : samples16k;
-    let pos = (this.total + (n - src.length)) % cap;
-    for (let i = 0; i < src.length; i++) {
-      this.ring[pos] = src[i];
-      pos = pos + 1 === cap ? 0 : pos + 1;
-    }
+    // At most two contiguous copies (up to the end of the ring, then from its start).
+    const pos = (this.total + (n - src.length)) % cap;
+    const first = Math.min(src.length, cap - pos);
+    this.ring.set(src.subarray(0, first), pos);
+    if (first < src.length) this.ring.set(src.subarray(first), 0);
     this.total += n;
     this.marks.push({ startSample: this.total - n, endSample: this.total, ptsUs });
     // Marks older than the ring are useless; keep the list bounded.
