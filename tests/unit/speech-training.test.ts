@@ -50,3 +50,18 @@ test('RAVDESS speech: 1,440 clips, 24 actors x 60, paper folds cover all actors 
   assert.deepEqual(loadFolds().flat().sort((a, b) => a - b), Array.from({ length: 24 }, (_, i) => i + 1));
   assert.equal(clips.find((c) => c.path.endsWith('03-01-05-02-01-01-16.wav'))?.clipId, '01-05-02-01-01-16');
 });
+
+test('mel-axis warp: off (absent or 0) leaves the random stream and the window unchanged; on, windows differ and stay finite', () => {
+  const bands = 40, frames = 320;
+  const logMel = Float32Array.from({ length: frames * bands }, (_, i) => -8 + Math.sin(i * 0.013) + 0.5 * Math.cos((i % bands) * 0.4));
+  const stats = { mean: new Float32Array(bands).fill(-8), std: new Float32Array(bands).fill(1) };
+  const run = (aug: typeof DEFAULT_AUGMENT) => {
+    const out = new Float32Array(300 * bands);
+    augmentedWindow(logMel, frames, bands, stats, 300, aug, rng(5), whiteNoiseMelPower(), out, 0);
+    return out;
+  };
+  assert.deepEqual(run({ ...DEFAULT_AUGMENT, melWarp: 0 }), run(DEFAULT_AUGMENT));
+  const warped = run({ ...DEFAULT_AUGMENT, melWarp: 0.1 });
+  assert.ok(warped.every(Number.isFinite));
+  assert.notDeepEqual(warped, run(DEFAULT_AUGMENT));
+});

@@ -10,6 +10,8 @@ import type { NormStats } from '../../features/speaker-norm.js';
 export interface AugmentConfig {
   speedRange: number;       // tempo factor in [1 - r, 1 + r]
   pitchBands: number;       // mel-axis shift in [-p, p] bands
+  /** Vocal-tract-length-style warp: mel axis scaled by a factor in [1 - w, 1 + w] (0 or absent = off). */
+  melWarp?: number;
   gainNats: number;         // log-power offset in [-g, g] (1.15 nats = 5 dB)
   noiseProb: number;
   snrDbRange: [number, number];
@@ -60,6 +62,8 @@ export function augmentedWindow(
   const used = Math.max(1, Math.round(span / speed)); // output frames filled (< outFrames only for short clips)
   const pad = outFrames - Math.min(outFrames, used);
   const pitch = (rand() * 2 - 1) * aug.pitchBands;
+  // Drawn only when enabled, so configurations without it keep their exact random stream.
+  const warp = (aug.melWarp ?? 0) > 0 ? 1 + (rand() * 2 - 1) * aug.melWarp! : 1;
   const gain = (rand() * 2 - 1) * aug.gainNats;
   let noiseScale = 0;
   if (rand() < aug.noiseProb) {
@@ -80,7 +84,7 @@ export function augmentedWindow(
     const ft = src - i0;
     const row = outOffset + (pad + t) * bands;
     for (let b = 0; b < bands; b++) {
-      const sb = Math.min(bands - 1, Math.max(0, b - pitch));
+      const sb = Math.min(bands - 1, Math.max(0, b * warp - pitch));
       const b0 = Math.floor(sb), b1 = Math.min(bands - 1, b0 + 1), fb = sb - b0;
       const v0 = logMel[i0 * bands + b0] * (1 - fb) + logMel[i0 * bands + b1] * fb;
       const v1 = logMel[i1 * bands + b0] * (1 - fb) + logMel[i1 * bands + b1] * fb;
