@@ -41,10 +41,11 @@ export const configSchema = z.object({
     maxBufferedAudioChunks: z.number().int().min(1).default(256),
     /**
      * Worker threads that compute the speech front end (log-mel frames, speaker normaliser) of every session off the
-     * event loop; 0 computes it on the event loop. Default 1: on the 2-core development machine it moved the real-time
-     * capacity from ~250 to ~370 sessions (docs/performance.md); on a single core, 0 avoids the extra thread hop.
+     * event loop; 0 computes it on the event loop. Default 0: on the 2-core development machine one worker cut the
+     * event loop's CPU at 352 sessions from ~79 % to ~46 % of a core but did not change the real-time capacity beyond
+     * run-to-run noise, and costs a thread hop per window (docs/performance.md). Use 1+ where more cores are free.
      */
-    featureWorkers: z.number().int().min(0).max(16).default(1),
+    featureWorkers: z.number().int().min(0).max(16).default(0),
   }).prefault({}),
   models: z.object({
     executionProvider: z.enum(['auto', 'cpu', 'webgpu', 'cuda']).default('cpu'),

@@ -73,7 +73,7 @@ test('every FaceConfig key is accepted under models.video and documented with th
 });
 
 test('streaming.featureWorkers: default, environment, bounds', () => {
-  assert.equal(loadConfig({ env: {} }).streaming.featureWorkers, 1);
+  assert.equal(loadConfig({ env: {} }).streaming.featureWorkers, 0);
   assert.equal(loadConfig({ env: { EMOSTREAM_FEATURE_WORKERS: '2' } }).streaming.featureWorkers, 2);
   assert.throws(() => loadConfig({ env: { EMOSTREAM_FEATURE_WORKERS: '-1' } }), /streaming\.featureWorkers/);
   assert.throws(() => loadConfig({ env: { EMOSTREAM_FEATURE_WORKERS: '1.5' } }), /EMOSTREAM_FEATURE_WORKERS=1\.5: expected an integer/);
