@@ -14,7 +14,7 @@ export const HOP_SAMPLES = 8000;
 /** The running normaliser's prior counts as 3 s of speech, then the session's own frames take over. */
 export const PRIOR_WEIGHT_FRAMES = 300;
 /** Networks per training in the shipped configuration (seed ensemble). */
-export const DEFAULT_SEEDS = 1;
+export const DEFAULT_SEEDS = 2;
 
 export interface TrainSpeechOptions {
   cv: boolean;
