@@ -40,6 +40,8 @@ interface Slot {
   id: number;
   steps: number;
   epoch: string;
+  /** The worker has loaded the dataset; a task sent before that would be answered after it, but is not sent. */
+  ready: boolean;
 }
 
 /**
@@ -72,7 +74,7 @@ export async function runTaskPool(ds: SpeechDataset, tasks: PoolTask[], opts: Po
       let failed = false;
       const fail = (e: Error) => { if (!failed) { failed = true; reject(e); } };
       const dispatch = (slot: Slot) => {
-        if (failed) return;
+        if (failed || !slot.ready || slot.task) return;
         const i = pending.findIndex((t) => (t.deps ?? []).every((d) => results.has(d)));
         if (i < 0) {
           if (results.size === tasks.length) resolve();
@@ -92,12 +94,13 @@ export async function runTaskPool(ds: SpeechDataset, tasks: PoolTask[], opts: Po
         opts.onProgress?.(progress());
       };
       for (let w = 0; w < jobs; w++) {
-        const slot: Slot = { worker: new Worker(BOOTSTRAP, { eval: true }), task: null, id: 0, steps: 0, epoch: '' };
+        const slot: Slot = { worker: new Worker(BOOTSTRAP, { eval: true }), task: null, id: 0, steps: 0, epoch: '', ready: false };
         slots.push(slot);
         slot.worker.on('error', (e) => fail(new Error(`training worker ${w}: ${e.message}`)));
         slot.worker.on('exit', (code) => { if (results.size < tasks.length) fail(new Error(`training worker ${w} exited with code ${code}`)); });
         slot.worker.on('message', (m: WorkerReply) => {
           if (m.type === 'ready') {
+            slot.ready = true;
             dispatch(slot);
             return;
           }
@@ -115,7 +118,7 @@ export async function runTaskPool(ds: SpeechDataset, tasks: PoolTask[], opts: Po
           slot.task = null;
           opts.onTaskDone?.(task, m.result, progress());
           // A freed dependency may let other idle workers start too.
-          for (const s of [slot, ...slots.filter((x) => x !== slot && !x.task)]) if (!s.task) dispatch(s);
+          for (const s of [slot, ...slots.filter((x) => x !== slot)]) dispatch(s);
           if (results.size === tasks.length) resolve();
         });
         slot.worker.postMessage(init);
