@@ -228,10 +228,12 @@ export class FeatureOffload {
     }, (e: unknown) => this.opts.log?.('error', `replacement feature worker failed to start: ${e instanceof Error ? e.message : String(e)}`));
   }
 
-  /** A new session's stream, on the worker with the fewest sessions. */
+  /** A new session's stream, on the live worker with the fewest sessions. */
   open(onError: (msg: string) => void = () => undefined): RemoteSpeechStream {
     if (this.closed) throw new Error('feature offload closed');
-    const w = this.workers.reduce((a, b) => (b.streams.size < a.streams.size ? b : a));
+    // Until a dead worker's replacement is up, new sessions go to the live ones (a stream on a dead one is broken).
+    const live = this.workers.filter((x) => !x.dead);
+    const w = (live.length > 0 ? live : this.workers).reduce((a, b) => (b.streams.size < a.streams.size ? b : a));
     const state = w.open(this.nextSid++, onError);
     return {
       push: (samples) => w.push(state, samples),

@@ -102,3 +102,22 @@ test('feature workers refuse to start without a speech model, with the reason', 
   await assert.rejects(FeatureOffload.start({ workers: 1, speechDir: '/nonexistent/speech-model' }), /speech model config not found: \/nonexistent\/speech-model/);
   await assert.rejects(FeatureOffload.start({ workers: 0 }), /feature workers must be >= 1/);
 });
+
+test('after one of two feature workers dies, new sessions go to the live one before the replacement is up', async () => {
+  const pool = await FeatureOffload.start({ workers: 2 });
+  try {
+    const first = pool.open(); // worker 0
+    pool.open(); // worker 1: both now hold one session, so a tie would pick worker 0
+    await pool.killWorker(0);
+    // The session on worker 0 broke; worker 1 is alive, so a session opened now must get real windows at once.
+    for (let i = 0; i < 200 && pool.stats().respawns === 0; i++) await sleep(25);
+    assert.equal(pool.stats().respawns, 1);
+    assert.equal(await first.window(8000, 8000), null);
+    const fresh = pool.open();
+    fresh.push(new Float32Array(8000).fill(0.05));
+    const w = await fresh.window(8000, 8000);
+    assert.ok(w && typeof w === 'object' && (w as { kind: string }).kind === 'features');
+  } finally {
+    await pool.close();
+  }
+});
