@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startTsWorker } from './ts-worker.js';
 import type { Feeds, OnnxRunner, OnnxRunnerFactory, TensorData } from './backend.js';
 import type { WorkerRequest, WorkerResponse } from './onnx-worker.js';
 import { providerCandidates, type ProviderChoice } from './providers.js';
@@ -6,12 +7,7 @@ import { providerCandidates, type ProviderChoice } from './providers.js';
 type Pending = { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void };
 type RequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
-const WORKER_URL = new URL('./onnx-worker.ts', import.meta.url).href;
-/**
- * Workers run the TypeScript worker through tsx: the bootstrap registers tsx's loader inside the worker, then
- * imports the module (Node 20 refuses a .ts file as a Worker entry point directly).
- */
-const BOOTSTRAP = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL)}); });`;
+const WORKER_URL = new URL('./onnx-worker.ts', import.meta.url);
 
 class PoolWorker {
   readonly worker: Worker;
@@ -21,7 +17,7 @@ class PoolWorker {
   private dead: Error | null = null;
 
   constructor(onExit: (err: Error) => void) {
-    this.worker = new Worker(BOOTSTRAP, { eval: true });
+    this.worker = startTsWorker(WORKER_URL);
     this.worker.on('message', (res: WorkerResponse) => {
       const p = this.pending.get(res.id);
       if (!p) return;

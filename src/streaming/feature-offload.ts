@@ -1,9 +1,8 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startTsWorker } from '../models/ts-worker.js';
 import type { FeatureOp, FeatureRequest, FeatureResponse } from './feature-worker.js';
 
-const WORKER_URL = new URL('./feature-worker.ts', import.meta.url).href;
-/** Same bootstrap as the ONNX pool: register tsx's loader inside the worker, then import the TypeScript module. */
-const BOOTSTRAP = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL)}); });`;
+const WORKER_URL = new URL('./feature-worker.ts', import.meta.url);
 
 /**
  * A session's speech front end running in a feature worker. `push` never blocks; `window` resolves with exactly the
@@ -55,7 +54,7 @@ class FeatureWorker {
   batches = 0;
 
   constructor(private readonly maxBacklog: number, private readonly onDeath: (w: FeatureWorker, err: Error) => void) {
-    this.worker = new Worker(BOOTSTRAP, { eval: true });
+    this.worker = startTsWorker(WORKER_URL);
     this.worker.on('error', (err) => this.die(err));
     this.worker.on('exit', (code) => this.die(new Error(`feature worker exited with code ${code}`)));
   }

@@ -1,10 +1,9 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startTsWorker } from '../../models/ts-worker.js';
 import type { SpeechDataset } from './dataset.js';
 import type { WorkerReply, WorkerRequest, WorkerTask, WorkerTaskResult } from './train-tasks.js';
 
-const WORKER_URL = new URL('./train-worker.ts', import.meta.url).href;
-/** Registers tsx's loader inside the worker, then imports the TypeScript worker (Node 20 cannot start a .ts file). */
-const BOOTSTRAP = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL)}); });`;
+const WORKER_URL = new URL('./train-worker.ts', import.meta.url);
 
 export interface PoolTask {
   /** Unique key; `deps` name other tasks' keys. */
@@ -94,7 +93,7 @@ export async function runTaskPool(ds: SpeechDataset, tasks: PoolTask[], opts: Po
         opts.onProgress?.(progress());
       };
       for (let w = 0; w < jobs; w++) {
-        const slot: Slot = { worker: new Worker(BOOTSTRAP, { eval: true }), task: null, id: 0, steps: 0, epoch: '', ready: false };
+        const slot: Slot = { worker: startTsWorker(WORKER_URL), task: null, id: 0, steps: 0, epoch: '', ready: false };
         slots.push(slot);
         slot.worker.on('error', (e) => fail(new Error(`training worker ${w}: ${e.message}`)));
         slot.worker.on('exit', (code) => { if (results.size < tasks.length) fail(new Error(`training worker ${w} exited with code ${code}`)); });
