@@ -284,7 +284,7 @@ export class SessionPipeline {
    * one hop behind the other counts as stalled and stops holding results back.
    */
   private clockUs(extra?: number): number | null {
-    // Runs on every audio chunk and AU frame: no arrays, just the (up to) three clocks.
+    // Runs on every audio chunk and AU frame: two passes over the (up to) three clocks, no filter/spread/Math.max(...).
     const a = this.audio.endUs;
     const lastAu = this.aus.lastPtsUs;
     const f = lastAu === null ? null : lastAu + this.aus.frameIntervalUs;
