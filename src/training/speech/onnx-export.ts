@@ -26,8 +26,7 @@ export function exportSpeechEnsembleOnnx(cfg: SpeechNetConfig, members: WeightMa
     addSpeechNet(g, cfg, members[0], x, '', LOGITS_OUTPUT);
   } else {
     const probs = members.map((w, m) => g.op('Softmax', [addSpeechNet(g, cfg, w, x, `m${m}_`)], { axis: 1 }));
-    const sum = probs.length === 1 ? probs[0] : g.op('Sum', probs);
-    const mean = g.op('Mul', [sum, g.constFloat('inv_members', [1 / members.length], [])]);
+    const mean = g.op('Mul', [g.op('Sum', probs), g.constFloat('inv_members', [1 / members.length], [])]);
     // Floor before the log: a posterior that underflows to 0 must not turn into -inf.
     g.op('Log', [g.op('Max', [mean, g.constFloat('prob_floor', [1e-30], [])])], {}, LOGITS_OUTPUT);
   }
