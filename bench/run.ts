@@ -31,6 +31,8 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '1' },
     /** Speech front-end threads (streaming.featureWorkers); unset = the server's default. */
     'feature-workers': { type: 'string' },
+    /** Batcher's max queue delay (models.batching.maxDelayMs); unset = the server's default. */
+    'max-delay-ms': { type: 'string' },
     out: { type: 'string' },
     url: { type: 'string' },
     seed: { type: 'string', default: '1' },
@@ -73,6 +75,7 @@ async function startServer(port: number): Promise<{ child: ChildProcess; url: st
       ...process.env, EMOSTREAM_LOG_LEVEL: 'warn', EMOSTREAM_BATCHING: args.batching === 'on' ? 'true' : 'false',
       EMOSTREAM_MAX_SESSIONS: String(Math.max(512, sessions * 2)), EMOSTREAM_VIDEO: 'false', EMOSTREAM_WORKERS: args.workers,
       ...(args['feature-workers'] !== undefined ? { EMOSTREAM_FEATURE_WORKERS: args['feature-workers'] } : {}),
+      ...(args['max-delay-ms'] !== undefined ? { EMOSTREAM_MAX_DELAY_MS: args['max-delay-ms'] } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -148,13 +151,19 @@ async function main() {
   }
 
   const clients = await Promise.all(plans.map(() => EmoStreamClient.connect({ url, client: 'bench' })));
+  let t0 = performance.now();
   const results: EmotionResult[][] = clients.map(() => []);
   const e2e: number[] = [];
+  /** When each e2e latency was observed (s since the load started): a tail from stalls looks different from a slow drift. */
+  const e2eAtS: number[] = [];
   const readers = clients.map((c, i) => (async () => {
     for await (const r of c.results()) {
       const lat = c.latencyMs(r);
       results[i].push(r);
-      if (lat !== null) e2e.push(lat);
+      if (lat !== null) {
+        e2e.push(lat);
+        e2eAtS.push((performance.now() - t0) / 1000);
+      }
     }
   })());
 
@@ -168,7 +177,7 @@ async function main() {
   const threads0 = serverPid ? sampleThreads(serverPid) : null;
   const benchCpu0 = process.cpuUsage();
   let peakRssMb = 0;
-  const t0 = performance.now();
+  t0 = performance.now();
   let lagMaxMs = 0;
   // One ticker drives every session: each tick sends whatever audio/AU frames are due by the wall clock.
   await new Promise<void>((resolve) => {
@@ -224,6 +233,12 @@ async function main() {
     const r = (p: number) => { const v = percentile(s, p); return v === null ? null : Number(v.toFixed(2)); };
     return { p50: r(50), p95: r(95), p99: r(99), max: s.length ? Number(s[s.length - 1].toFixed(2)) : null };
   };
+  /** p95 and max of the e2e latencies observed in each second of the run. */
+  const perSecond = (lat: number[], atS: number[]) => {
+    const buckets: number[][] = [];
+    lat.forEach((l, i) => { (buckets[Math.floor(atS[i])] ??= []).push(l); });
+    return [...buckets.entries()].filter(([, b]) => b !== undefined).map(([sec, b]) => ({ s: sec, n: b.length, p95: Number((percentile(sorted(b), 95) ?? 0).toFixed(1)), max: Number(Math.max(...b).toFixed(1)) }));
+  };
   const stage = (get: (r: EmotionResult) => number | null | undefined) => pct(all.map(get).filter((x): x is number => typeof x === 'number'));
   const dropped = results.reduce((s, rs) => s + (rs.length ? rs[rs.length - 1].droppedWindows : 0), 0);
   const batchAfter = parseHistogram(metricsAfter, 'emostream_batch_size', 'model');
@@ -234,7 +249,9 @@ async function main() {
   const report = {
     sessions, seconds, transport,
     batching: args.batching, provider: args.provider, workers: Number(args.workers), featureWorkers: models.featureWorkers ?? 0,
+    maxDelayMs: args['max-delay-ms'] !== undefined ? Number(args['max-delay-ms']) : 'default',
     latencyMs: pct(e2e),
+    latencyPerSecondMs: perSecond(e2e, e2eAtS),
     serverMs: stage((r) => r.latency.totalMs),
     stagesMs: { queue: stage((r) => r.latency.queueMs), speech: stage((r) => r.latency.speechMs), face: stage((r) => r.latency.faceMs), fuse: stage((r) => r.latency.fuseMs) },
     results: all.length,
@@ -256,6 +273,8 @@ async function main() {
       p99: Number((gauge(metricsAfter, 'emostream_nodejs_eventloop_lag_p99_seconds') * 1000).toFixed(2)),
       max: Number((gauge(metricsAfter, 'emostream_nodejs_eventloop_lag_max_seconds') * 1000).toFixed(2)),
     },
+    // Main-thread garbage collection over the run (prom-client's nodejs_gc_duration_seconds), percent of wall time.
+    serverGcPercent: Number((((counterSum(metricsAfter, 'emostream_nodejs_gc_duration_seconds_sum') - counterSum(metricsBefore, 'emostream_nodejs_gc_duration_seconds_sum')) / wallS) * 100).toFixed(2)),
     batchSizeHistogram: batchHistogram,
     wallSeconds: Number(wallS.toFixed(2)),
     models: models.models.map((m) => ({ name: m.name, available: m.available, provider: m.provider ?? null, error: m.error ?? null })),
