@@ -30,6 +30,18 @@ test('s16 audio frame round-trips header and samples', () => {
   assert.deepEqual(Array.from(f.samples), [0, 0.5, -1, 32767 / 32768]);
 });
 
+test('s16 audio decodes the same from an odd byte offset (no aligned typed view possible) as from an aligned one', () => {
+  const pcm = Int16Array.from([1, -2, 300, -32768, 32767, 12345]);
+  const frame = encodeAudioFrame({ seq: 1, ptsUs: 0 }, pcm, 16000, 1);
+  const shifted = new Uint8Array(frame.byteLength + 1);
+  shifted.set(frame, 1);
+  const aligned = decodeFrame(frame, LIMIT);
+  const unaligned = decodeFrame(shifted.subarray(1), LIMIT);
+  if (aligned.kind !== FrameKind.PcmS16 || unaligned.kind !== FrameKind.PcmS16) throw new Error('expected s16 frames');
+  assert.deepEqual(Array.from(unaligned.samples), Array.from(pcm, (v) => v / 32768));
+  assert.deepEqual(Array.from(aligned.samples), Array.from(unaligned.samples));
+});
+
 test('f32 audio and AU frames decode; NaN/Inf rejected', () => {
   const f = decodeFrame(encodeAudioFrame({ seq: 0, ptsUs: 0 }, Float32Array.from([0.25, -0.5]), 16000, 1), LIMIT);
   assert.equal(f.kind, FrameKind.PcmF32);
