@@ -34,3 +34,19 @@ export function providerCandidates(choice: ProviderChoice, backends: BackendInfo
   }
   return [choice];
 }
+
+/** Vulkan drivers that emulate a GPU on the CPU: Mesa's lavapipe and Google's SwiftShader. */
+export const SOFTWARE_VULKAN_DRIVERS = '*lvp*,*swiftshader*';
+
+/**
+ * Keeps WebGPU off software Vulkan devices unless allowed: with Mesa 24+ installed (lavapipe), Dawn offers a "GPU"
+ * on any Linux host, and `auto` would pick it over the CPU provider although it runs the same work on the CPU, far
+ * slower. Uses the Vulkan loader's driver filter (loader 1.3.234+), which the loader reads when ONNX Runtime creates
+ * its Vulkan instance, so this must run before the first WebGPU session. A filter the user set is left alone.
+ * Returns what it did, for the start-up log.
+ */
+export function guardSoftwareVulkan(allowSoftware: boolean, env: NodeJS.ProcessEnv = process.env): string | null {
+  if (allowSoftware || env.VK_LOADER_DRIVERS_SELECT || env.VK_LOADER_DRIVERS_DISABLE) return null;
+  env.VK_LOADER_DRIVERS_DISABLE = SOFTWARE_VULKAN_DRIVERS;
+  return `software Vulkan drivers (${SOFTWARE_VULKAN_DRIVERS}) hidden from WebGPU; set models.allowSoftwareAdapter to use them`;
+}

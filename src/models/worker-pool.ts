@@ -2,7 +2,8 @@ import type { Worker } from 'node:worker_threads';
 import { startTsWorker } from './ts-worker.js';
 import type { Feeds, OnnxRunner, OnnxRunnerFactory, TensorData } from './backend.js';
 import type { WorkerRequest, WorkerResponse } from './onnx-worker.js';
-import { providerCandidates, type ProviderChoice } from './providers.js';
+import { guardSoftwareVulkan, providerCandidates, type ProviderChoice } from './providers.js';
+import { withCpuFallback, type FallbackInfo } from './provider-fallback.js';
 
 type Pending = { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void };
 type RequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -55,6 +56,8 @@ export interface WorkerPoolOptions {
   workers: number;
   intraOpThreads: number;
   executionProvider: ProviderChoice;
+  /** Let WebGPU run on a software Vulkan device (lavapipe, SwiftShader): tests and CI only; slower than the CPU. */
+  allowSoftwareAdapter?: boolean;
   /** One line per provider decision (auto fallback, explicit failure). */
   log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
 }
@@ -72,6 +75,10 @@ export class OnnxWorkerPool {
 
   constructor(private readonly opts: WorkerPoolOptions) {
     if (!(opts.workers >= 1)) throw new Error(`models.workers must be >= 1, got ${opts.workers}`);
+    if (opts.executionProvider === 'auto' || opts.executionProvider === 'webgpu') {
+      const note = guardSoftwareVulkan(opts.allowSoftwareAdapter ?? false);
+      if (note) opts.log?.('info', note);
+    }
   }
 
   get size(): number {
@@ -107,11 +114,25 @@ export class OnnxWorkerPool {
 
   readonly runnerFactory: OnnxRunnerFactory = (onnxPath) => this.load(onnxPath);
 
+  /** Models whose accelerator failed mid-run and that now run on the CPU (for /v1/models and the log). */
+  readonly fallbacks: (FallbackInfo & { model: string })[] = [];
+
   async load(source: string | Uint8Array): Promise<OnnxRunner> {
-    const workers = this.ensureWorkers();
-    const key = `m${this.nextKey++}`;
     const label = typeof source === 'string' ? source : `<${source.byteLength} bytes>`;
     const candidates = providerCandidates(this.opts.executionProvider).filter((p) => p === 'cpu' || !this.failedProviders.has(p));
+    const runner = await this.open(source, label, candidates);
+    if (runner.provider === 'cpu') return runner;
+    return withCpuFallback(runner, {
+      label,
+      loadCpu: () => this.open(source, label, ['cpu']),
+      log: this.opts.log,
+      onFallback: (info) => this.fallbacks.push({ model: label, ...info }),
+    });
+  }
+
+  private async open(source: string | Uint8Array, label: string, candidates: string[]): Promise<OnnxRunner> {
+    const workers = this.ensureWorkers();
+    const key = `m${this.nextKey++}`;
     // The first worker decides the provider; the others load with exactly that one.
     const first = await workers[0].request({ op: 'load', key, source, providers: candidates, intraOpThreads: this.opts.intraOpThreads });
     const failures = 'failures' in first && first.failures ? first.failures : [];

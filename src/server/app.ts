@@ -71,6 +71,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
   const metrics = createMetrics();
   const pool = opts.runnerFactory ? null : new OnnxWorkerPool({
     workers: config.models.workers, intraOpThreads: config.models.intraOpThreads, executionProvider: config.models.executionProvider,
+    allowSoftwareAdapter: config.models.allowSoftwareAdapter,
     log: (level, msg) => logger[level](msg),
   });
   const runnerFactory = opts.runnerFactory ?? pool!.runnerFactory;
@@ -107,6 +108,8 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
     executionProvider: config.models.executionProvider, workers: config.models.workers,
     featureWorkers: models.features?.size ?? 0,
     batching: config.models.batching, models: models.status(),
+    // Models whose GPU failed mid-run and that now run on the CPU (their `provider` above already says cpu).
+    providerFallbacks: pool?.fallbacks ?? [],
   }));
 
   const hooks: TransportHooks = {

@@ -52,6 +52,11 @@ export const configSchema = z.object({
     /** ONNX worker threads (each holds every model). */
     workers: z.number().int().min(1).max(64).default(1),
     intraOpThreads: z.number().int().min(1).max(64).default(1),
+    /**
+     * Let WebGPU use a software Vulkan device (Mesa lavapipe, SwiftShader). Off by default: such a device runs the
+     * models on the CPU, slower than the CPU provider, and `auto` would otherwise pick it. On for tests and CI.
+     */
+    allowSoftwareAdapter: z.boolean().default(false),
     speech: z.object({ enabled: z.boolean().default(true), dir: z.string().optional() }).prefault({}),
     face: z.object({ enabled: z.boolean().default(true), dir: z.string().optional() }).prefault({}),
     fusion: z.object({ enabled: z.boolean().default(true), dir: z.string().optional() }).prefault({}),
@@ -108,6 +113,7 @@ export const ENV_VARS: Record<string, { path: string[]; type: 'int' | 'number' |
   EMOSTREAM_WINDOW_MS: { path: ['streaming', 'windowMs'], type: 'int' },
   EMOSTREAM_HOP_MS: { path: ['streaming', 'hopMs'], type: 'int' },
   EMOSTREAM_PROVIDER: { path: ['models', 'executionProvider'], type: 'string' },
+  EMOSTREAM_ALLOW_SOFTWARE_ADAPTER: { path: ['models', 'allowSoftwareAdapter'], type: 'bool' },
   EMOSTREAM_WORKERS: { path: ['models', 'workers'], type: 'int' },
   EMOSTREAM_BATCHING: { path: ['models', 'batching', 'enabled'], type: 'bool' },
   EMOSTREAM_MAX_BATCH: { path: ['models', 'batching', 'maxBatch'], type: 'int' },
