@@ -5,7 +5,9 @@ import { initTf } from '../../src/training/tf.js';
 import { createNet, initWeights, DEFAULT_NET_CONFIG, type SpeechNetConfig, type WeightMap } from '../../src/training/speech/net.js';
 import { predictWindows } from '../../src/training/speech/train.js';
 import { exportSpeechEnsembleOnnx } from '../../src/training/speech/onnx-export.js';
-import { loadBundleWeights, saveSpeechBundle } from '../../src/training/speech/bundle.js';
+import { loadBundleFunctionals, loadBundleWeights, saveSpeechBundle } from '../../src/training/speech/bundle.js';
+import { predictFunctionalModelTf } from '../../src/training/speech/functional-model.js';
+import { combinePosteriors } from '../../src/training/speech/combine.js';
 import { DEFAULT_MEL_CONFIG } from '../../src/features/mel-config.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -87,8 +89,35 @@ test('ensemble bundle: weights of every member saved and read back exactly', () 
   }
 });
 
-test('shipped model: models/speech ONNX matches its TF.js weights within 1e-4', { skip: existsSync('models/speech/weights.bin') ? false : 'models/speech not trained yet' }, async () => {
+test('shipped model: models/speech ONNX matches its TF.js weights (and functionals models, if combined) within 1e-4', { skip: existsSync('models/speech/weights.bin') ? false : 'models/speech not trained yet' }, async () => {
   const { net, members } = loadBundleWeights('models/speech');
-  const d = await maxProbDiff(net, members, 4, new Uint8Array(readFileSync('models/speech/speech-tcn.onnx')));
-  assert.ok(d < 1e-4, `max posterior difference ${d}`);
+  const functionals = loadBundleFunctionals('models/speech');
+  const bytes = new Uint8Array(readFileSync('models/speech/speech-tcn.onnx'));
+  if (!functionals) {
+    const d = await maxProbDiff(net, members, 4, bytes);
+    assert.ok(d < 1e-4, `max posterior difference ${d}`);
+    return;
+  }
+  // Combined bundle: softmax(logits) = the CNN members' and the functionals members' mean posteriors, combined.
+  const tf = await initTf();
+  const n = 4, D = functionals.members[0].dims;
+  const x = fixtureWindows(n, net);
+  const z = Float32Array.from({ length: n * D }, (_, i) => functionals.members[0].mean[i % D] + functionals.members[0].std[i % D] * Math.sin(i * 0.37));
+  const pc = new Float32Array(n * 8), pf = new Float32Array(n * 8);
+  for (const weights of members) {
+    const model = createNet(tf, net, weights);
+    (await predictWindows(tf, model, x, n)).forEach((v, i) => { pc[i] += v / members.length; });
+    for (const v of Object.values(model.vars)) v.dispose();
+  }
+  for (const m of functionals.members) (await predictFunctionalModelTf(tf, m, z, n)).forEach((v, i) => { pf[i] += v / functionals.members.length; });
+  const runner = await createInProcessRunner(bytes);
+  const out = await runner.run({ features: { data: x, dims: [n, net.frames, net.melBands] }, functionals: { data: z, dims: [n, D] } });
+  await runner.dispose();
+  const onnx = softmaxRows(out.logits.data, n, 8);
+  let maxDiff = 0;
+  for (let r = 0; r < n; r++) {
+    const expected = combinePosteriors(pc.subarray(r * 8, r * 8 + 8), pf.subarray(r * 8, r * 8 + 8), functionals.weightCnn);
+    onnx[r].forEach((v, c) => { maxDiff = Math.max(maxDiff, Math.abs(v - expected[c])); });
+  }
+  assert.ok(maxDiff < 1e-4, `max posterior difference ${maxDiff}`);
 });

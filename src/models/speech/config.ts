@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EMOTIONS } from '../../protocol/labels.js';
+import { FUNCTIONAL_COUNT } from '../../features/functionals.js';
 
 /**
  * `model.json` of a speech model directory. Two kinds share one loader:
@@ -34,6 +35,23 @@ const common = {
   outputName: z.string().optional(),
 };
 
+/**
+ * Optional second input of a features model: window functionals (src/features/functionals.ts) of the normalised
+ * log-mel window and a YIN pitch track the stream computes per frame, as float32 [batch, count].
+ */
+const functionalsSchema = z.object({
+  inputName: z.string().min(1),
+  count: z.number().int().positive(),
+  pitch: z.object({
+    bufferSamples: z.number().int().positive(),
+    minHz: z.number().positive(),
+    maxHz: z.number().positive(),
+    threshold: z.number().positive(),
+    minMeanSquare: z.number().nonnegative(),
+  }),
+  pitchPrior: z.object({ meanLog2Hz: z.number(), weightFrames: z.number().nonnegative() }),
+}).passthrough();
+
 export const featuresModelSchema = z.object({
   kind: z.literal('features'),
   ...common,
@@ -41,6 +59,7 @@ export const featuresModelSchema = z.object({
   mel: melSchema,
   activityGate: z.number(),
   prior: z.object({ mean: z.array(z.number()), std: z.array(z.number().positive()), weightFrames: z.number().nonnegative() }),
+  functionals: functionalsSchema.optional(),
 }).passthrough();
 
 export const rawAudioModelSchema = z.object({
@@ -69,6 +88,15 @@ export function parseSpeechModelConfig(raw: unknown, where = 'model.json'): Spee
     if (cfg.mel.sampleRate !== cfg.sampleRate) throw new Error(`${where}: mel.sampleRate ${cfg.mel.sampleRate} differs from sampleRate ${cfg.sampleRate}`);
     if (cfg.prior.mean.length !== cfg.mel.melBands || cfg.prior.std.length !== cfg.mel.melBands) {
       throw new Error(`${where}: prior statistics must have ${cfg.mel.melBands} values per band`);
+    }
+    const f = cfg.functionals;
+    if (f) {
+      if (f.count !== FUNCTIONAL_COUNT) throw new Error(`${where}: functionals.count ${f.count}, this server computes ${FUNCTIONAL_COUNT} window functionals`);
+      if (f.pitch.bufferSamples < cfg.mel.frameSamples || (f.pitch.bufferSamples & (f.pitch.bufferSamples - 1)) !== 0) {
+        throw new Error(`${where}: functionals.pitch.bufferSamples must be a power of two >= the mel frame (${cfg.mel.frameSamples})`);
+      }
+      if (f.pitch.minHz >= f.pitch.maxHz) throw new Error(`${where}: functionals.pitch.minHz must be below maxHz`);
+      if (f.inputName === cfg.inputName) throw new Error(`${where}: functionals.inputName must differ from inputName`);
     }
   }
   return cfg;

@@ -3,6 +3,8 @@ import type { MelConfig } from '../../features/mel-config.js';
 import { SpeakerStatsAccumulator, type NormStats } from '../../features/speaker-norm.js';
 import type { SpeechStream } from '../backend.js';
 import { SampleSanitizer } from './sanitize.js';
+import { PitchFrameComputer, SpeakerPitchAccumulator, pitchLookbackSamples, semitones, type PitchConfig } from '../../features/pitch.js';
+import { FUNCTIONAL_COUNT, windowFunctionals } from '../../features/functionals.js';
 
 /** What a features-kind SpeechStream hands to inferBatch: one normalised window. */
 export interface FeatureWindow {
@@ -14,6 +16,20 @@ export interface FeatureWindow {
   /** Frames above the activity gate: 0 means the window is silence. */
   activeFrames: number;
   endSample: number;
+  /**
+   * Window functionals (src/features/functionals.ts) of `features` and the pitch track, for models with a second
+   * input; only when the stream was created with `pitch`.
+   */
+  functionals?: Float32Array;
+}
+
+/** Pitch tracking for models that take window functionals: YIN settings and the speaker pitch reference's prior. */
+export interface StreamPitchOptions {
+  config: PitchConfig;
+  /** Mean log2 F0 of the training speakers (the running reference starts there). */
+  priorLog2Hz: number;
+  /** Voiced frames the prior counts for. */
+  priorWeightFrames: number;
 }
 
 export interface FeatureStreamOptions {
@@ -25,6 +41,8 @@ export interface FeatureStreamOptions {
   priorWeightFrames: number;
   /** Frames kept for windows that end in the past (bounded memory). */
   historyFrames?: number;
+  /** Also track pitch and hand window functionals out (models with a `functionals` input). */
+  pitch?: StreamPitchOptions;
 }
 
 /**
@@ -48,6 +66,12 @@ export class FeatureSpeechStream implements SpeechStream<FeatureWindow> {
   private stats_!: SpeakerStatsAccumulator;
   private readonly sanitizer = new SampleSanitizer();
   private windows = 0;
+  private readonly pitchComputer: PitchFrameComputer | null;
+  /** F0 (Hz, 0 = unvoiced) of frame f in slot f % historyFrames (only with `pitch`). */
+  private readonly pitchRing: Float32Array;
+  private pitchRef!: SpeakerPitchAccumulator;
+  /** Samples before a frame's start that its pitch buffer reads, kept in `pending`. */
+  private readonly lookback: number;
 
   constructor(private readonly opts: FeatureStreamOptions) {
     this.computer = new LogMelFrameComputer(opts.mel);
@@ -56,6 +80,9 @@ export class FeatureSpeechStream implements SpeechStream<FeatureWindow> {
     this.ring = new Float32Array(this.historyFrames * this.bands);
     this.active = new Uint8Array(this.historyFrames);
     this.pending = new Float32Array(opts.mel.frameSamples * 4);
+    this.pitchComputer = opts.pitch ? new PitchFrameComputer(opts.mel, opts.pitch.config) : null;
+    this.pitchRing = new Float32Array(opts.pitch ? this.historyFrames : 0);
+    this.lookback = opts.pitch ? pitchLookbackSamples(opts.mel, opts.pitch.config) : 0;
     this.reset();
   }
 
@@ -77,8 +104,15 @@ export class FeatureSpeechStream implements SpeechStream<FeatureWindow> {
       const slot = this.nextFrame % this.historyFrames;
       this.computer.compute(this.pending, frameStart, this.ring, slot * this.bands);
       this.active[slot] = this.stats_.add(this.ring, slot * this.bands) ? 1 : 0;
+      if (this.pitchComputer) {
+        // The pitch buffer reaches `lookback` samples before the frame: those before the stream's start read as 0
+        // (as before a clip's start in training).
+        const hz = this.pitchComputer.compute(this.pending.subarray(0, this.pendingLength), frameStart);
+        this.pitchRing[slot] = hz;
+        this.pitchRef.add(hz);
+      }
       this.nextFrame++;
-      consumed = this.nextFrame * hopSamples - this.pendingStart;
+      consumed = Math.max(0, this.nextFrame * hopSamples - this.pendingStart - this.lookback);
     }
     if (consumed > 0) {
       this.pending.copyWithin(0, consumed, this.pendingLength);
@@ -115,7 +149,15 @@ export class FeatureSpeechStream implements SpeechStream<FeatureWindow> {
       for (let b = 0; b < this.bands; b++) features[row + b] = (this.ring[slot * this.bands + b] - stats.mean[b]) / stats.std[b];
     }
     this.windows++;
-    return { kind: 'features', features, validFrames: valid, activeFrames, endSample };
+    const win: FeatureWindow = { kind: 'features', features, validFrames: valid, activeFrames, endSample };
+    if (this.pitchComputer) {
+      const ref = this.pitchRef.meanLog2Hz();
+      const st = new Float32Array(T).fill(NaN);
+      for (let f = firstFrame; f <= lastFrame; f++) st[T - valid + (f - firstFrame)] = semitones(this.pitchRing[f % this.historyFrames], ref);
+      win.functionals = new Float32Array(FUNCTIONAL_COUNT);
+      windowFunctionals(features, st, T, this.bands, win.functionals, 0);
+    }
+    return win;
   }
 
   reset(): void {
@@ -128,6 +170,8 @@ export class FeatureSpeechStream implements SpeechStream<FeatureWindow> {
     this.sanitizer.reset();
     this.ring.fill(0);
     this.active.fill(0);
+    this.pitchRing.fill(0);
+    this.pitchRef = new SpeakerPitchAccumulator(this.opts.pitch ? { meanLog2Hz: this.opts.pitch.priorLog2Hz, weightFrames: this.opts.pitch.priorWeightFrames } : undefined);
   }
 
   stats(): Record<string, number> {

@@ -72,31 +72,46 @@ function expectedInput(cfg: SpeechModelConfig): (number | null)[] {
 
 function checkSignature(cfg: SpeechModelConfig, bytes: Uint8Array, where: string): { inputName: string; outputName: string } {
   const sig = readOnnxSignature(bytes, where);
+  const functionals = cfg.kind === 'features' ? cfg.functionals : undefined;
   const input = cfg.inputName ? sig.inputs.find((i) => i.name === cfg.inputName) : sig.inputs[0];
   const output = cfg.outputName ? sig.outputs.find((o) => o.name === cfg.outputName) : sig.outputs[0];
-  if (sig.inputs.length !== 1 && !cfg.inputName) throw new Error(`${where}: expected 1 input, the graph has ${sig.inputs.length} (${sig.inputs.map((i) => i.name).join(', ')}); set inputName`);
+  const wantedInputs = functionals ? 2 : 1;
+  if (sig.inputs.length !== wantedInputs && !(cfg.inputName && !functionals)) {
+    throw new Error(`${where}: expected ${wantedInputs} input(s), the graph has ${sig.inputs.length} (${sig.inputs.map((i) => i.name).join(', ')})${functionals ? '' : '; set inputName'}`);
+  }
   if (!input) throw new Error(`${where}: no input named '${cfg.inputName}'`);
   if (!output) throw new Error(`${where}: no output named '${cfg.outputName}'`);
-  const problem = shapeProblem(input, expectedInput(cfg), 'input') ?? shapeProblem(output, [null, NUM_EMOTIONS], 'output');
+  let problem = shapeProblem(input, expectedInput(cfg), 'input') ?? shapeProblem(output, [null, NUM_EMOTIONS], 'output');
+  if (functionals) {
+    const second = sig.inputs.find((i) => i.name === functionals.inputName);
+    if (!second) throw new Error(`${where}: no functionals input named '${functionals.inputName}'`);
+    problem ??= shapeProblem(second, [null, functionals.count], 'functionals input');
+  }
   if (problem) throw new Error(`${where}: wrong shape for a '${cfg.kind}' speech model: ${problem}`);
   return { inputName: input.name, outputName: output.name };
 }
 
+/** The feeds of a batch: the main input plus, for a model with functionals, the [n, count] functionals input. */
+type Feeds = Record<string, { data: Float32Array; dims: number[] }>;
+
 /** One real run on a zero window: catches graphs whose declared shapes lie or whose outputs are not finite. */
 async function smokeTest(cfg: SpeechModelConfig, runner: OnnxRunner, where: string): Promise<void> {
   const dims = cfg.kind === 'features' ? [1, cfg.windowFrames, cfg.mel.melBands] : [1, cfg.windowSamples];
-  const out = await runOnce(cfg, runner, new Float32Array(dims.reduce((a, b) => a * b, 1)), dims, where);
+  const feeds: Feeds = { [cfg.inputName!]: { data: new Float32Array(dims.reduce((a, b) => a * b, 1)), dims } };
+  if (cfg.kind === 'features' && cfg.functionals) feeds[cfg.functionals.inputName] = { data: new Float32Array(cfg.functionals.count), dims: [1, cfg.functionals.count] };
+  const out = await runOnce(cfg, runner, feeds, where);
   if (out.dims.length !== 2 || out.dims[0] !== 1 || out.dims[1] !== NUM_EMOTIONS) {
     throw new Error(`${where}: a batch of 1 window produced output shape [${out.dims.join(', ')}], expected [1, ${NUM_EMOTIONS}]`);
   }
 }
 
-async function runOnce(cfg: SpeechModelConfig, runner: OnnxRunner, data: Float32Array, dims: number[], where: string) {
+async function runOnce(cfg: SpeechModelConfig, runner: OnnxRunner, feeds: Feeds, where: string) {
   let result;
   try {
-    result = await runner.run({ [cfg.inputName!]: { data, dims } });
+    result = await runner.run(feeds);
   } catch (err) {
-    throw new Error(`${where}: inference failed for input [${dims.join(', ')}] (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+    const shapes = Object.entries(feeds).map(([name, f]) => `${name} [${f.dims.join(', ')}]`).join(', ');
+    throw new Error(`${where}: inference failed for input ${shapes} (${err instanceof Error ? err.message : String(err)})`, { cause: err });
   }
   const out = result[cfg.outputName!] ?? Object.values(result)[0];
   if (!out) throw new Error(`${where}: the model returned no output`);
@@ -114,6 +129,9 @@ function createStreamFor(cfg: SpeechModelConfig | null): SpeechStream<SpeechWind
       ? { mean: Float32Array.from(cfg.prior.mean), std: Float32Array.from(cfg.prior.std) }
       : { mean: new Float32Array(mel.melBands), std: new Float32Array(mel.melBands).fill(1) },
     priorWeightFrames: cfg?.kind === 'features' ? cfg.prior.weightFrames : 1,
+    pitch: cfg?.kind === 'features' && cfg.functionals
+      ? { config: cfg.functionals.pitch, priorLog2Hz: cfg.functionals.pitchPrior.meanLog2Hz, priorWeightFrames: cfg.functionals.pitchPrior.weightFrames }
+      : undefined,
   });
 }
 
@@ -125,6 +143,7 @@ function contractDetails(cfg: SpeechModelConfig | null): Record<string, unknown>
     ...base,
     windowFrames: cfg.windowFrames,
     input: `float32 [batch, ${cfg.windowFrames}, ${cfg.mel.melBands}] per-speaker-normalised log-mel`,
+    ...(cfg.functionals ? { functionalsInput: `float32 [batch, ${cfg.functionals.count}] window functionals (log-mel and YIN pitch statistics)` } : {}),
     mel: cfg.mel,
   };
 }
@@ -161,7 +180,18 @@ class LoadedSpeechModel implements SpeechModel<SpeechWindow> {
       data.set(src, i * per);
     });
     const dims = cfg.kind === 'features' ? [windows.length, cfg.windowFrames, cfg.mel.melBands] : [windows.length, cfg.windowSamples];
-    const out = await runOnce(cfg, this.runner, data, dims, this.path);
+    const feeds: Feeds = { [cfg.inputName!]: { data, dims } };
+    if (cfg.kind === 'features' && cfg.functionals) {
+      const count = cfg.functionals.count;
+      const fdata = new Float32Array(windows.length * count);
+      windows.forEach((w, i) => {
+        const f = w.kind === 'features' ? w.functionals : undefined;
+        if (!f || f.length !== count) throw new Error(`speech window ${i}: expected ${count} window functionals from this model's stream`);
+        fdata.set(f, i * count);
+      });
+      feeds[cfg.functionals.inputName] = { data: fdata, dims: [windows.length, count] };
+    }
+    const out = await runOnce(cfg, this.runner, feeds, this.path);
     if (out.dims[0] !== windows.length || out.dims[1] !== NUM_EMOTIONS) {
       throw new Error(`${this.path}: output shape [${out.dims.join(', ')}] for a batch of ${windows.length}`);
     }

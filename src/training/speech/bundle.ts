@@ -1,14 +1,30 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EMOTIONS } from '../../protocol/labels.js';
 import type { MelConfig } from '../../features/mel-config.js';
 import type { NormStats } from '../../features/speaker-norm.js';
 import type { FeaturesModelConfig } from '../../models/speech/config.js';
-import { exportSpeechEnsembleOnnx, FEATURE_INPUT, LOGITS_OUTPUT } from './onnx-export.js';
+import type { PitchConfig } from '../../features/pitch.js';
+import { FUNCTIONAL_COUNT } from '../../features/functionals.js';
+import { exportSpeechCombinedOnnx, exportSpeechEnsembleOnnx, FEATURE_INPUT, FUNCTIONALS_INPUT, LOGITS_OUTPUT } from './onnx-export.js';
 import type { SpeechNetConfig, WeightMap } from './net.js';
+import type { FunctionalModel } from './functional-model.js';
 
 export const ONNX_FILE = 'speech-tcn.onnx';
 export const WEIGHTS_FILE = 'weights.bin';
+export const FUNCTIONALS_WEIGHTS_FILE = 'functionals.bin';
+
+/** The functionals model of a combined bundle (what model.json's `functionals` section describes). */
+export interface BundleFunctionals {
+  members: FunctionalModel[];
+  weightCnn: number;
+  pitch: PitchConfig;
+  /** The streaming pitch reference's prior: mean log2 F0 of the training speakers, counted as this many voiced frames. */
+  pitchPriorLog2Hz: number;
+  pitchPriorWeightFrames: number;
+}
+
+const FUNCTIONAL_PARTS = ['mean', 'std', 'w1', 'b1', 'w2', 'b2'] as const;
 
 /** What the server's feature stream needs besides the network: front end, speaker-normaliser prior, window and hop. */
 export interface SpeechStreamContract {
@@ -25,6 +41,8 @@ export interface BundleInput extends SpeechStreamContract {
   net: SpeechNetConfig;
   /** One weight map per ensemble member (one = a single network). */
   members: WeightMap[];
+  /** A second model on window functionals, combined with the CNN in the same graph (second ONNX input). */
+  functionals?: BundleFunctionals;
   training: Record<string, unknown>;
 }
 
@@ -41,8 +59,38 @@ function memberWeightName(member: number, members: number, name: string): string
 export function saveSpeechBundle(dir: string, b: BundleInput): FeaturesModelConfig {
   mkdirSync(dir, { recursive: true });
   const k = b.members.length;
-  const doc = `emostream speech TCN${k > 1 ? `, mean posterior of a ${k}-seed ensemble` : ''}; RAVDESS CC BY-NC-SA 4.0`;
-  writeFileSync(join(dir, ONNX_FILE), exportSpeechEnsembleOnnx(b.net, b.members, doc));
+  const f = b.functionals;
+  const doc = `emostream speech TCN${k > 1 ? `, mean posterior of a ${k}-seed ensemble` : ''}`
+    + `${f ? `, combined with a ${f.members.length}-seed window-functionals MLP (CNN weight ${f.weightCnn})` : ''}; RAVDESS CC BY-NC-SA 4.0`;
+  writeFileSync(join(dir, ONNX_FILE), f ? exportSpeechCombinedOnnx(b.net, b.members, { members: f.members, weightCnn: f.weightCnn }, doc) : exportSpeechEnsembleOnnx(b.net, b.members, doc));
+  let functionals: FeaturesModelConfig['functionals'];
+  if (f) {
+    const fManifest: { name: string; shape: number[]; offset: number; length: number }[] = [];
+    let fOffset = 0;
+    f.members.forEach((m, i) => {
+      for (const part of FUNCTIONAL_PARTS) {
+        const data = m[part];
+        fManifest.push({ name: `f${i}/${part}`, shape: [data.length], offset: fOffset, length: data.length });
+        fOffset += data.length;
+      }
+    });
+    const fAll = new Float32Array(fOffset);
+    f.members.forEach((m, i) => FUNCTIONAL_PARTS.forEach((part, j) => fAll.set(m[part], fManifest[i * FUNCTIONAL_PARTS.length + j].offset)));
+    writeFileSync(join(dir, FUNCTIONALS_WEIGHTS_FILE), new Uint8Array(fAll.buffer));
+    functionals = {
+      inputName: FUNCTIONALS_INPUT,
+      count: FUNCTIONAL_COUNT,
+      weightCnn: f.weightCnn,
+      pitch: { ...f.pitch },
+      pitchPrior: { meanLog2Hz: f.pitchPriorLog2Hz, weightFrames: f.pitchPriorWeightFrames },
+      members: f.members.length,
+      hidden: f.members[0].hidden,
+      weightsFile: FUNCTIONALS_WEIGHTS_FILE,
+      weightManifest: fManifest,
+    };
+  } else {
+    rmSync(join(dir, FUNCTIONALS_WEIGHTS_FILE), { force: true });
+  }
   const manifest: { name: string; shape: number[]; offset: number; length: number }[] = [];
   const parts: Float32Array[] = [];
   let offset = 0;
@@ -74,6 +122,7 @@ export function saveSpeechBundle(dir: string, b: BundleInput): FeaturesModelConf
     ensembleMembers: k,
     weightsFile: WEIGHTS_FILE,
     weightManifest: manifest,
+    ...(functionals ? { functionals } : {}),
     training: b.training,
   };
   writeFileSync(join(dir, 'model.json'), JSON.stringify(cfg, null, 2) + '\n');
@@ -97,4 +146,24 @@ export function loadBundleWeights(dir: string): { net: SpeechNetConfig; members:
     members[member][name] = { data: all.slice(m.offset, m.offset + m.length), shape: m.shape };
   }
   return { net: cfg.net, members };
+}
+
+/** Reads a combined bundle's functionals models back (parity tests); null for a CNN-only bundle. */
+export function loadBundleFunctionals(dir: string): { members: FunctionalModel[]; weightCnn: number } | null {
+  const cfg = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
+    functionals?: { count: number; weightCnn: number; members: number; hidden: number; weightsFile: string; weightManifest: { name: string; offset: number; length: number }[] };
+  };
+  const f = cfg.functionals;
+  if (!f) return null;
+  const bytes = readFileSync(join(dir, f.weightsFile));
+  const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const part = (m: number, name: string) => {
+    const e = f.weightManifest.find((x) => x.name === `f${m}/${name}`);
+    if (!e) throw new Error(`${dir}: functionals weight 'f${m}/${name}' missing`);
+    return all.slice(e.offset, e.offset + e.length);
+  };
+  const members = Array.from({ length: f.members }, (_, m): FunctionalModel => ({
+    dims: f.count, hidden: f.hidden, mean: part(m, 'mean'), std: part(m, 'std'), w1: part(m, 'w1'), b1: part(m, 'b1'), w2: part(m, 'w2'), b2: part(m, 'b2'),
+  }));
+  return { members, weightCnn: f.weightCnn };
 }

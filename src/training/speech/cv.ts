@@ -10,6 +10,13 @@ import type { WeightMap } from './net.js';
 import { runTaskPool, type PoolProgress, type PoolTask } from './train-pool.js';
 import type { WorkerTaskResult } from './train-tasks.js';
 import { DEFAULT_ACTIVITY_GATE } from '../../features/speaker-norm.js';
+import { chooseWeight, combinePosteriors } from './combine.js';
+import {
+  prepareFunctionals, runFunctionalFold, trainAllActorsFunctionals, DEFAULT_WEIGHT_CNN,
+  type FunctionalCvConfig, type FunctionalFoldOutput, type FunctionalPrepared,
+} from './functional-cv.js';
+import { pitchPrior, predictFunctionalEnsemble } from './functional-data.js';
+import type { FunctionalModel } from './functional-model.js';
 
 export interface CvOptions {
   train: TrainConfig;
@@ -28,6 +35,12 @@ export interface CvOptions {
   onlyFolds?: number[];
   /** Also train the shipped ensemble on all actors, in the same worker pool (returned as `allActorsMembers`). */
   trainAllActors?: boolean;
+  /**
+   * Also train the window-functionals model (log-mel + pitch statistics, MLP) per fold, inner split and (with
+   * trainAllActors) on all actors, and combine it with the CNN (weight chosen per fold on the inner splits).
+   * Accuracies and posteriors are then the combination's; the CNN's and the functionals model's own are reported too.
+   */
+  functionals?: FunctionalCvConfig;
   dataset?: SpeechDataset;
   onLog?: (msg: string) => void;
   onProgress?: (p: PoolProgress) => void;
@@ -45,6 +58,14 @@ export interface FoldResult {
   coreSeconds: number;
   /** Clip accuracy of each ensemble member alone (same validation clips). */
   memberAccuracies: number[];
+  /** With functionals: the CNN ensemble alone, the functionals model alone, and the CNN weight chosen on the inner splits. */
+  cnnAccuracy: number;
+  cnnWindowAccuracy: number;
+  functionalsAccuracy?: number;
+  functionalsWindowAccuracy?: number;
+  weightCnn?: number;
+  /** Inner-split (out-of-fold train) accuracies at that weight: CNN, functionals, combination. */
+  inner?: { cnn: number; functionals: number; combined: number };
 }
 
 export interface CvResult {
@@ -54,6 +75,8 @@ export interface CvResult {
   windowPredictions: (WindowPrediction & { fold: number })[];
   /** Members trained on all actors (only with `trainAllActors`). */
   allActorsMembers: WeightMap[];
+  /** With functionals: the all-actors functionals ensemble, the shipped CNN weight (mean of the folds'), pitch refs. */
+  functionals?: { allActorsMembers: FunctionalModel[]; weightCnn: number; pitchRefs: Map<number, number>; seconds: number };
   /** Wall time of the whole run (features, pool, evaluation). */
   seconds: number;
   /** Sum of all task times: what one core would have needed. */
@@ -95,6 +118,9 @@ export function innerActorSplits(actors: number[], n: number): number[][] {
   return groups.map((g) => g.sort((a, b) => a - b));
 }
 
+/** Frames between the scored 3 s windows of a clip (0.5 s, as predictClips). */
+const EVAL_HOP_FRAMES = 50;
+
 export async function runSpeechCv(opts: CvOptions): Promise<CvResult> {
   const t0 = performance.now();
   const ds = opts.dataset ?? loadSpeechDataset();
@@ -105,6 +131,12 @@ export async function runSpeechCv(opts: CvOptions): Promise<CvResult> {
   const idx = (items: SpeechItem[]) => items.map((it) => indexOf.get(it)!);
   const batchesOf = (n: number) => opts.train.epochs * Math.ceil(n / opts.train.batchSize);
   const log = opts.onLog ?? (() => {});
+  const fcfg = opts.functionals;
+  let prep: FunctionalPrepared | null = null;
+  if (fcfg) {
+    prep = await prepareFunctionals(ds, fcfg, opts.train.net.frames, EVAL_HOP_FRAMES);
+    log(`pitch tracks and window functionals of ${ds.items.length} clips in ${prep.seconds.toFixed(1)} s`);
+  }
 
   interface FoldPlan {
     fold: number; valActors: number[]; trainActors: number[]; trainItems: SpeechItem[]; valItems: SpeechItem[];
@@ -145,6 +177,7 @@ export async function runSpeechCv(opts: CvOptions): Promise<CvResult> {
         opts: {
           mel: ds.mel, activityGate: DEFAULT_ACTIVITY_GATE, prior: priorStats(ds.actorStats, trainActors),
           priorWeightFrames: opts.priorWeightFrames, windowSamples: opts.windowSamples, hopSamples: opts.hopSamples, seed: 1000 + k,
+          ...(prep && fcfg ? { pitch: { config: fcfg.pitch, priorLog2Hz: pitchPrior(prep.pitchRefs, trainActors), priorWeightFrames: fcfg.pitchPriorWeightFrames } } : {}),
         },
       }),
     });
@@ -166,56 +199,120 @@ export async function runSpeechCv(opts: CvOptions): Promise<CvResult> {
 
   const foldResults = new Map<number, { result: FoldResult; probs: Float32Array[]; windows: WindowPrediction[] }>();
   const done = new Set<string>();
+  const functionalFolds = new Map<number, FunctionalFoldOutput>();
   const finishFold = (plan: FoldPlan, results: Map<string, WorkerTaskResult>) => {
     const k = plan.fold;
     const train = (key: string) => results.get(key) as Extract<WorkerTaskResult, { kind: 'train' }>;
     const memberProbs = Array.from({ length: K }, (_, m) => train(`f${k}/outer/m${m}`).probs);
-    const valProbs = meanPosteriors(memberProbs);
+    const cnnProbs = meanPosteriors(memberProbs);
     const stream = results.get(`f${k}/stream`) as Extract<WorkerTaskResult, { kind: 'stream' }>;
     const truth = plan.valItems.map((i) => i.label);
+    const innerCnn = new Map<string, Float32Array>();
+    plan.splits.forEach((_, s) => {
+      const probs = meanPosteriors(Array.from({ length: K }, (_, m) => train(`f${k}/inner${s}/m${m}`).probs));
+      plan.held[s].forEach((it, i) => innerCnn.set(it.clip.clipId, probs[i]));
+    });
+    const fOut = functionalFolds.get(k);
+    const accOf = (t: number[], ps: ArrayLike<number>[]) => accuracy(t, ps.map((p) => argmax(p)));
+    // Without functionals the "combination" is the CNN itself.
+    let valProbs = cnnProbs;
+    let trainProbs = innerCnn;
+    let windows = stream.windows;
+    const extra: Partial<FoldResult> = {};
+    if (fOut) {
+      const innerTruth = plan.trainItems.map((i) => i.label);
+      const innerC = plan.trainItems.map((it) => innerCnn.get(it.clip.clipId)!);
+      const innerF = plan.trainItems.map((it) => fOut.innerProbs.get(it)!);
+      const w = plan.splits.length > 0 ? chooseWeight(innerTruth, innerC, innerF) : DEFAULT_WEIGHT_CNN;
+      valProbs = cnnProbs.map((p, i) => combinePosteriors(p, fOut.valProbs[i], w));
+      trainProbs = new Map(plan.splits.length > 0 ? plan.trainItems.map((it, i) => [it.clip.clipId, combinePosteriors(innerC[i], innerF[i], w)]) : []);
+      const fWindows = stream.windows.map((win) => {
+        if (!win.functionals) throw new Error(`fold ${k}: the streaming evaluation returned a window without functionals`);
+        return predictFunctionalEnsemble(fOut.members, win.functionals, 1);
+      });
+      windows = stream.windows.map((win, i) => ({ ...win, probs: combinePosteriors(win.probs, fWindows[i], w), functionals: undefined }));
+      extra.weightCnn = w;
+      extra.functionalsAccuracy = accOf(truth, fOut.valProbs);
+      extra.functionalsWindowAccuracy = accOf(stream.windows.map((x) => x.label), fWindows);
+      if (plan.splits.length > 0) {
+        extra.inner = { cnn: accOf(innerTruth, innerC), functionals: accOf(innerTruth, innerF), combined: accOf(innerTruth, [...trainProbs.values()]) };
+      }
+    }
     if (opts.posteriorsDir) {
       writePosteriorsCsv(join(opts.posteriorsDir, `fold${k}`, 'test.csv'), plan.valItems.map((it, i) => ({ clipId: it.clip.clipId, probs: valProbs[i] })));
       if (plan.splits.length > 0) {
-        const trainProbs = new Map<string, Float32Array>();
-        plan.splits.forEach((_, s) => {
-          const probs = meanPosteriors(Array.from({ length: K }, (_, m) => train(`f${k}/inner${s}/m${m}`).probs));
-          plan.held[s].forEach((it, i) => trainProbs.set(it.clip.clipId, probs[i]));
-        });
         writePosteriorsCsv(join(opts.posteriorsDir, `fold${k}`, 'train.csv'), plan.trainItems.map((it) => ({ clipId: it.clip.clipId, probs: trainProbs.get(it.clip.clipId)! })));
       }
     }
-    const acc = accuracy(truth, valProbs.map((p) => argmax(p)));
-    const wAcc = accuracy(stream.windows.map((w) => w.label), stream.windows.map((w) => argmax(w.probs)));
-    const memberAccuracies = memberProbs.map((ps) => accuracy(truth, ps.map((p) => argmax(p))));
+    const acc = accOf(truth, valProbs);
+    const wAcc = accOf(windows.map((w) => w.label), windows.map((w) => w.probs));
+    const memberAccuracies = memberProbs.map((ps) => accOf(truth, ps));
     foldResults.set(k, {
-      probs: valProbs, windows: stream.windows,
+      probs: valProbs, windows,
       result: {
         fold: k, validationActors: plan.valActors, trainActors: plan.trainActors, innerSplits: plan.splits, accuracy: acc,
-        windowAccuracy: wAcc, windows: stream.windows.length, memberAccuracies,
-        coreSeconds: plan.keys.reduce((s, key) => s + results.get(key)!.seconds, 0),
+        windowAccuracy: wAcc, windows: windows.length, memberAccuracies,
+        cnnAccuracy: accOf(truth, cnnProbs), cnnWindowAccuracy: accOf(stream.windows.map((w) => w.label), stream.windows.map((w) => w.probs)),
+        ...extra,
+        coreSeconds: plan.keys.reduce((s, key) => s + results.get(key)!.seconds, 0) + (fOut?.seconds ?? 0),
       },
     });
-    log(`fold ${k}: clip accuracy ${(acc * 100).toFixed(2)} %${K > 1 ? ` (members ${memberAccuracies.map((a) => (a * 100).toFixed(2)).join(' / ')})` : ''}, window accuracy ${(wAcc * 100).toFixed(2)} %`);
+    const r = foldResults.get(k)!.result;
+    log(`fold ${k}: clip accuracy ${(acc * 100).toFixed(2)} %${K > 1 ? ` (CNN members ${memberAccuracies.map((a) => (a * 100).toFixed(2)).join(' / ')})` : ''}, window accuracy ${(wAcc * 100).toFixed(2)} %`
+      + (fOut ? `; CNN ${(r.cnnAccuracy * 100).toFixed(2)} %, functionals ${(r.functionalsAccuracy! * 100).toFixed(2)} %, CNN weight ${r.weightCnn}` : ''));
+  };
+  const tryFinish = (results: Map<string, WorkerTaskResult>) => {
+    for (const plan of plans) {
+      if (foldResults.has(plan.fold) || !plan.keys.every((key) => done.has(key))) continue;
+      if (prep && !functionalFolds.has(plan.fold)) continue;
+      finishFold(plan, results);
+    }
   };
 
   const partial = new Map<string, WorkerTaskResult>();
-  const results = await runTaskPool(ds, tasks, {
+  const poolDone = runTaskPool(ds, tasks, {
     jobs: opts.jobs,
     onProgress: opts.onProgress,
     onTaskDone: (task, r, p) => {
       partial.set(task.key, r);
       done.add(task.key);
       log(`[${p.tasksDone}/${p.tasks}] ${task.label} done in ${Math.round(r.seconds)} s`);
-      for (const plan of plans) {
-        if (!foldResults.has(plan.fold) && plan.keys.every((key) => done.has(key))) finishFold(plan, partial);
-      }
+      tryFinish(partial);
     },
   });
+  // The functionals models train on this (main) thread while the workers train the CNNs; they are small.
+  let functionalsAll: FunctionalModel[] = [];
+  let functionalSeconds = prep?.seconds ?? 0;
+  const functionalWork = (async () => {
+    if (!prep || !fcfg) return;
+    for (const plan of plans) {
+      const out = await runFunctionalFold(prep, { fold: plan.fold, trainItems: plan.trainItems, valItems: plan.valItems, splits: plan.splits }, fcfg, opts.train.seed);
+      functionalFolds.set(plan.fold, out);
+      functionalSeconds += out.seconds;
+      log(`fold ${plan.fold} functionals models (outer + ${plan.splits.length} inner, ${fcfg.seeds} seeds each) done in ${Math.round(out.seconds)} s`);
+      tryFinish(partial);
+    }
+    if (opts.trainAllActors) {
+      const t = performance.now();
+      functionalsAll = await trainAllActorsFunctionals(prep, ds.items, fcfg, opts.train.seed);
+      functionalSeconds += (performance.now() - t) / 1000;
+    }
+  })();
+  const [results] = await Promise.all([poolDone, functionalWork]);
+  tryFinish(results);
   const out: CvResult = {
     folds: [], clipPosteriors: [], windowPredictions: [], seconds: 0,
     allActorsMembers: exportTasks.map((t) => (results.get(t.key) as Extract<WorkerTaskResult, { kind: 'train' }>).weights),
-    coreSeconds: [...results.values()].reduce((s, r) => s + r.seconds, 0),
+    coreSeconds: [...results.values()].reduce((s, r) => s + r.seconds, 0) + functionalSeconds,
   };
+  if (prep) {
+    const weights = [...foldResults.values()].map((f) => f.result.weightCnn!).filter((w) => w !== undefined);
+    out.functionals = {
+      allActorsMembers: functionalsAll,
+      weightCnn: weights.length > 0 ? Math.round((weights.reduce((a, b) => a + b, 0) / weights.length) * 100) / 100 : DEFAULT_WEIGHT_CNN,
+      pitchRefs: prep.pitchRefs, seconds: functionalSeconds,
+    };
+  }
   for (const plan of plans) {
     const f = foldResults.get(plan.fold)!;
     out.folds.push(f.result);

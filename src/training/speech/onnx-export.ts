@@ -1,8 +1,55 @@
 import { OnnxGraphBuilder } from '../../onnx/builder.js';
 import { LAYER_NORM_EPS, type SpeechNetConfig, type WeightMap } from './net.js';
+import type { FunctionalModel } from './functional-model.js';
+import { COMBINE_PROB_FLOOR } from './combine.js';
 
 export const FEATURE_INPUT = 'features';
+export const FUNCTIONALS_INPUT = 'functionals';
 export const LOGITS_OUTPUT = 'logits';
+
+/** The functionals model and its combination weight, for a two-input graph. */
+export interface FunctionalsExport {
+  members: FunctionalModel[];
+  weightCnn: number;
+}
+
+/**
+ * Exports the CNN ensemble combined with the functionals model as ONE graph: inputs `features` [batch, frames, mel]
+ * and `functionals` [batch, dims]; output `logits` = w log p_cnn + (1 - w) log p_functionals (each a mean posterior of
+ * its seed ensemble, floored at COMBINE_PROB_FLOOR), so the server's softmax gives the combination's posterior.
+ */
+export function exportSpeechCombinedOnnx(cfg: SpeechNetConfig, members: WeightMap[], f: FunctionalsExport, docString = ''): Uint8Array {
+  if (members.length === 0) throw new Error('ONNX export: no CNN ensemble members');
+  if (f.members.length === 0) throw new Error('ONNX export: no functionals-model members');
+  if (!(f.weightCnn >= 0 && f.weightCnn <= 1)) throw new Error(`ONNX export: CNN weight ${f.weightCnn} outside [0, 1]`);
+  const dims = f.members[0].dims;
+  const g = new OnnxGraphBuilder('emostream_speech_tcn_functionals');
+  const x = g.input(FEATURE_INPUT, ['batch', cfg.frames, cfg.melBands]);
+  const z = g.input(FUNCTIONALS_INPUT, ['batch', dims]);
+  const floor = g.constFloat('prob_floor', [COMBINE_PROB_FLOOR], []);
+  const meanOf = (probs: string[], name: string) => probs.length === 1 ? probs[0] : g.op('Mul', [g.op('Sum', probs), g.constFloat(name, [1 / probs.length], [])]);
+  const cnn = meanOf(members.map((w, m) => g.op('Softmax', [addSpeechNet(g, cfg, w, x, `m${m}_`)], { axis: 1 })), 'inv_members');
+  const fun = meanOf(f.members.map((fm, m) => {
+    if (fm.dims !== dims) throw new Error('ONNX export: functionals members differ in input size');
+    return g.op('Softmax', [addFunctionalNet(g, fm, z, `f${m}_`)], { axis: 1 });
+  }), 'inv_functional_members');
+  const logOf = (p: string) => g.op('Log', [g.op('Max', [p, floor])]);
+  g.op('Add', [
+    g.op('Mul', [logOf(cnn), g.constFloat('weight_cnn', [f.weightCnn], [])]),
+    g.op('Mul', [logOf(fun), g.constFloat('weight_functionals', [1 - f.weightCnn], [])]),
+  ], {}, LOGITS_OUTPUT);
+  g.output(LOGITS_OUTPUT, ['batch', cfg.numClasses]);
+  return g.toBytes(docString);
+}
+
+/** (z - mean) / std -> dense (+ ReLU -> dense) logits, as predictFunctionalModel computes. */
+function addFunctionalNet(g: OnnxGraphBuilder, m: FunctionalModel, z: string, prefix: string): string {
+  const width = m.hidden > 0 ? m.hidden : m.b1.length;
+  const zn = g.op('Div', [g.op('Sub', [z, g.constFloat(`${prefix}mean`, m.mean, [m.dims])]), g.constFloat(`${prefix}std`, m.std, [m.dims])]);
+  const a = g.op('Gemm', [zn, g.constFloat(`${prefix}w1`, m.w1, [m.dims, width]), g.constFloat(`${prefix}b1`, m.b1, [width])]);
+  if (m.hidden === 0) return a;
+  return g.op('Gemm', [g.op('Relu', [a]), g.constFloat(`${prefix}w2`, m.w2, [m.hidden, m.b2.length]), g.constFloat(`${prefix}b2`, m.b2, [m.b2.length])]);
+}
 
 /**
  * Exports the temporal CNN as ONNX: features [batch, frames, melBands] -> logits [batch, numClasses].

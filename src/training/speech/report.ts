@@ -5,6 +5,7 @@ import { EMOTIONS } from '../../protocol/labels.js';
 import { accuracy, argmax, ci95, confusionMatrix, macroF1, perClassMetrics } from '../metrics.js';
 import type { CvResult } from './cv.js';
 import type { TrainConfig } from './train.js';
+import type { FunctionalCvConfig } from './functional-cv.js';
 
 /** Luna-Jiménez et al. 2022, Table 1 (speech, RAVDESS, subject-wise 5-fold CV), accuracy in %. */
 export const PAPER_TABLE1 = [
@@ -33,12 +34,22 @@ export interface SpeechCvReport {
     memberAccuracies: number[];
     /** Core-seconds of the fold's tasks (its trainings run in parallel with other folds'). */
     coreSeconds: number;
+    /** The CNN ensemble alone (= accuracy when no functionals model is combined). */
+    cnnAccuracy: number;
+    cnnWindowAccuracy: number;
+    functionalsAccuracy?: number;
+    functionalsWindowAccuracy?: number;
+    /** CNN weight of the combination, chosen on the inner splits. */
+    weightCnn?: number;
+    inner?: { cnn: number; functionals: number; combined: number };
   }[];
+  /** With a functionals model: mean over folds of each model alone (meanAccuracy is the shipped combination). */
+  components?: { cnnMeanAccuracy: number; functionalsMeanAccuracy: number; cnnWindowAccuracy: number; functionalsWindowAccuracy: number; shippedWeightCnn: number };
   confusion: number[][];
   windowConfusion: number[][];
   perClass: { label: string; precision: number; recall: number; f1: number; support: number }[];
   labels: readonly string[];
-  config: { train: TrainConfig; seeds: number; jobs: number; innerSplits: number; windowSamples: number; hopSamples: number; priorWeightFrames: number };
+  config: { train: TrainConfig; seeds: number; jobs: number; innerSplits: number; windowSamples: number; hopSamples: number; priorWeightFrames: number; functionals?: FunctionalCvConfig };
   /** Wall time of the run (features, all trainings including the inner splits and the shipped model if exported). */
   seconds: number;
   /** Sum of the tasks' times on one core each. */
@@ -54,6 +65,13 @@ export function buildReport(cv: CvResult, config: SpeechCvReport['config'], comm
   const wPred = cv.windowPredictions.map((w) => argmax(w.probs));
   const windowAccuracy = accuracy(wTruth, wPred);
   const confusion = confusionMatrix(truth, pred);
+  const meanOf = (f: (x: CvResult['folds'][number]) => number) => cv.folds.reduce((s, x) => s + f(x), 0) / Math.max(1, cv.folds.length);
+  const windowsOf = (f: (x: CvResult['folds'][number]) => number) => cv.folds.reduce((s, x) => s + f(x) * x.windows, 0) / Math.max(1, cv.folds.reduce((s, x) => s + x.windows, 0));
+  const components = cv.functionals && cv.folds.length > 0 ? {
+    cnnMeanAccuracy: meanOf((f) => f.cnnAccuracy), functionalsMeanAccuracy: meanOf((f) => f.functionalsAccuracy ?? NaN),
+    cnnWindowAccuracy: windowsOf((f) => f.cnnWindowAccuracy), functionalsWindowAccuracy: windowsOf((f) => f.functionalsWindowAccuracy ?? NaN),
+    shippedWeightCnn: cv.functionals.weightCnn,
+  } : undefined;
   return {
     task: 'speech emotion recognition, RAVDESS speech (8 classes), subject-wise 5-fold CV (paper folds)',
     createdAt: new Date().toISOString(),
@@ -70,7 +88,10 @@ export function buildReport(cv: CvResult, config: SpeechCvReport['config'], comm
     folds: cv.folds.map((f) => ({
       fold: f.fold, validationActors: f.validationActors, accuracy: f.accuracy, windowAccuracy: f.windowAccuracy,
       windows: f.windows, innerSplits: f.innerSplits, memberAccuracies: f.memberAccuracies, coreSeconds: Math.round(f.coreSeconds),
+      cnnAccuracy: f.cnnAccuracy, cnnWindowAccuracy: f.cnnWindowAccuracy,
+      ...(f.weightCnn !== undefined ? { functionalsAccuracy: f.functionalsAccuracy, functionalsWindowAccuracy: f.functionalsWindowAccuracy, weightCnn: f.weightCnn, inner: f.inner } : {}),
     })),
+    ...(components ? { components } : {}),
     confusion,
     windowConfusion: confusionMatrix(wTruth, wPred),
     perClass: perClassMetrics(confusion).map((p, i) => ({ label: EMOTIONS[i], ...p })),
@@ -90,21 +111,39 @@ export function reportMarkdown(r: SpeechCvReport): string {
   lines.push(`Command: \`${r.command}\`  `);
   const k = r.config.seeds;
   lines.push(`Run: ${r.createdAt}, ${r.machine.cpus} x ${r.machine.cpuModel}, Node ${r.machine.node}: **${(r.seconds / 60).toFixed(1)} min wall** with ${r.config.jobs} parallel training worker(s) (${(r.coreSeconds / 60).toFixed(1)} core-minutes; inner splits${r.command.includes('--export') ? ' and the shipped all-actors model' : ''} included).  `);
-  lines.push(`Model: ${k > 1 ? `seed ensemble of ${k} networks per training (outer, inner and shipped alike); a clip's or window's posterior is the mean of the members' posteriors` : 'one network per training'}.`, '');
+  lines.push(`Model: ${k > 1 ? `seed ensemble of ${k} networks per training (outer, inner and shipped alike); a clip's or window's posterior is the mean of the members' posteriors` : 'one network per training'}${r.components ? `, combined with a ${r.config.functionals?.seeds}-seed MLP on window functionals (log-mel and pitch statistics): posterior ∝ p_cnn^w · p_functionals^(1-w), w chosen per fold on the inner splits (shipped w = ${r.components.shippedWeightCnn})` : ''}.`, '');
   lines.push(`**Mean accuracy over folds: ${pct(r.meanAccuracy)} % ± ${pct(r.ci95)}** (95 % CI, normal approximation over the ${r.clips} clips, as in the paper).  `);
   lines.push(`Pooled accuracy ${pct(r.pooledAccuracy)} %, macro-F1 ${pct(r.macroF1)} %.  `);
   lines.push(`**Per-window accuracy (streaming, 3 s windows, causal running speaker normaliser): ${pct(r.windowAccuracy)} % ± ${pct(r.windowCi95)}** over ${r.windows} windows.`, '');
-  lines.push('## Folds', '', '| fold | validation actors | clip accuracy % | each member alone % | window accuracy % | windows | inner splits (train posteriors) | core-seconds |', '|---|---|---|---|---|---|---|---|');
-  for (const f of r.folds) {
-    lines.push(`| ${f.fold} | ${f.validationActors.join(', ')} | ${pct(f.accuracy)} | ${f.memberAccuracies.map(pct).join(' / ')} | ${pct(f.windowAccuracy)} | ${f.windows} | ${f.innerSplits.map((s) => `{${s.join(',')}}`).join(' ')} | ${f.coreSeconds} |`);
+  const c = r.components;
+  if (c) {
+    lines.push('| model (same folds, same clips) | mean clip accuracy % | window accuracy % |', '|---|---|---|');
+    lines.push(`| **CNN + functionals (shipped)** | **${pct(r.meanAccuracy)}** | **${pct(r.windowAccuracy)}** |`);
+    lines.push(`| CNN ensemble alone | ${pct(c.cnnMeanAccuracy)} | ${pct(c.cnnWindowAccuracy)} |`);
+    lines.push(`| functionals MLP alone | ${pct(c.functionalsMeanAccuracy)} | ${pct(c.functionalsWindowAccuracy)} |`, '');
+    lines.push('## Folds', '', '| fold | validation actors | clip accuracy % (combined) | CNN alone % | each CNN member % | functionals alone % | CNN weight w | inner splits: CNN / functionals / combined % | window accuracy % (combined / CNN / functionals) | windows | inner splits (train posteriors) | core-seconds |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const f of r.folds) {
+      lines.push(`| ${f.fold} | ${f.validationActors.join(', ')} | ${pct(f.accuracy)} | ${pct(f.cnnAccuracy)} | ${f.memberAccuracies.map(pct).join(' / ')} | ${pct(f.functionalsAccuracy ?? NaN)} | ${f.weightCnn} | ${f.inner ? `${pct(f.inner.cnn)} / ${pct(f.inner.functionals)} / ${pct(f.inner.combined)}` : '-'} | ${pct(f.windowAccuracy)} / ${pct(f.cnnWindowAccuracy)} / ${pct(f.functionalsWindowAccuracy ?? NaN)} | ${f.windows} | ${f.innerSplits.map((s) => `{${s.join(',')}}`).join(' ')} | ${f.coreSeconds} |`);
+    }
+  } else {
+    lines.push('## Folds', '', '| fold | validation actors | clip accuracy % | each member alone % | window accuracy % | windows | inner splits (train posteriors) | core-seconds |', '|---|---|---|---|---|---|---|---|');
+    for (const f of r.folds) {
+      lines.push(`| ${f.fold} | ${f.validationActors.join(', ')} | ${pct(f.accuracy)} | ${f.memberAccuracies.map(pct).join(' / ')} | ${pct(f.windowAccuracy)} | ${f.windows} | ${f.innerSplits.map((s) => `{${s.join(',')}}`).join(' ')} | ${f.coreSeconds} |`);
+    }
   }
   if (r.folds.length > 0 && k > 1) {
     const single = r.folds.reduce((s, f) => s + f.memberAccuracies.reduce((a, b) => a + b, 0) / f.memberAccuracies.length, 0) / r.folds.length;
-    lines.push('', `Mean accuracy of a single member (average over members and folds): ${pct(single)} %; the ensemble: ${pct(r.meanAccuracy)} %.`);
+    lines.push('', `Mean accuracy of a single CNN member (average over members and folds): ${pct(single)} %; the CNN ensemble: ${pct(c ? c.cnnMeanAccuracy : r.meanAccuracy)} %.`);
   }
   lines.push('', '## Compared with the paper (Luna-Jiménez et al. 2022, Table 1)', '', '| method | accuracy % |', '|---|---|');
   for (const p of PAPER_TABLE1) lines.push(`| ${p.method} | ${p.accuracy.toFixed(2)} |`);
-  lines.push(`| **emostream temporal CNN on log-mel (this run, clip level)** | **${pct(r.meanAccuracy)} ± ${pct(r.ci95)}** |`);
+  if (c) {
+    lines.push(`| **emostream CNN + functionals (this run, clip level)** | **${pct(r.meanAccuracy)} ± ${pct(r.ci95)}** |`);
+    lines.push(`| emostream temporal CNN on log-mel alone (this run) | ${pct(c.cnnMeanAccuracy)} |`);
+    lines.push(`| emostream functionals MLP alone (this run) | ${pct(c.functionalsMeanAccuracy)} |`);
+  } else {
+    lines.push(`| **emostream temporal CNN on log-mel (this run, clip level)** | **${pct(r.meanAccuracy)} ± ${pct(r.ci95)}** |`);
+  }
   lines.push(`| emostream, per 3 s streaming window | ${pct(r.windowAccuracy)} ± ${pct(r.windowCi95)} |`);
   lines.push('', '## Confusion matrix (clips; rows = true, columns = predicted)', '');
   lines.push(`| true \\ pred | ${r.labels.join(' | ')} |`, `|---|${r.labels.map(() => '---').join('|')}|`);

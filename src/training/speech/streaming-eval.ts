@@ -1,6 +1,6 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { readWav } from '../../features/wav.js';
-import { FeatureSpeechStream } from '../../models/speech/feature-stream.js';
+import { FeatureSpeechStream, type StreamPitchOptions } from '../../models/speech/feature-stream.js';
 import { rng } from '../random.js';
 import type { SpeechStreamContract } from './bundle.js';
 import { createNet, type SpeechNetConfig, type WeightMap } from './net.js';
@@ -11,9 +11,15 @@ type Tf = typeof tfType;
 
 export interface StreamingEvalOptions extends SpeechStreamContract {
   seed: number;
+  /** Track pitch too and return each window's functionals (for the functionals model, applied by the caller). */
+  pitch?: StreamPitchOptions;
 }
 
-export interface WindowPrediction { clipId: string; actor: number; label: number; probs: Float32Array; clipOrder: number }
+export interface WindowPrediction {
+  clipId: string; actor: number; label: number; probs: Float32Array; clipOrder: number;
+  /** The stream's window functionals (only with `pitch`). */
+  functionals?: Float32Array;
+}
 
 /**
  * Per-window evaluation the way the server computes it: one session per actor through FeatureSpeechStream (the
@@ -37,8 +43,9 @@ export async function streamingWindowPredictions(
       for (let i = clips.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [clips[i], clips[j]] = [clips[j], clips[i]]; }
       const stream = new FeatureSpeechStream({
         mel: opts.mel, windowFrames: netCfg.frames, activityGate: opts.activityGate, prior: opts.prior, priorWeightFrames: opts.priorWeightFrames,
+        pitch: opts.pitch,
       });
-      const pending: { features: Float32Array; item: SpeechItem; order: number }[] = [];
+      const pending: { features: Float32Array; functionals?: Float32Array; item: SpeechItem; order: number }[] = [];
       let sessionSamples = 0;
       clips.forEach((item, order) => {
         const samples = readWav(item.clip.path).samples;
@@ -51,7 +58,7 @@ export async function streamingWindowPredictions(
           const full = sessionSamples - clipStart >= opts.windowSamples;
           if (full || (last && samples.length < opts.windowSamples)) {
             const w = stream.window(sessionSamples, opts.windowSamples);
-            if (w) pending.push({ features: w.features, item, order });
+            if (w) pending.push({ features: w.features, functionals: w.functionals, item, order });
           }
         }
       });
@@ -67,7 +74,7 @@ export async function streamingWindowPredictions(
         }
         batch.forEach((p, k) => out.push({
           clipId: p.item.clip.clipId, actor, label: p.item.label, clipOrder: p.order,
-          probs: probs.slice(k * 8, (k + 1) * 8),
+          probs: probs.slice(k * 8, (k + 1) * 8), ...(p.functionals ? { functionals: p.functionals } : {}),
         }));
       }
     }

@@ -7,6 +7,8 @@ import { buildReport, writeReport } from './report.js';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './train.js';
 import { saveSpeechBundle } from './bundle.js';
 import type { PoolProgress } from './train-pool.js';
+import { DEFAULT_FUNCTIONAL_CONFIG } from './functional-cv.js';
+import { pitchPrior } from './functional-data.js';
 
 /** Streaming contract of the shipped model: 3 s windows every 0.5 s at 16 kHz. */
 export const WINDOW_SAMPLES = 48000;
@@ -29,6 +31,8 @@ export interface TrainSpeechOptions {
   seeds?: number;
   /** Parallel training workers (default: the machine's cores). */
   jobs?: number;
+  /** Train and combine the window-functionals model (default true); false = the CNN ensemble alone. */
+  functionals?: boolean;
   command: string;
   log: (msg: string) => void;
   progress?: (p: PoolProgress) => void;
@@ -43,6 +47,13 @@ export const CV_NOTES = [
   'Per-window accuracy: one session per validation actor through FeatureSpeechStream, clips pushed back to back in random order in 0.5 s hops, a 3 s window requested after each hop and scored once it lies inside one clip (or at the end of a clip shorter than 3 s).',
   'Parallelism: trainings (fold models, inner-split models, ensemble members, the all-actors model) run in worker threads, one TF.js wasm instance per core, each with its own fixed seed, so the numbers do not depend on the number of workers.',
   'Hyper-parameters were chosen on an inner split of fold 0\'s training actors (never on validation actors); the exploration table is in models/speech/NOTES.md.',
+];
+
+export const FUNCTIONALS_NOTES = [
+  'Second model (window functionals): per 3 s window, 137 statistics of frame descriptors - per mel band the mean, standard deviation and the standard deviation of the first difference of the normalised log-mel (120), frame energy (mean, std, 10/50/90th percentile, slope, delta std), spectral tilt (mean, std), and pitch from YIN (512-sample buffer ending at each 10 ms frame, FFT difference function, threshold 0.15, 65-500 Hz) in semitones relative to the speaker\'s mean log F0: voiced fraction, mean, std, 10th/90th percentile, range, slope, mean absolute frame-to-frame change. The server computes the same features incrementally (src/features/pitch.ts, src/features/functionals.ts in FeatureSpeechStream).',
+  'Its model: z-scored functionals -> Dense 128 ReLU -> dropout 0.3 -> Dense 8, Adam 1e-3, 30 epochs, batch 64, label smoothing 0.1, L2 1e-4, trained on 3 s crops every 0.1 s of every training clip; a 3-seed ensemble (mean posterior). Clip posterior = mean over the same 0.5 s-hop windows as the CNN.',
+  'Combination: posterior proportional to p_cnn^w * p_functionals^(1-w) (weighted mean of log-posteriors). w is chosen per fold on the inner-split (out-of-fold) posteriors of the fold\'s training clips (grid 0, 0.05, ..., 1; best accuracy, ties by log-loss), never on validation clips; the shipped model uses the mean of the five fold weights. Posterior files hold the combination (train.csv: inner-split CNN and functionals posteriors combined with the fold\'s weight).',
+  'Speaker pitch reference: clip-level CV scores use each actor\'s mean log F0 over all of their voiced frames (as for the log-mel statistics); the streaming score and the server use a running mean started from the training actors\' average, counted as 150 voiced frames.',
 ];
 
 export function trainConfigFrom(opts: { epochs?: number; seed?: number }): TrainConfig {
@@ -60,8 +71,9 @@ export async function trainSpeech(opts: TrainSpeechOptions): Promise<void> {
   opts.log('speech: computing log-mel features of all clips');
   const ds = loadSpeechDataset();
   opts.log(`speech: ${ds.items.length} clips in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const functionals = opts.functionals === false ? undefined : DEFAULT_FUNCTIONAL_CONFIG;
   const cv = await runSpeechCv({
-    train: cfg, seeds, jobs, innerSplits: opts.innerSplits, posteriorsDir: opts.cv ? opts.posteriorsDir : null,
+    train: cfg, seeds, jobs, innerSplits: opts.innerSplits, posteriorsDir: opts.cv ? opts.posteriorsDir : null, functionals,
     windowSamples: WINDOW_SAMPLES, hopSamples: HOP_SAMPLES, priorWeightFrames: PRIOR_WEIGHT_FRAMES,
     onlyFolds: opts.cv ? opts.folds : [], trainAllActors: opts.exportModel, dataset: ds,
     onLog: (m) => opts.log(`speech: ${m}`),
@@ -69,7 +81,10 @@ export async function trainSpeech(opts: TrainSpeechOptions): Promise<void> {
   });
   const wallSeconds = (performance.now() - t0) / 1000;
   if (opts.cv) {
-    const report = buildReport(cv, { train: cfg, seeds, jobs, innerSplits: opts.innerSplits, windowSamples: WINDOW_SAMPLES, hopSamples: HOP_SAMPLES, priorWeightFrames: PRIOR_WEIGHT_FRAMES }, opts.command, CV_NOTES, wallSeconds);
+    const report = buildReport(cv, {
+      train: cfg, seeds, jobs, innerSplits: opts.innerSplits, windowSamples: WINDOW_SAMPLES, hopSamples: HOP_SAMPLES, priorWeightFrames: PRIOR_WEIGHT_FRAMES,
+      ...(functionals ? { functionals } : {}),
+    }, opts.command, functionals ? [...CV_NOTES, ...FUNCTIONALS_NOTES] : CV_NOTES, wallSeconds);
     writeReport(opts.out, report);
     opts.log(`speech: CV mean accuracy ${(report.meanAccuracy * 100).toFixed(2)} % ± ${(report.ci95 * 100).toFixed(2)}, per-window ${(report.windowAccuracy * 100).toFixed(2)} %; report in ${join(opts.out, 'report.md')}`);
   }
@@ -78,9 +93,18 @@ export async function trainSpeech(opts: TrainSpeechOptions): Promise<void> {
     saveSpeechBundle(opts.out, {
       net: cfg.net, members: cv.allActorsMembers, mel: ds.mel, activityGate: DEFAULT_ACTIVITY_GATE, prior: priorStats(ds.actorStats, actors),
       priorWeightFrames: PRIOR_WEIGHT_FRAMES, windowSamples: WINDOW_SAMPLES, hopSamples: HOP_SAMPLES,
+      ...(functionals && cv.functionals ? {
+        functionals: {
+          members: cv.functionals.allActorsMembers, weightCnn: cv.functionals.weightCnn, pitch: functionals.pitch,
+          pitchPriorLog2Hz: pitchPrior(cv.functionals.pitchRefs, actors), pitchPriorWeightFrames: functionals.pitchPriorWeightFrames,
+        },
+      } : {}),
       training: {
         data: `RAVDESS speech, all ${actors.length} actors, ${ds.items.length} clips (CC BY-NC-SA 4.0)`, config: cfg, seeds,
         memberSeeds: cv.allActorsMembers.map((_, m) => memberSeed(cfg.seed, m)), command: opts.command,
+        ...(functionals && cv.functionals ? {
+          functionals: { config: functionals, weightCnn: cv.functionals.weightCnn, weightCnnFrom: opts.cv ? 'mean of the CV folds\' inner-split weights' : 'DEFAULT_WEIGHT_CNN (no CV in this run)' },
+        } : {}),
       },
     });
     opts.log(`speech: model (${seeds} member${seeds > 1 ? 's' : ''}) written to ${opts.out}`);

@@ -1,0 +1,137 @@
+import type * as tfType from '@tensorflow/tfjs';
+import { readWav } from '../../features/wav.js';
+import { pitchFrames, semitones, SpeakerPitchAccumulator, type PitchConfig } from '../../features/pitch.js';
+import { FUNCTIONAL_COUNT, windowFunctionals } from '../../features/functionals.js';
+import { NUM_EMOTIONS } from '../../protocol/labels.js';
+import type { NormStats } from '../../features/speaker-norm.js';
+import type { SpeechDataset, SpeechItem } from './dataset.js';
+import { plainWindow } from './augment.js';
+import { clipWindowEnds } from './train.js';
+import { trainFunctionalModel, predictFunctionalModel, type FunctionalModel, type FunctionalModelConfig } from './functional-model.js';
+
+type Tf = typeof tfType;
+
+/** Lets the event loop run (worker messages of a concurrent training pool) during long main-thread work. */
+export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** The pitch track of every clip (same frames as its log-mel), computed with the server's PitchFrameComputer. */
+export async function computePitchTracks(ds: SpeechDataset, cfg: PitchConfig): Promise<Map<SpeechItem, Float32Array>> {
+  const out = new Map<SpeechItem, Float32Array>();
+  for (const it of ds.items) {
+    const p = pitchFrames(readWav(it.clip.path).samples, ds.mel, cfg);
+    if (p.length !== it.frames) throw new Error(`${it.clip.clipId}: ${p.length} pitch frames, ${it.frames} log-mel frames`);
+    out.set(it, p);
+    await yieldToLoop();
+  }
+  return out;
+}
+
+/** Mean log2 F0 over each actor's voiced frames (all of their clips, as the log-mel speaker statistics). */
+export function actorPitchRefs(items: SpeechItem[], pitch: Map<SpeechItem, Float32Array>): Map<number, number> {
+  const acc = new Map<number, SpeakerPitchAccumulator>();
+  for (const it of items) {
+    let a = acc.get(it.actor);
+    if (!a) acc.set(it.actor, (a = new SpeakerPitchAccumulator()));
+    for (const hz of pitch.get(it)!) a.add(hz);
+  }
+  return new Map([...acc].map(([actor, a]) => [actor, a.meanLog2Hz()]));
+}
+
+/** The streaming pitch reference's prior: the mean of the given (training) actors' references. */
+export function pitchPrior(refs: Map<number, number>, actors: number[]): number {
+  if (actors.length === 0) throw new Error('pitchPrior: no actors');
+  return actors.reduce((s, a) => {
+    const r = refs.get(a);
+    if (r === undefined) throw new Error(`pitchPrior: no pitch reference for actor ${a}`);
+    return s + r;
+  }, 0) / actors.length;
+}
+
+/**
+ * Functionals of the `windowFrames` window of a clip ending at frame `endFrame` (exclusive): log-mel normalised with
+ * `stats`, frames before the clip padded with 0 (as plainWindow does for the CNN), pitch in semitones relative to
+ * `refLog2Hz` (NaN where unvoiced or padded). What the server's FeatureSpeechStream computes for a window.
+ */
+export function windowFunctionalsAt(
+  logMel: Float32Array, pitchHz: Float32Array, stats: NormStats, refLog2Hz: number, endFrame: number, windowFrames: number,
+  out: Float32Array, offset: number, scratch?: { win: Float32Array; st: Float32Array },
+): void {
+  const bands = stats.mean.length;
+  const win = scratch?.win ?? new Float32Array(windowFrames * bands), st = scratch?.st ?? new Float32Array(windowFrames);
+  plainWindow(logMel, endFrame, bands, stats, windowFrames, win, 0);
+  for (let t = 0; t < windowFrames; t++) {
+    const f = endFrame - windowFrames + t;
+    st[t] = f < 0 ? NaN : semitones(pitchHz[f], refLog2Hz);
+  }
+  windowFunctionals(win, st, windowFrames, bands, out, offset);
+}
+
+/** Window functionals of every clip: dense crops for training (every `trainHopFrames`), the scored windows for evaluation. */
+export interface FunctionalData {
+  dims: number;
+  train: Map<SpeechItem, Float32Array>;
+  eval: Map<SpeechItem, Float32Array>;
+}
+
+export async function computeFunctionalData(
+  ds: SpeechDataset, pitch: Map<SpeechItem, Float32Array>, refs: Map<number, number>,
+  opts: { windowFrames: number; trainHopFrames: number; evalHopFrames: number; dropPitch?: boolean },
+): Promise<FunctionalData> {
+  const bands = ds.mel.melBands, W = opts.windowFrames, D = FUNCTIONAL_COUNT;
+  const scratch = { win: new Float32Array(W * bands), st: new Float32Array(W) };
+  const featuresOf = (it: SpeechItem, ends: number[]): Float32Array => {
+    const stats = ds.actorStats.get(it.actor)!;
+    const p = opts.dropPitch ? new Float32Array(it.frames) : pitch.get(it)!;
+    const x = new Float32Array(ends.length * D);
+    ends.forEach((e, k) => windowFunctionalsAt(it.logMel, p, stats, refs.get(it.actor)!, e, W, x, k * D, scratch));
+    return x;
+  };
+  const trainEnds = (it: SpeechItem) => (it.frames <= W ? [it.frames]
+    : Array.from({ length: Math.floor((it.frames - W) / opts.trainHopFrames) + 1 }, (_, i) => W + i * opts.trainHopFrames));
+  const train = new Map<SpeechItem, Float32Array>(), evalMap = new Map<SpeechItem, Float32Array>();
+  for (const it of ds.items) {
+    train.set(it, featuresOf(it, trainEnds(it)));
+    evalMap.set(it, featuresOf(it, clipWindowEnds(it.frames, W, opts.evalHopFrames)));
+    await yieldToLoop();
+  }
+  return { dims: D, train, eval: evalMap };
+}
+
+/** Seed ensemble of functionals models trained on the crops of `items` (member m: seed + m). */
+export async function trainFunctionalMembers(tf: Tf, data: FunctionalData, items: SpeechItem[], cfg: FunctionalModelConfig, seeds: number, seed: number): Promise<FunctionalModel[]> {
+  const D = data.dims;
+  const n = items.reduce((s, it) => s + data.train.get(it)!.length / D, 0);
+  const x = new Float32Array(n * D), y = new Int32Array(n);
+  let r = 0;
+  for (const it of items) {
+    const f = data.train.get(it)!;
+    x.set(f, r * D);
+    y.fill(it.label, r, r + f.length / D);
+    r += f.length / D;
+  }
+  const members: FunctionalModel[] = [];
+  for (let m = 0; m < seeds; m++) members.push(await trainFunctionalModel(tf, x, y, n, D, { ...cfg, seed: seed + m }, yieldToLoop));
+  return members;
+}
+
+/** Mean over members of the softmax posteriors of `n` functional vectors [n, dims]: [n * 8]. */
+export function predictFunctionalEnsemble(members: FunctionalModel[], x: Float32Array, n: number): Float32Array {
+  const out = new Float32Array(n * NUM_EMOTIONS);
+  for (const model of members) {
+    const p = predictFunctionalModel(model, x, n);
+    for (let i = 0; i < out.length; i++) out[i] += p[i] / members.length;
+  }
+  return out;
+}
+
+/** Clip posterior = mean over the clip's scored windows of the ensemble's window posterior (as for the CNN). */
+export function predictFunctionalClips(members: FunctionalModel[], data: FunctionalData, items: SpeechItem[]): Float32Array[] {
+  return items.map((it) => {
+    const f = data.eval.get(it)!;
+    const k = f.length / data.dims;
+    const p = predictFunctionalEnsemble(members, f, k);
+    const mean = new Float32Array(NUM_EMOTIONS);
+    for (let i = 0; i < k; i++) for (let c = 0; c < NUM_EMOTIONS; c++) mean[c] += p[i * NUM_EMOTIONS + c] / k;
+    return mean;
+  });
+}
