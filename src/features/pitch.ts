@@ -33,8 +33,8 @@ export class PitchFrameComputer {
   private readonly fft: FFT;
   private readonly x: Float32Array;
   private readonly prefix: Float64Array;
+  /** Complex (interleaved) input of the packed transform. */
   private readonly a: number[];
-  private readonly b: number[];
   private readonly specA: number[];
   private readonly specB: number[];
   private readonly corr: number[];
@@ -49,8 +49,7 @@ export class PitchFrameComputer {
     this.fft = new FFT(2 * n);
     this.x = new Float32Array(n);
     this.prefix = new Float64Array(n + 1);
-    this.a = new Array<number>(2 * n).fill(0);
-    this.b = new Array<number>(2 * n).fill(0);
+    this.a = this.fft.createComplexArray() as number[];
     this.specA = this.fft.createComplexArray() as number[];
     this.specB = this.fft.createComplexArray() as number[];
     this.corr = this.fft.createComplexArray() as number[];
@@ -72,16 +71,19 @@ export class PitchFrameComputer {
     const prefix = this.prefix;
     for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i] + x[i] * x[i];
     if (prefix[n] / n < this.cfg.minMeanSquare) return 0;
-    // YIN difference d(tau) = sum_{i<W} (x_i - x_{i+tau})^2 = e(0..W) + e(tau..tau+W) - 2 c(tau), c by FFT.
-    const a = this.a, b = this.b;
-    for (let i = 0; i < 2 * n; i++) { a[i] = i < W ? x[i] : 0; b[i] = i < n ? x[i] : 0; }
-    this.fft.realTransform(this.specA, a);
-    this.fft.completeSpectrum(this.specA);
-    this.fft.realTransform(this.specB, b);
-    this.fft.completeSpectrum(this.specB);
-    const sa = this.specA, sb = this.specB, prod = this.corr;
-    for (let k = 0; k < 2 * n; k++) {
-      const ar = sa[2 * k], ai = sa[2 * k + 1], br = sb[2 * k], bi = sb[2 * k + 1];
+    // YIN difference d(tau) = sum_{i<W} (x_i - x_{i+tau})^2 = e(0..W) + e(tau..tau+W) - 2 c(tau), c by FFT. Both real
+    // inputs (a = x[0..W), b = x[0..2W), zero-padded) go through ONE complex transform of a + j b, then are separated.
+    const z = this.a, M = 2 * n;
+    z.fill(0);
+    for (let i = 0; i < n; i++) { z[2 * i] = i < W ? x[i] : 0; z[2 * i + 1] = x[i]; }
+    const spec = this.specB;
+    this.fft.transform(spec, z);
+    const prod = this.corr;
+    for (let k = 0; k < M; k++) {
+      const m = (M - k) % M;
+      const zr = spec[2 * k], zi = spec[2 * k + 1], mr = spec[2 * m], mi = spec[2 * m + 1];
+      const ar = (zr + mr) / 2, ai = (zi - mi) / 2; // A = (Z_k + conj Z_{-k}) / 2
+      const br = (zi + mi) / 2, bi = (mr - zr) / 2; // B = (Z_k - conj Z_{-k}) / 2j
       // conj(A) * B: correlation of a with b at non-negative lags.
       prod[2 * k] = ar * br + ai * bi;
       prod[2 * k + 1] = ar * bi - ai * br;
