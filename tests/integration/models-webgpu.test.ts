@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { EmoStreamClient, type EmotionResult } from '../../clients/node/index.js';
 import { OnnxWorkerPool } from '../../src/models/worker-pool.js';
 import { createInProcessRunner } from '../../src/models/onnx-runner-inprocess.js';
-import type { OnnxRunner } from '../../src/models/backend.js';
+import type { Feeds, OnnxRunner } from '../../src/models/backend.js';
 import { startTestServer } from '../helpers/server.js';
 
 /**
@@ -37,9 +37,16 @@ function deterministic(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed) * 1.5);
 }
 
-async function maxDiff(a: OnnxRunner, b: OnnxRunner, inputName: string, dims: number[]): Promise<number> {
-  const data = deterministic(dims.reduce((x, y) => x * y, 1), dims[0]);
-  const [ra, rb] = await Promise.all([a.run({ [inputName]: { data, dims } }), b.run({ [inputName]: { data, dims } })]);
+/** Deterministic feeds for every input of a model, `batch` rows each (the speech graph has two inputs). */
+function feedsFor(inputs: Record<string, number[]>, batch: number): Feeds {
+  return Object.fromEntries(Object.entries(inputs).map(([name, frame], k) => {
+    const dims = [batch, ...frame];
+    return [name, { data: deterministic(dims.reduce((x, y) => x * y, 1), batch + k), dims }];
+  }));
+}
+
+async function maxDiff(a: OnnxRunner, b: OnnxRunner, feeds: Feeds): Promise<number> {
+  const [ra, rb] = await Promise.all([a.run(feeds), b.run(feeds)]);
   const out = Object.keys(ra)[0];
   return ra[out].data.reduce((m, v, i) => Math.max(m, Math.abs(v - rb[out].data[i])), 0);
 }
@@ -47,12 +54,13 @@ async function maxDiff(a: OnnxRunner, b: OnnxRunner, inputName: string, dims: nu
 test('shipped speech and face models on WebGPU match the CPU provider within 1e-4 at batch 1, 5 and 32', { skip, timeout: 240_000 }, async () => {
   const pool = new OnnxWorkerPool({ workers: 1, intraOpThreads: 1, executionProvider: 'webgpu', allowSoftwareAdapter: true });
   pools.push(pool);
-  for (const [path, input, frame] of [[SPEECH_ONNX, 'features', [300, 40]], [FACE_ONNX, 'aus_norm', [35]]] as const) {
+  const models: [string, Record<string, number[]>][] = [[SPEECH_ONNX, { features: [300, 40], functionals: [137] }], [FACE_ONNX, { aus_norm: [35] }]];
+  for (const [path, inputs] of models) {
     const gpu = await pool.runnerFactory(path);
     const cpu = await createInProcessRunner(path);
     assert.equal(gpu.provider, 'webgpu');
     for (const batch of [1, 5, 32]) {
-      const d = await maxDiff(gpu, cpu, input, [batch, ...frame]);
+      const d = await maxDiff(gpu, cpu, feedsFor(inputs, batch));
       assert.ok(d <= 1e-4, `${path} batch ${batch}: max |webgpu - cpu| = ${d}`);
     }
     await cpu.dispose();
