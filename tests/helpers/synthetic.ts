@@ -92,3 +92,17 @@ export function fakeModels(opts: { speechDelayMs?: number; faceDelayMs?: number;
   };
   return { models, speechWindows, faceWindows };
 }
+
+/** Deterministic speech-like 16 kHz signal: a gliding harmonic tone with a syllable envelope plus a little noise. */
+export function speechLikeSignal(seconds: number, seed = 1): Float32Array {
+  let s = seed;
+  const noise = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5);
+  return Float32Array.from({ length: Math.round(seconds * 16000) }, (_, i) => {
+    const t = i / 16000;
+    const f0 = 140 + 40 * Math.sin(2 * Math.PI * 0.7 * t);
+    const env = 0.5 + 0.5 * Math.sin(2 * Math.PI * 3 * t);
+    let x = 0;
+    for (let h = 1; h <= 6; h++) x += Math.sin(2 * Math.PI * f0 * h * t) / h;
+    return 0.2 * env * x + 0.01 * noise();
+  });
+}

@@ -6,6 +6,7 @@ import { pitchFrames, DEFAULT_PITCH_CONFIG } from '../../src/features/pitch.js';
 import { FUNCTIONAL_COUNT, windowFunctionals } from '../../src/features/functionals.js';
 import { FeatureSpeechStream } from '../../src/models/speech/feature-stream.js';
 import { windowFunctionalsAt } from '../../src/training/speech/functional-data.js';
+import { speechLikeSignal } from '../helpers/synthetic.js';
 
 const bands = DEFAULT_MEL_CONFIG.melBands;
 // Offsets of the groups in the functionals vector.
@@ -39,19 +40,6 @@ test('functionals of a known window: band means/stds, energy percentiles and slo
   assert.ok(out.subarray(0, FUNCTIONAL_COUNT).every(Number.isFinite));
 });
 
-/** Speech-like test signal: a gliding harmonic tone with a syllable envelope plus a little noise. */
-function synthetic(seconds: number, seed = 1): Float32Array {
-  let s = seed;
-  const noise = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5);
-  return Float32Array.from({ length: Math.round(seconds * 16000) }, (_, i) => {
-    const t = i / 16000;
-    const f0 = 140 + 40 * Math.sin(2 * Math.PI * 0.7 * t);
-    const env = 0.5 + 0.5 * Math.sin(2 * Math.PI * 3 * t);
-    let x = 0;
-    for (let h = 1; h <= 6; h++) x += Math.sin(2 * Math.PI * f0 * h * t) / h;
-    return 0.2 * env * x + 0.01 * noise();
-  });
-}
 
 test('server-side functionals equal training functionals: incremental stream with pitch (odd chunks) = batch pitch + log-mel', () => {
   const prior = { mean: Float32Array.from({ length: bands }, (_, b) => -8 + b * 0.05), std: Float32Array.from({ length: bands }, (_, b) => 2 + b * 0.01) };
@@ -64,7 +52,7 @@ test('server-side functionals equal training functionals: incremental stream wit
   });
   for (const [seconds, endAt] of [[4.2, 0], [1.7, 1]] as const) {
     stream.reset();
-    const audio = synthetic(seconds, endAt + 3);
+    const audio = speechLikeSignal(seconds, endAt + 3);
     let at = 0;
     for (const size of [1, 111, 159, 160, 401, 7999, 3, 20000]) { stream.push(audio.subarray(at, at + size)); at += size; }
     stream.push(audio.subarray(at));
@@ -80,7 +68,7 @@ test('server-side functionals equal training functionals: incremental stream wit
   }
   // Without `pitch` the stream is unchanged (no functionals, same features).
   const plain = new FeatureSpeechStream({ mel: DEFAULT_MEL_CONFIG, windowFrames: 300, activityGate: 1e9, prior, priorWeightFrames: 300 });
-  const audio = synthetic(3.5);
+  const audio = speechLikeSignal(3.5);
   plain.push(audio);
   stream.reset();
   stream.push(audio);

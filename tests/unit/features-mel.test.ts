@@ -5,6 +5,7 @@ import { frameCount, logMelFrames, melFilterbank } from '../../src/features/mel.
 import { decodeWav } from '../../src/features/wav.js';
 import { FeatureSpeechStream } from '../../src/models/speech/feature-stream.js';
 import { applyNorm } from '../../src/features/speaker-norm.js';
+import { speechLikeSignal } from '../helpers/synthetic.js';
 
 const cfg = DEFAULT_MEL_CONFIG;
 const bands = cfg.melBands;
@@ -13,19 +14,6 @@ function tone(hz: number, seconds: number, amp = 0.3): Float32Array {
   return Float32Array.from({ length: Math.round(seconds * 16000) }, (_, i) => amp * Math.sin((2 * Math.PI * hz * i) / 16000));
 }
 
-/** Deterministic speech-like test signal: a gliding harmonic tone with a syllable envelope plus a little noise. */
-function synthetic(seconds: number, seed = 1): Float32Array {
-  let s = seed;
-  const noise = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5);
-  return Float32Array.from({ length: Math.round(seconds * 16000) }, (_, i) => {
-    const t = i / 16000;
-    const f0 = 140 + 40 * Math.sin(2 * Math.PI * 0.7 * t);
-    const env = 0.5 + 0.5 * Math.sin(2 * Math.PI * 3 * t);
-    let x = 0;
-    for (let h = 1; h <= 6; h++) x += Math.sin(2 * Math.PI * f0 * h * t) / h;
-    return 0.2 * env * x + 0.01 * noise();
-  });
-}
 
 test('mel filterbank: 40 triangles over 257 bins, each non-empty and peaking at 1 or below', () => {
   const fb = melFilterbank(cfg);
@@ -60,7 +48,7 @@ test('digital silence gives finite features at the log floor', () => {
 });
 
 test('server-side features equal training features: incremental stream (odd chunk sizes) = batch front end + normaliser', () => {
-  const audio = synthetic(4.2);
+  const audio = speechLikeSignal(4.2);
   const prior = { mean: Float32Array.from({ length: bands }, (_, b) => -8 + b * 0.05), std: Float32Array.from({ length: bands }, (_, b) => 2 + b * 0.01) };
   // A gate no frame passes keeps the running statistics at the prior, so both paths normalise identically.
   const stream = new FeatureSpeechStream({ mel: cfg, windowFrames: 300, activityGate: 1e9, prior, priorWeightFrames: 300 });
