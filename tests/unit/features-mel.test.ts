@@ -14,7 +14,6 @@ function tone(hz: number, seconds: number, amp = 0.3): Float32Array {
   return Float32Array.from({ length: Math.round(seconds * 16000) }, (_, i) => amp * Math.sin((2 * Math.PI * hz * i) / 16000));
 }
 
-
 test('mel filterbank: 40 triangles over 257 bins, each non-empty and peaking at 1 or below', () => {
   const fb = melFilterbank(cfg);
   assert.equal(fb.length, bands * (cfg.fftSize / 2 + 1));
