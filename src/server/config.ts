@@ -1,5 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+
+/** streaming.featureWorkers when not configured: one front-end worker where a second core can run it. */
+export const DEFAULT_FEATURE_WORKERS = availableParallelism() >= 2 ? 1 : 0;
 
 /**
  * Server configuration: one zod schema holding every default, filled from an optional JSON file, then environment
@@ -40,12 +44,13 @@ export const configSchema = z.object({
     videoAnalysisFps: z.number().min(0.1).max(60).default(10),
     maxBufferedAudioChunks: z.number().int().min(1).default(256),
     /**
-     * Worker threads that compute the speech front end (log-mel frames, speaker normaliser) of every session off the
-     * event loop; 0 computes it on the event loop. Default 0: on the 2-core development machine one worker cut the
-     * event loop's CPU at 352 sessions from ~79 % to ~46 % of a core but did not change the real-time capacity beyond
-     * run-to-run noise, and costs a thread hop per window (docs/performance.md). Use 1+ where more cores are free.
+     * Worker threads that compute the speech front end (log-mel, pitch track, window functionals, speaker normaliser)
+     * of every session off the event loop; 0 computes it on the event loop. Default 1 where the host has 2+ cores:
+     * with the pitch-tracking speech model one worker raised the real-time capacity of the 2-core development
+     * machine from 192 to 240 sessions with batching (160 -> 176 without; docs/performance.md section 4), at the
+     * cost of a thread hop per window (~0.6 ms at light load). On one core a worker only adds hand-offs: 0.
      */
-    featureWorkers: z.number().int().min(0).max(16).default(0),
+    featureWorkers: z.number().int().min(0).max(16).default(DEFAULT_FEATURE_WORKERS),
   }).prefault({}),
   models: z.object({
     executionProvider: z.enum(['auto', 'cpu', 'webgpu', 'cuda']).default('cpu'),

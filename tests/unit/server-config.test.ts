@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/server/config.js';
 import { DEFAULT_FACE_CONFIG, pickFaceConfig, resolveFaceConfig } from '../../src/face/config.js';
@@ -73,7 +73,7 @@ test('every FaceConfig key is accepted under models.video and documented with th
 });
 
 test('streaming.featureWorkers: default, environment, bounds', () => {
-  assert.equal(loadConfig({ env: {} }).streaming.featureWorkers, 0);
+  assert.equal(loadConfig({ env: {} }).streaming.featureWorkers, availableParallelism() >= 2 ? 1 : 0);
   assert.equal(loadConfig({ env: { EMOSTREAM_FEATURE_WORKERS: '2' } }).streaming.featureWorkers, 2);
   assert.throws(() => loadConfig({ env: { EMOSTREAM_FEATURE_WORKERS: '-1' } }), /streaming\.featureWorkers/);
   assert.throws(() => loadConfig({ env: { EMOSTREAM_FEATURE_WORKERS: '1.5' } }), /EMOSTREAM_FEATURE_WORKERS=1\.5: expected an integer/);
