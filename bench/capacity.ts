@@ -6,7 +6,7 @@
  * both alike. Writes one JSON per run, and a JSON + markdown summary with the ratio of the two capacities.
  *
  *   npm run bench:capacity -- --on 320,352,384,416,448 --off 224,256,288,320 [--repeats 3] [--seconds 20]
- *                              [--feature-workers 1] [--quiet-flag FILE] [--tag NAME] [--extra "--max-delay-ms 10"]
+ *                              [--feature-workers 1] [--quiet-flag FILE] [--tag NAME] [--extra="--max-delay-ms 10"]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
