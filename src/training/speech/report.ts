@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { cpus } from 'node:os';
 import { EMOTIONS } from '../../protocol/labels.js';
 import { accuracy, argmax, ci95, confusionMatrix, macroF1, perClassMetrics } from '../metrics.js';
-import type { CvResult } from './cv.js';
+import type { CvResult, FoldResult } from './cv.js';
 import type { TrainConfig } from './train.js';
 import type { FunctionalCvConfig } from './functional-cv.js';
 
@@ -28,21 +28,8 @@ export interface SpeechCvReport {
   windowAccuracy: number;
   windowCi95: number;
   windows: number;
-  folds: {
-    fold: number; validationActors: number[]; accuracy: number; windowAccuracy: number; windows: number; innerSplits: number[][];
-    /** Accuracy of each seed-ensemble member alone on the fold's validation clips. */
-    memberAccuracies: number[];
-    /** Core-seconds of the fold's tasks (its trainings run in parallel with other folds'). */
-    coreSeconds: number;
-    /** The CNN ensemble alone (= accuracy when no functionals model is combined). */
-    cnnAccuracy: number;
-    cnnWindowAccuracy: number;
-    functionalsAccuracy?: number;
-    functionalsWindowAccuracy?: number;
-    /** CNN weight of the combination, chosen on the inner splits. */
-    weightCnn?: number;
-    inner?: { cnn: number; functionals: number; combined: number };
-  }[];
+  /** Each fold as the CV returned it (training actors omitted: they are the other folds'), core-seconds rounded. */
+  folds: Omit<FoldResult, 'trainActors'>[];
   /** With a functionals model: mean over folds of each model alone (meanAccuracy is the shipped combination). */
   components?: { cnnMeanAccuracy: number; functionalsMeanAccuracy: number; cnnWindowAccuracy: number; functionalsWindowAccuracy: number; shippedWeightCnn: number };
   confusion: number[][];
@@ -85,12 +72,8 @@ export function buildReport(cv: CvResult, config: SpeechCvReport['config'], comm
     windowAccuracy,
     windowCi95: ci95(windowAccuracy, wTruth.length),
     windows: wTruth.length,
-    folds: cv.folds.map((f) => ({
-      fold: f.fold, validationActors: f.validationActors, accuracy: f.accuracy, windowAccuracy: f.windowAccuracy,
-      windows: f.windows, innerSplits: f.innerSplits, memberAccuracies: f.memberAccuracies, coreSeconds: Math.round(f.coreSeconds),
-      cnnAccuracy: f.cnnAccuracy, cnnWindowAccuracy: f.cnnWindowAccuracy,
-      ...(f.weightCnn !== undefined ? { functionalsAccuracy: f.functionalsAccuracy, functionalsWindowAccuracy: f.functionalsWindowAccuracy, weightCnn: f.weightCnn, inner: f.inner } : {}),
-    })),
+    // Optional fields of a CNN-only run are undefined and drop out of the JSON.
+    folds: cv.folds.map(({ trainActors: _trainActors, ...f }) => ({ ...f, coreSeconds: Math.round(f.coreSeconds) })),
     ...(components ? { components } : {}),
     confusion,
     windowConfusion: confusionMatrix(wTruth, wPred),
