@@ -5,8 +5,25 @@
  * explicitly, which a CNN on 40 mel bands can only infer from harmonics it barely resolves.
  */
 
-/** Number of values per window. */
+/** Number of values per window (the base set). */
 export const FUNCTIONAL_COUNT = 40 * 3 + 6 + 1 + 2 + 8;
+/** Values the optional voice-quality group adds after the base set. */
+export const VOICE_QUALITY_COUNT = 6;
+
+/** Values per window of a functionals configuration, before the speaker-normalised copy (which doubles it). */
+export function rawFunctionalCount(voiceQuality: boolean): number {
+  return FUNCTIONAL_COUNT + (voiceQuality ? VOICE_QUALITY_COUNT : 0);
+}
+
+/**
+ * Per-frame voice-quality tracks of a window (same frames as the pitch track): YIN's cumulative mean normalised
+ * difference at the chosen period (an aperiodicity / HNR proxy; NaN where unvoiced or padded) and its minimum over
+ * all allowed lags (how periodic the frame is at best; 1 for a silent buffer, NaN where padded).
+ */
+export interface VoiceTracks {
+  aperiodicity: Float32Array;
+  minCmnd: Float32Array;
+}
 
 function percentile(sorted: Float32Array, q: number): number {
   if (sorted.length === 0) return 0;
@@ -31,7 +48,9 @@ function slope(ts: ArrayLike<number>, ys: ArrayLike<number>, n: number): number 
  * sees it); `pitchSt[t]` the frame's F0 in semitones relative to the speaker's mean, NaN when unvoiced. Slopes are
  * per second (100 frames) so their scale is comparable to the means.
  */
-export function windowFunctionals(win: Float32Array, pitchSt: Float32Array, frames: number, bands: number, out: Float32Array, offset: number): void {
+export function windowFunctionals(
+  win: Float32Array, pitchSt: Float32Array, frames: number, bands: number, out: Float32Array, offset: number, voice?: VoiceTracks,
+): void {
   let o = offset;
   // Per band: mean, std, std of the first difference.
   for (let b = 0; b < bands; b++) {
@@ -98,5 +117,106 @@ export function windowFunctionals(win: Float32Array, pitchSt: Float32Array, fram
     out.fill(0, o, o + 7);
     o += 7;
   }
-  if (o - offset !== FUNCTIONAL_COUNT) throw new Error(`windowFunctionals: wrote ${o - offset} values, expected ${FUNCTIONAL_COUNT}`);
+  if (voice) o = voiceQualityFunctionals(win, pitchSt, energy, voice, frames, bands, out, o);
+  const expected = rawFunctionalCount(voice !== undefined);
+  if (o - offset !== expected) throw new Error(`windowFunctionals: wrote ${o - offset} values, expected ${expected}`);
+}
+
+/**
+ * Voice-quality group: aperiodicity mean and std over voiced frames, mean CMND minimum over the window's audio frames,
+ * shimmer-like mean absolute energy change between consecutive voiced frames, and the mean and std over the window of
+ * the spectral flux (positive part of the frame-to-frame change of the normalised log-mel, averaged over bands).
+ */
+function voiceQualityFunctionals(
+  win: Float32Array, pitchSt: Float32Array, energy: Float32Array, voice: VoiceTracks, frames: number, bands: number, out: Float32Array, o: number,
+): number {
+  let am = 0, a2 = 0, n = 0, mc = 0, nm = 0, sh = 0, ns = 0;
+  for (let t = 0; t < frames; t++) {
+    const m = voice.minCmnd[t];
+    if (!Number.isNaN(m)) { mc += m; nm++; }
+    if (Number.isNaN(pitchSt[t])) continue;
+    const a = voice.aperiodicity[t];
+    am += a; a2 += a * a; n++;
+    if (t > 0 && !Number.isNaN(pitchSt[t - 1])) { sh += Math.abs(energy[t] - energy[t - 1]); ns++; }
+  }
+  const mean = n > 0 ? am / n : 0;
+  out[o++] = mean;
+  out[o++] = n > 1 ? Math.sqrt(Math.max(0, a2 / n - mean * mean)) : 0;
+  out[o++] = nm > 0 ? mc / nm : 1;
+  out[o++] = ns > 0 ? sh / ns : 0;
+  let fm = 0, f2 = 0;
+  for (let t = 1; t < frames; t++) {
+    let s = 0;
+    for (let b = 0; b < bands; b++) s += Math.max(0, win[t * bands + b] - win[(t - 1) * bands + b]);
+    s /= bands; fm += s; f2 += s * s;
+  }
+  const nf = Math.max(1, frames - 1);
+  fm /= nf;
+  out[o++] = fm;
+  out[o++] = Math.sqrt(Math.max(0, f2 / nf - fm * fm));
+  return o;
+}
+
+/** Per-functional statistics of one speaker's windows (the speaker normaliser of the functionals). */
+export interface FunctionalNormStats {
+  mean: Float32Array;
+  std: Float32Array;
+}
+
+/** Lower bound on a functional's speaker standard deviation (some, e.g. pitch statistics of a silent speaker, are constant). */
+export const FUNCTIONAL_MIN_STD = 1e-3;
+
+/**
+ * Running per-speaker mean/variance of window functionals (Chan/Welford in float64), optionally seeded with a prior
+ * (the training speakers' average statistics) that counts as `weightWindows` windows. Training uses the statistics of
+ * all of a speaker's scored windows; the server adds each new window of the session, so it converges to the same.
+ * Std-type functionals, energy percentiles or the pitch range are absolute in the raw vector: z-scored per speaker
+ * they say "more varied / louder / wider than this speaker usually is", the way the log-mel normaliser does per band.
+ */
+export class FunctionalStatsAccumulator {
+  private count = 0;
+  private readonly mean: Float64Array;
+  private readonly m2: Float64Array;
+
+  constructor(readonly dims: number, prior?: { stats: FunctionalNormStats; weightWindows: number }) {
+    this.mean = new Float64Array(dims);
+    this.m2 = new Float64Array(dims);
+    if (prior && prior.weightWindows > 0) {
+      if (prior.stats.mean.length !== dims || prior.stats.std.length !== dims) throw new Error(`functional prior: expected ${dims} values`);
+      this.count = prior.weightWindows;
+      for (let d = 0; d < dims; d++) {
+        this.mean[d] = prior.stats.mean[d];
+        this.m2[d] = prior.stats.std[d] * prior.stats.std[d] * prior.weightWindows;
+      }
+    }
+  }
+
+  add(x: ArrayLike<number>, offset = 0): void {
+    this.count++;
+    for (let d = 0; d < this.dims; d++) {
+      const v = x[offset + d];
+      const delta = v - this.mean[d];
+      this.mean[d] += delta / this.count;
+      this.m2[d] += delta * (v - this.mean[d]);
+    }
+  }
+
+  get windows(): number {
+    return this.count;
+  }
+
+  stats(): FunctionalNormStats {
+    if (this.count === 0) throw new Error('functional statistics: no window and no prior');
+    const mean = new Float32Array(this.dims), std = new Float32Array(this.dims);
+    for (let d = 0; d < this.dims; d++) {
+      mean[d] = this.mean[d];
+      std[d] = Math.max(FUNCTIONAL_MIN_STD, Math.sqrt(this.m2[d] / this.count));
+    }
+    return { mean, std };
+  }
+}
+
+/** out[offset + d] = (x[d] - mean[d]) / std[d]: the speaker-normalised copy of a functionals vector. */
+export function normaliseFunctionals(x: ArrayLike<number>, stats: FunctionalNormStats, out: Float32Array, offset: number): void {
+  for (let d = 0; d < stats.mean.length; d++) out[offset + d] = (x[d] - stats.mean[d]) / stats.std[d];
 }

@@ -40,6 +40,9 @@ export class PitchFrameComputer {
   private readonly corr: number[];
   private readonly cmnd: Float64Array;
   private readonly minLag: number;
+  /** Voice quality of the last computed frame: CMND at the chosen period (NaN when unvoiced) and its minimum over lags. */
+  lastAperiodicity = NaN;
+  lastMinCmnd = 1;
 
   constructor(private readonly mel: MelConfig, private readonly cfg: PitchConfig = DEFAULT_PITCH_CONFIG) {
     const n = cfg.bufferSamples;
@@ -71,6 +74,8 @@ export class PitchFrameComputer {
     if (to > from) x.set(samples.subarray(from, to), from - start);
     const prefix = this.prefix;
     for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i] + x[i] * x[i];
+    this.lastAperiodicity = NaN;
+    this.lastMinCmnd = 1;
     if (prefix[n] / n < this.cfg.minMeanSquare) return 0;
     // YIN difference d(tau) = sum_{i<W} (x_i - x_{i+tau})^2 = e(0..W) + e(tau..tau+W) - 2 c(tau), c by FFT. Both real
     // inputs (a = x[0..W), b = x[0..2W), zero-padded) go through ONE complex transform of a + j b, then are separated.
@@ -100,11 +105,15 @@ export class PitchFrameComputer {
       running += d;
       cmnd[tau] = running > 0 ? (d * tau) / running : 1;
     }
+    let minCmnd = 1;
+    for (let lag = this.minLag; lag < W; lag++) minCmnd = Math.min(minCmnd, cmnd[lag]);
+    this.lastMinCmnd = minCmnd;
     // Absolute threshold: the first dip below it (from the shortest allowed period), followed to its local minimum.
     let tau = this.minLag;
     while (tau < W && cmnd[tau] >= this.cfg.threshold) tau++;
     if (tau >= W) return 0;
     while (tau + 1 < W && cmnd[tau + 1] < cmnd[tau]) tau++;
+    const dip = cmnd[tau];
     // Parabolic interpolation of the minimum.
     let refined = tau;
     if (tau > 1 && tau + 1 < W) {
@@ -113,17 +122,31 @@ export class PitchFrameComputer {
       if (den !== 0) refined = tau + (s2 - s0) / den;
     }
     const hz = this.mel.sampleRate / refined;
-    return hz >= this.cfg.minHz && hz <= this.cfg.maxHz ? hz : 0;
+    if (!(hz >= this.cfg.minHz && hz <= this.cfg.maxHz)) return 0;
+    this.lastAperiodicity = dip;
+    return hz;
   }
 }
 
-/** F0 in Hz (0 = unvoiced) of every mel frame of `samples` (as many frames as the mel front end makes). */
-export function pitchFrames(samples: Float32Array, mel: MelConfig, cfg: PitchConfig = DEFAULT_PITCH_CONFIG): Float32Array {
+/**
+ * F0 in Hz (0 = unvoiced) of every mel frame of `samples` (as many frames as the mel front end makes); with `voice`,
+ * also each frame's aperiodicity and CMND minimum (arrays of the frame count, filled in place).
+ */
+export function pitchFrames(samples: Float32Array, mel: MelConfig, cfg: PitchConfig = DEFAULT_PITCH_CONFIG, voice?: { aperiodicity: Float32Array; minCmnd: Float32Array }): Float32Array {
   const frames = samples.length < mel.frameSamples ? 0 : 1 + Math.floor((samples.length - mel.frameSamples) / mel.hopSamples);
+  if (voice && (voice.aperiodicity.length !== frames || voice.minCmnd.length !== frames)) throw new Error(`pitchFrames: voice tracks must hold ${frames} frames`);
   const computer = new PitchFrameComputer(mel, cfg);
   const out = new Float32Array(frames);
-  for (let f = 0; f < frames; f++) out[f] = computer.compute(samples, f * mel.hopSamples);
+  for (let f = 0; f < frames; f++) {
+    out[f] = computer.compute(samples, f * mel.hopSamples);
+    if (voice) { voice.aperiodicity[f] = computer.lastAperiodicity; voice.minCmnd[f] = computer.lastMinCmnd; }
+  }
   return out;
+}
+
+/** Frames of `samples` the mel front end (and so the pitch track) makes. */
+export function pitchFrameCount(samples: number, mel: MelConfig): number {
+  return samples < mel.frameSamples ? 0 : 1 + Math.floor((samples - mel.frameSamples) / mel.hopSamples);
 }
 
 /** Samples before a frame's start that its pitch buffer reads (the stream keeps them). */

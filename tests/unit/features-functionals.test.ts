@@ -2,10 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_MEL_CONFIG } from '../../src/features/mel-config.js';
 import { frameCount, logMelFrames } from '../../src/features/mel.js';
-import { pitchFrames, DEFAULT_PITCH_CONFIG } from '../../src/features/pitch.js';
-import { FUNCTIONAL_COUNT, windowFunctionals } from '../../src/features/functionals.js';
+import { pitchFrames, pitchFrameCount, DEFAULT_PITCH_CONFIG } from '../../src/features/pitch.js';
+import { FUNCTIONAL_COUNT, VOICE_QUALITY_COUNT, FunctionalStatsAccumulator, normaliseFunctionals, windowFunctionals } from '../../src/features/functionals.js';
 import { FeatureSpeechStream } from '../../src/models/speech/feature-stream.js';
-import { windowFunctionalsAt } from '../../src/training/speech/functional-data.js';
+import { actorFunctionalStats, functionalPrior, windowFunctionalsAt } from '../../src/training/speech/functional-data.js';
+import type { SpeechItem } from '../../src/training/speech/dataset.js';
 import { speechLikeSignal } from '../helpers/synthetic.js';
 
 const bands = DEFAULT_MEL_CONFIG.melBands;
@@ -75,4 +76,127 @@ test('server-side functionals equal training functionals: incremental stream wit
   const a = plain.window(audio.length, 48000)!, b = stream.window(audio.length, 48000)!;
   assert.equal(a.functionals, undefined);
   assert.deepEqual(a.features, b.features);
+});
+
+test('functional statistics: accumulator = batch mean / population std (floored), prior counts as windows; per-actor stats and their prior', () => {
+  const dims = 3;
+  const rows = [[1, 5, 7], [3, 5, 7], [8, 5, 7]];
+  const acc = new FunctionalStatsAccumulator(dims);
+  assert.throws(() => acc.stats(), /no window and no prior/);
+  for (const r of rows) acc.add(r);
+  const st = acc.stats();
+  assert.ok(Math.abs(st.mean[0] - 4) < 1e-6 && Math.abs(st.std[0] - Math.sqrt(26 / 3)) < 1e-6);
+  assert.equal(st.std[1], Math.fround(1e-3), 'a constant functional gets the floor, not 0');
+  // A prior of weight 2 with mean 0 / std 1 acts like 2 windows at mean 0 with that spread.
+  const seeded = new FunctionalStatsAccumulator(dims, { stats: { mean: new Float32Array(dims), std: new Float32Array(dims).fill(1) }, weightWindows: 2 });
+  seeded.add([3, 3, 3]);
+  assert.equal(seeded.windows, 3);
+  const s2 = seeded.stats();
+  assert.ok(Math.abs(s2.mean[0] - 1) < 1e-6 && Math.abs(s2.std[0] - Math.sqrt((2 + (2 / 3) * 9) / 3)) < 1e-6);
+  const out = new Float32Array(dims + 1);
+  normaliseFunctionals([4, 5, 7], st, out, 1);
+  assert.ok(out[0] === 0 && Math.abs(out[1]) < 1e-6 && Math.abs(out[2]) < 1e-6);
+  assert.throws(() => new FunctionalStatsAccumulator(2, { stats: st, weightWindows: 1 }), /expected 2 values/);
+  // Per actor over all of their rows; the prior averages the actors' means and stds.
+  const items = [{ actor: 1 }, { actor: 1 }, { actor: 2 }] as unknown as SpeechItem[];
+  const raw = new Map<SpeechItem, Float32Array>([[items[0], Float32Array.from([1, 5, 7, 3, 5, 7])], [items[1], Float32Array.from([8, 5, 7])], [items[2], Float32Array.from([0, 0, 0])]]);
+  const per = actorFunctionalStats(items, raw, dims);
+  assert.deepEqual(per.get(1), st);
+  const prior = functionalPrior(per, [1, 2]);
+  assert.ok(Math.abs(prior.mean[0] - 2) < 1e-6 && Math.abs(prior.std[0] - (st.std[0] + 1e-3) / 2) < 1e-6);
+  assert.throws(() => functionalPrior(per, [3]), /actor 3/);
+});
+
+test('server-side speaker-normalised functionals: [raw, z] with running statistics over each new, non-silent window end (prior first)', () => {
+  const prior = { mean: Float32Array.from({ length: bands }, (_, b) => -8 + b * 0.05), std: Float32Array.from({ length: bands }, (_, b) => 2 + b * 0.01) };
+  const fPrior = { mean: Float32Array.from({ length: FUNCTIONAL_COUNT }, (_, d) => Math.cos(d)), std: Float32Array.from({ length: FUNCTIONAL_COUNT }, (_, d) => 0.5 + (d % 7) / 7) };
+  const opts = {
+    mel: DEFAULT_MEL_CONFIG, windowFrames: 300, activityGate: -14, prior, priorWeightFrames: 300,
+    pitch: { config: DEFAULT_PITCH_CONFIG, priorLog2Hz: Math.log2(130), priorWeightFrames: 150 },
+  };
+  const stream = new FeatureSpeechStream({ ...opts, pitch: { ...opts.pitch, speakerNorm: { prior: fPrior, weightWindows: 4, keepRaw: true } } });
+  // Without keepRaw the vector is the normalised half alone.
+  const zOnly = new FeatureSpeechStream({ ...opts, pitch: { ...opts.pitch, speakerNorm: { prior: fPrior, weightWindows: 4, keepRaw: false } } });
+  const rawStream = new FeatureSpeechStream(opts);
+  const audio = speechLikeSignal(6, 5);
+  const replay = new FunctionalStatsAccumulator(FUNCTIONAL_COUNT, { stats: fPrior, weightWindows: 4 });
+  const expected = new Float32Array(2 * FUNCTIONAL_COUNT);
+  let checked = 0;
+  for (let end = 8000; end <= audio.length; end += 8000) {
+    stream.push(audio.subarray(end - 8000, end));
+    rawStream.push(audio.subarray(end - 8000, end));
+    zOnly.push(audio.subarray(end - 8000, end));
+    const w = stream.window(end, 48000)!;
+    const z = zOnly.window(end, 48000)!.functionals!;
+    const raw = rawStream.window(end, 48000)!.functionals!;
+    assert.equal(w.functionals!.length, 2 * FUNCTIONAL_COUNT);
+    assert.ok(w.activeFrames > 0);
+    // The raw half is exactly what a stream without normalisation hands out (tested equal to training above).
+    assert.deepEqual(w.functionals!.subarray(0, FUNCTIONAL_COUNT), raw);
+    replay.add(raw);
+    expected.set(raw);
+    normaliseFunctionals(raw, replay.stats(), expected, FUNCTIONAL_COUNT);
+    let maxDiff = 0;
+    for (let i = 0; i < expected.length; i++) maxDiff = Math.max(maxDiff, Math.abs(expected[i] - w.functionals![i]));
+    assert.ok(maxDiff < 1e-4, `window ending at ${end}: max difference ${maxDiff}`);
+    assert.deepEqual(z, w.functionals!.slice(FUNCTIONAL_COUNT));
+    // Asking for the same window again neither counts it twice nor changes the answer.
+    assert.deepEqual(stream.window(end, 48000)!.functionals, w.functionals);
+    checked++;
+  }
+  assert.equal(checked, 12);
+  // Silence: the window is handed out but leaves the statistics alone; reset() returns to the prior.
+  stream.reset();
+  stream.push(new Float32Array(48000));
+  const silent = stream.window(48000, 48000)!;
+  assert.equal(silent.activeFrames, 0);
+  const atPrior = new Float32Array(2 * FUNCTIONAL_COUNT);
+  atPrior.set(silent.functionals!.subarray(0, FUNCTIONAL_COUNT));
+  normaliseFunctionals(silent.functionals!, new FunctionalStatsAccumulator(FUNCTIONAL_COUNT, { stats: fPrior, weightWindows: 4 }).stats(), atPrior, FUNCTIONAL_COUNT);
+  for (let i = 0; i < atPrior.length; i++) assert.ok(Math.abs(atPrior[i] - silent.functionals![i]) < 1e-5);
+});
+
+test('voice-quality functionals: known window values; the incremental stream equals training (odd chunks, padded window) within 1e-4', () => {
+  const T = 4, b = 2;
+  // Frames: energy 0, 1, 3, 3 (band values equal); voiced frames 1-3; flux = positive rises 1, 2, 0.
+  const win = Float32Array.from([0, 0, 1, 1, 3, 3, 3, 3]);
+  const st = Float32Array.from([NaN, 0, 1, 2]);
+  const voice = { aperiodicity: Float32Array.from([NaN, 0.1, 0.2, 0.3]), minCmnd: Float32Array.from([NaN, 0.1, 0.2, 0.3]) };
+  const out = new Float32Array(FUNCTIONAL_COUNT + VOICE_QUALITY_COUNT);
+  // The base set is written for 40 bands; use a 40-band window whose first two bands carry the pattern.
+  const wide = new Float32Array(T * bands);
+  for (let t = 0; t < T; t++) for (let k = 0; k < bands; k++) wide[t * bands + k] = win[t * b];
+  windowFunctionals(wide, st, T, bands, out, 0, voice);
+  const vq = out.subarray(FUNCTIONAL_COUNT);
+  assert.ok(Math.abs(vq[0] - 0.2) < 1e-6 && Math.abs(vq[1] - Math.sqrt(2 / 300)) < 1e-6, 'aperiodicity mean / std over voiced frames');
+  assert.ok(Math.abs(vq[2] - 0.2) < 1e-6, 'CMND minimum over audio frames (padded NaN skipped)');
+  assert.ok(Math.abs(vq[3] - 1) < 1e-6, 'energy change between voiced neighbours: |3-1|, |3-3|');
+  assert.ok(Math.abs(vq[4] - 1) < 1e-6 && Math.abs(vq[5] - Math.sqrt(2 / 3)) < 1e-6, 'flux mean / std');
+
+  const prior = { mean: Float32Array.from({ length: bands }, (_, k) => -8 + k * 0.05), std: Float32Array.from({ length: bands }, (_, k) => 2 + k * 0.01) };
+  const priorLog2Hz = Math.log2(130);
+  const stream = new FeatureSpeechStream({
+    mel: DEFAULT_MEL_CONFIG, windowFrames: 300, activityGate: 1e9, prior, priorWeightFrames: 300,
+    pitch: { config: DEFAULT_PITCH_CONFIG, priorLog2Hz, priorWeightFrames: 1e15, voiceQuality: true },
+  });
+  for (const [seconds, seed] of [[4.2, 7], [1.7, 8]] as const) {
+    stream.reset();
+    const audio = speechLikeSignal(seconds, seed);
+    let at = 0;
+    for (const size of [1, 111, 159, 160, 401, 7999, 3, 20000]) { stream.push(audio.subarray(at, at + size)); at += size; }
+    stream.push(audio.subarray(at));
+    const n = pitchFrameCount(audio.length, DEFAULT_MEL_CONFIG);
+    const tracks = { aperiodicity: new Float32Array(n), minCmnd: new Float32Array(n) };
+    const hz = pitchFrames(audio, DEFAULT_MEL_CONFIG, DEFAULT_PITCH_CONFIG, tracks);
+    const w = stream.window(audio.length, 48000)!;
+    assert.equal(w.functionals!.length, FUNCTIONAL_COUNT + VOICE_QUALITY_COUNT);
+    const expected = new Float32Array(FUNCTIONAL_COUNT + VOICE_QUALITY_COUNT);
+    windowFunctionalsAt(logMelFrames(audio), hz, prior, priorLog2Hz, frameCount(audio.length), 300, expected, 0, undefined, tracks);
+    let maxDiff = 0;
+    for (let i = 0; i < expected.length; i++) maxDiff = Math.max(maxDiff, Math.abs(expected[i] - w.functionals![i]));
+    assert.ok(maxDiff < 1e-4, `${seconds} s: max difference ${maxDiff}`);
+    const vqOut = expected.subarray(FUNCTIONAL_COUNT);
+    assert.ok(vqOut[0] > 0 && vqOut[0] < DEFAULT_PITCH_CONFIG.threshold, `aperiodicity of a harmonic voice is below YIN's threshold (${vqOut[0]})`);
+    assert.ok(vqOut[2] > 0 && vqOut[2] <= 1 && vqOut[4] > 0, 'CMND minimum in (0, 1], some spectral flux');
+  }
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_MEL_CONFIG } from '../../src/features/mel-config.js';
 import { frameCount } from '../../src/features/mel.js';
-import { PitchFrameComputer, SpeakerPitchAccumulator, pitchFrames, pitchLookbackSamples, semitones, DEFAULT_PITCH_CONFIG } from '../../src/features/pitch.js';
+import { PitchFrameComputer, SpeakerPitchAccumulator, pitchFrames, pitchFrameCount, pitchLookbackSamples, semitones, DEFAULT_PITCH_CONFIG } from '../../src/features/pitch.js';
 
 const sr = DEFAULT_MEL_CONFIG.sampleRate;
 
@@ -54,4 +54,34 @@ test('speaker pitch reference: prior counts as its weight in voiced frames; semi
   assert.equal(new SpeakerPitchAccumulator().meanLog2Hz(123), 123);
   assert.ok(Math.abs(semitones(200, Math.log2(100)) - 12) < 1e-12);
   assert.ok(Number.isNaN(semitones(0, 7)));
+});
+
+test('voice-quality tracks: aperiodicity only where voiced (low for a clean tone, higher with noise), CMND minimum 1 for silence', () => {
+  const sr16 = DEFAULT_MEL_CONFIG.sampleRate;
+  let seed = 5;
+  const noise = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5);
+  const clean = harmonic(150, 0.4);
+  const noisy = Float32Array.from(clean, (x) => x + 0.02 * noise());
+  const silence = new Float32Array(Math.round(0.2 * sr16));
+  const tracks = (audio: Float32Array) => {
+    const n = pitchFrameCount(audio.length, DEFAULT_MEL_CONFIG);
+    const v = { aperiodicity: new Float32Array(n), minCmnd: new Float32Array(n) };
+    return { hz: pitchFrames(audio, DEFAULT_MEL_CONFIG, DEFAULT_PITCH_CONFIG, v), ...v };
+  };
+  const mean = (a: Float32Array) => a.reduce((s, x) => s + x, 0) / a.length;
+  const c = tracks(clean), z = tracks(noisy), q = tracks(silence);
+  for (const t of [c, z]) {
+    for (let f = 1; f < t.hz.length; f++) {
+      assert.ok(t.hz[f] > 0, 'voiced');
+      assert.ok(t.aperiodicity[f] >= 0 && t.aperiodicity[f] < DEFAULT_PITCH_CONFIG.threshold && t.minCmnd[f] <= t.aperiodicity[f] + 1e-7);
+    }
+  }
+  assert.ok(mean(c.aperiodicity.subarray(1)) < 0.02 && mean(z.aperiodicity.subarray(1)) > 2 * mean(c.aperiodicity.subarray(1)), 'noise raises the aperiodicity');
+  assert.ok(q.hz.every((h) => h === 0) && q.aperiodicity.every(Number.isNaN) && q.minCmnd.every((m) => m === 1));
+  assert.throws(() => pitchFrames(clean, DEFAULT_MEL_CONFIG, DEFAULT_PITCH_CONFIG, { aperiodicity: new Float32Array(1), minCmnd: new Float32Array(1) }), /voice tracks must hold/);
+  // The computer exposes the same values frame by frame (what the server's stream reads).
+  const comp = new PitchFrameComputer(DEFAULT_MEL_CONFIG);
+  comp.compute(clean, 10 * DEFAULT_MEL_CONFIG.hopSamples);
+  assert.equal(Math.fround(comp.lastAperiodicity), c.aperiodicity[10]);
+  assert.equal(Math.fround(comp.lastMinCmnd), c.minCmnd[10]);
 });

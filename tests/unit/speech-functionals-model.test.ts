@@ -28,19 +28,19 @@ function fixtureWindows(n: number): Float32Array {
 }
 
 /** Separable fixture data: class c shifts feature c % D up, so a trained model's posteriors are far from uniform. */
-function fixtureFunctionals(n: number, seed = 3): { x: Float32Array; y: Int32Array } {
+function fixtureFunctionals(n: number, seed = 3, dims = D): { x: Float32Array; y: Int32Array } {
   const r = (i: number) => { const v = Math.sin(i * 12.9898 + seed * 78.233) * 43758.5453; return v - Math.floor(v) - 0.5; };
   const y = Int32Array.from({ length: n }, (_, i) => i % 8);
-  const x = Float32Array.from({ length: n * D }, (_, i) => r(i) + 10 + (i % D === y[Math.floor(i / D)] ? 4 : 0));
+  const x = Float32Array.from({ length: n * dims }, (_, i) => r(i) + 10 + (i % dims === y[Math.floor(i / dims)] ? 4 : 0));
   return { x, y };
 }
 
-async function trainedMembers(hidden: number, seeds: number[], epochs = 3): Promise<FunctionalModel[]> {
+async function trainedMembers(hidden: number, seeds: number[], epochs = 3, dims = D): Promise<FunctionalModel[]> {
   const tf = await initTf();
-  const { x, y } = fixtureFunctionals(160);
+  const { x, y } = fixtureFunctionals(160, 3, dims);
   const out: FunctionalModel[] = [];
   // Few rows: small batches and a larger step so 160 rows give enough Adam steps (the real data has ~20k crops).
-  for (const seed of seeds) out.push(await trainFunctionalModel(tf, x, y, 160, D, { ...DEFAULT_FUNCTIONAL_MODEL, hidden, epochs, batchSize: 16, learningRate: 1e-2, seed }));
+  for (const seed of seeds) out.push(await trainFunctionalModel(tf, x, y, 160, dims, { ...DEFAULT_FUNCTIONAL_MODEL, hidden, epochs, batchSize: 16, learningRate: 1e-2, seed }));
   return out;
 }
 
@@ -148,6 +148,70 @@ test('combined bundle: model.json contract, weights read back exactly; the serve
     writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
     const bad = await loadSpeechModel({ dir, runnerFactory: (p2) => createInProcessRunner(p2) });
     assert.match(bad.status().error ?? '', /functionals\.count 12/);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('speaker-normalised functionals bundle: count 2 x 137 with the normaliser prior in model.json; the server streams [raw, z] and matches the JS combination', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'emostream-speech-spk-'));
+  try {
+    const cnnMembers = [8].map((s) => initWeights(cfg, s));
+    const fMembers = await trainedMembers(16, [4], 3, 2 * D);
+    const prior = { mean: Float32Array.from({ length: D }, (_, d) => Math.sin(d)), std: Float32Array.from({ length: D }, (_, d) => 1 + (d % 5) / 10) };
+    const pitchPart = { pitch: DEFAULT_PITCH_CONFIG, pitchPriorLog2Hz: Math.log2(160), pitchPriorWeightFrames: 150 };
+    const bundle = {
+      net: cfg, members: cnnMembers, mel: DEFAULT_MEL_CONFIG, activityGate: -14,
+      prior: { mean: new Float32Array(40).fill(-8), std: new Float32Array(40).fill(2) }, priorWeightFrames: 300,
+      windowSamples: 48000, hopSamples: 8000, training: { note: 'random / fixture weights for tests' },
+    };
+    // Members of the wrong width for the declared input are refused before anything is written.
+    assert.throws(() => saveSpeechBundle(dir, { ...bundle, functionals: { members: fMembers, weightCnn: 0.5, ...pitchPart } }), /must take 137 inputs/);
+    const saved = saveSpeechBundle(dir, { ...bundle, functionals: { members: fMembers, weightCnn: 0.5, ...pitchPart, speakerNorm: { prior, weightWindows: 20, keepRaw: true } } });
+    assert.equal(saved.functionals?.count, 2 * D);
+    assert.equal(saved.functionals?.speakerNorm?.weightWindows, 20);
+    assert.deepEqual(saved.functionals?.speakerNorm?.mean, Array.from(prior.mean));
+
+    const model = await loadSpeechModel({ dir, runnerFactory: (p) => createInProcessRunner(p) });
+    assert.equal(model.status().available, true, model.status().error);
+    assert.match(String(model.status().details?.functionalsInput), /\[batch, 274\].*z-scored per speaker/);
+    const s = model.createStream();
+    s.push(Float32Array.from({ length: 48000 }, (_, i) => 0.2 * Math.sin((2 * Math.PI * 180 * i) / 16000) + 0.1 * Math.sin((2 * Math.PI * 360 * i) / 16000)));
+    const win = s.window(48000, 48000)!;
+    assert.ok(win.kind === 'features' && win.functionals?.length === 2 * D);
+    // One window seen: the running statistics are the prior (20 windows) plus this window.
+    const raw = win.functionals!.subarray(0, D);
+    for (const d of [0, 50, 130]) {
+      const mean = (20 * prior.mean[d] + raw[d]) / 21;
+      const varc = (20 * prior.std[d] ** 2 + (20 / 21) * (raw[d] - prior.mean[d]) ** 2) / 21;
+      const z = (raw[d] - mean) / Math.max(1e-3, Math.sqrt(varc));
+      assert.ok(Math.abs(win.functionals![D + d] - z) < 1e-4, `functional ${d}: ${win.functionals![D + d]} vs ${z}`);
+    }
+    const [p] = await model.inferBatch([win]);
+    const tf = await initTf();
+    const net = createNet(tf, cfg, cnnMembers[0]);
+    const pc = await predictWindows(tf, net, win.features, 1);
+    for (const v of Object.values(net.vars)) v.dispose();
+    const expected = combinePosteriors(pc, predictFunctionalModel(fMembers[0], win.functionals!, 1), 0.5);
+    p.forEach((v, c) => assert.ok(Math.abs(v - expected[c]) < 1e-4, `class ${c}: ${v} vs ${expected[c]}`));
+    await assert.rejects(model.inferBatch([{ ...win, functionals: win.functionals!.slice(0, D) }]), /expected 274 window functionals/);
+    await model.dispose();
+    // model.json whose count does not match its speakerNorm section is refused at load.
+    const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+    json.functionals.count = D;
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+    const bad = await loadSpeechModel({ dir, runnerFactory: (p2) => createInProcessRunner(p2) });
+    assert.match(bad.status().error ?? '', /functionals\.count 137, this server computes 274 window functionals \(raw and speaker-normalised\)/);
+    // The normalised functionals alone (keepRaw false): count 137 with a speakerNorm section; a 274-wide graph is refused.
+    json.functionals.speakerNorm.keepRaw = false;
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+    const zOnly = await loadSpeechModel({ dir, runnerFactory: (p2) => createInProcessRunner(p2) });
+    assert.match(zOnly.status().error ?? '', /functionals input/);
+    // A speakerNorm prior of the wrong length is refused.
+    json.functionals.speakerNorm.mean = [0];
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+    const badPrior = await loadSpeechModel({ dir, runnerFactory: (p2) => createInProcessRunner(p2) });
+    assert.match(badPrior.status().error ?? '', /speakerNorm must hold 137 means/);
   } finally {
     rmSync(dir, { recursive: true });
   }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EMOTIONS } from '../../protocol/labels.js';
-import { FUNCTIONAL_COUNT } from '../../features/functionals.js';
+import { rawFunctionalCount } from '../../features/functionals.js';
 
 /**
  * `model.json` of a speech model directory. Two kinds share one loader:
@@ -50,6 +50,18 @@ const functionalsSchema = z.object({
     minMeanSquare: z.number().nonnegative(),
   }),
   pitchPrior: z.object({ meanLog2Hz: z.number(), weightFrames: z.number().nonnegative() }),
+  /** The functionals include the voice-quality group (src/features/functionals.ts); absent = the base set only. */
+  voiceQuality: z.boolean().optional(),
+  /**
+   * Present when the model takes the functionals z-scored per speaker (after the raw ones with keepRaw, count = 2 x
+   * the raw functionals): the running normaliser's prior (the training speakers' average statistics) and how many
+   * windows it counts for.
+   */
+  speakerNorm: z.object({
+    mean: z.array(z.number()), std: z.array(z.number().positive()), weightWindows: z.number().nonnegative(),
+    /** true: the input is [raw, normalised]; false: the normalised functionals only. */
+    keepRaw: z.boolean(),
+  }).optional(),
 }).passthrough();
 
 export const featuresModelSchema = z.object({
@@ -91,7 +103,14 @@ export function parseSpeechModelConfig(raw: unknown, where = 'model.json'): Spee
     }
     const f = cfg.functionals;
     if (f) {
-      if (f.count !== FUNCTIONAL_COUNT) throw new Error(`${where}: functionals.count ${f.count}, this server computes ${FUNCTIONAL_COUNT} window functionals`);
+      const raw = rawFunctionalCount(f.voiceQuality === true);
+      const expected = f.speakerNorm?.keepRaw ? 2 * raw : raw;
+      if (f.count !== expected) {
+        throw new Error(`${where}: functionals.count ${f.count}, this server computes ${expected} window functionals${f.speakerNorm ? (f.speakerNorm.keepRaw ? ' (raw and speaker-normalised)' : ' (speaker-normalised)') : ''}`);
+      }
+      if (f.speakerNorm && (f.speakerNorm.mean.length !== raw || f.speakerNorm.std.length !== raw)) {
+        throw new Error(`${where}: functionals.speakerNorm must hold ${raw} means and standard deviations`);
+      }
       if (f.pitch.bufferSamples < cfg.mel.frameSamples || (f.pitch.bufferSamples & (f.pitch.bufferSamples - 1)) !== 0) {
         throw new Error(`${where}: functionals.pitch.bufferSamples must be a power of two >= the mel frame (${cfg.mel.frameSamples})`);
       }

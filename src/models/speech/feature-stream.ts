@@ -4,7 +4,7 @@ import { SpeakerStatsAccumulator, type NormStats } from '../../features/speaker-
 import type { SpeechStream } from '../backend.js';
 import { SampleSanitizer } from './sanitize.js';
 import { PitchFrameComputer, SpeakerPitchAccumulator, pitchLookbackSamples, semitones, type PitchConfig } from '../../features/pitch.js';
-import { FUNCTIONAL_COUNT, windowFunctionals } from '../../features/functionals.js';
+import { FunctionalStatsAccumulator, normaliseFunctionals, rawFunctionalCount, windowFunctionals, type FunctionalNormStats } from '../../features/functionals.js';
 
 /** What a features-kind SpeechStream hands to inferBatch: one normalised window. */
 export interface FeatureWindow {
@@ -30,6 +30,14 @@ export interface StreamPitchOptions {
   priorLog2Hz: number;
   /** Voiced frames the prior counts for. */
   priorWeightFrames: number;
+  /** Also compute the voice-quality functionals (YIN aperiodicity and CMND minimum per frame, energy change, flux). */
+  voiceQuality?: boolean;
+  /**
+   * Hand out the functionals z-scored with the session's running functional statistics (started from this prior of
+   * the training speakers): the window's vector is then [raw, normalised] (keepRaw, twice the raw count) or the
+   * normalised functionals only.
+   */
+  speakerNorm?: { prior: FunctionalNormStats; weightWindows: number; keepRaw: boolean };
 }
 
 export interface FeatureStreamOptions {
@@ -69,9 +77,17 @@ export class FeatureSpeechStream implements SpeechStream<FeatureWindow> {
   private readonly pitchComputer: PitchFrameComputer | null;
   /** F0 (Hz, 0 = unvoiced) of frame f in slot f % historyFrames (only with `pitch`). */
   private readonly pitchRing: Float32Array;
+  /** Aperiodicity and CMND minimum of frame f in slot f % historyFrames (only with `pitch.voiceQuality`). */
+  private readonly aperiodicityRing: Float32Array;
+  private readonly minCmndRing: Float32Array;
+  /** Functionals per window before the speaker-normalised copy. */
+  private readonly rawCount: number;
   private pitchRef!: SpeakerPitchAccumulator;
   /** Samples before a frame's start that its pitch buffer reads, kept in `pending`. */
   private readonly lookback: number;
+  /** Running functional statistics (only with `pitch.speakerNorm`) and the end of the last window added to them. */
+  private functionalStats: FunctionalStatsAccumulator | null = null;
+  private lastNormEndSample = -Infinity;
 
   constructor(private readonly opts: FeatureStreamOptions) {
     this.computer = new LogMelFrameComputer(opts.mel);
@@ -82,6 +98,10 @@ export class FeatureSpeechStream implements SpeechStream<FeatureWindow> {
     this.pending = new Float32Array(opts.mel.frameSamples * 4);
     this.pitchComputer = opts.pitch ? new PitchFrameComputer(opts.mel, opts.pitch.config) : null;
     this.pitchRing = new Float32Array(opts.pitch ? this.historyFrames : 0);
+    const vq = opts.pitch?.voiceQuality === true;
+    this.aperiodicityRing = new Float32Array(vq ? this.historyFrames : 0);
+    this.minCmndRing = new Float32Array(vq ? this.historyFrames : 0);
+    this.rawCount = rawFunctionalCount(vq);
     this.lookback = opts.pitch ? pitchLookbackSamples(opts.mel, opts.pitch.config) : 0;
     this.reset();
   }
@@ -109,6 +129,10 @@ export class FeatureSpeechStream implements SpeechStream<FeatureWindow> {
         // (as before a clip's start in training).
         const hz = this.pitchComputer.compute(this.pending.subarray(0, this.pendingLength), frameStart);
         this.pitchRing[slot] = hz;
+        if (this.aperiodicityRing.length > 0) {
+          this.aperiodicityRing[slot] = this.pitchComputer.lastAperiodicity;
+          this.minCmndRing[slot] = this.pitchComputer.lastMinCmnd;
+        }
         this.pitchRef.add(hz);
       }
       this.nextFrame++;
@@ -154,8 +178,31 @@ export class FeatureSpeechStream implements SpeechStream<FeatureWindow> {
       const ref = this.pitchRef.meanLog2Hz();
       const st = new Float32Array(T).fill(NaN);
       for (let f = firstFrame; f <= lastFrame; f++) st[T - valid + (f - firstFrame)] = semitones(this.pitchRing[f % this.historyFrames], ref);
-      win.functionals = new Float32Array(FUNCTIONAL_COUNT);
-      windowFunctionals(features, st, T, this.bands, win.functionals, 0);
+      let voice: { aperiodicity: Float32Array; minCmnd: Float32Array } | undefined;
+      if (this.aperiodicityRing.length > 0) {
+        // Padded frames are NaN in both tracks, as before a clip's start in training.
+        voice = { aperiodicity: new Float32Array(T).fill(NaN), minCmnd: new Float32Array(T).fill(NaN) };
+        for (let f = firstFrame; f <= lastFrame; f++) {
+          const slot = f % this.historyFrames, t = T - valid + (f - firstFrame);
+          voice.aperiodicity[t] = this.aperiodicityRing[slot];
+          voice.minCmnd[t] = this.minCmndRing[slot];
+        }
+      }
+      const norm = this.opts.pitch?.speakerNorm;
+      const raw = new Float32Array(this.rawCount);
+      windowFunctionals(features, st, T, this.bands, raw, 0, voice);
+      win.functionals = raw;
+      if (norm && this.functionalStats) {
+        // Each new window end (one per hop) joins the statistics once, before it is normalised (as a frame joins the
+        // log-mel statistics before its window is built); a window asked for again, or a silent one, does not.
+        if (endSample > this.lastNormEndSample && activeFrames > 0) {
+          this.functionalStats.add(raw, 0);
+          this.lastNormEndSample = endSample;
+        }
+        win.functionals = new Float32Array(norm.keepRaw ? 2 * this.rawCount : this.rawCount);
+        if (norm.keepRaw) win.functionals.set(raw);
+        normaliseFunctionals(raw, this.functionalStats.stats(), win.functionals, win.functionals.length - this.rawCount);
+      }
     }
     return win;
   }
@@ -171,7 +218,12 @@ export class FeatureSpeechStream implements SpeechStream<FeatureWindow> {
     this.ring.fill(0);
     this.active.fill(0);
     this.pitchRing.fill(0);
+    this.aperiodicityRing.fill(NaN);
+    this.minCmndRing.fill(NaN);
     this.pitchRef = new SpeakerPitchAccumulator(this.opts.pitch ? { meanLog2Hz: this.opts.pitch.priorLog2Hz, weightFrames: this.opts.pitch.priorWeightFrames } : undefined);
+    const norm = this.opts.pitch?.speakerNorm;
+    this.functionalStats = norm ? new FunctionalStatsAccumulator(this.rawCount, { stats: norm.prior, weightWindows: norm.weightWindows }) : null;
+    this.lastNormEndSample = -Infinity;
   }
 
   stats(): Record<string, number> {

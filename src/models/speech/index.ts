@@ -130,7 +130,16 @@ function createStreamFor(cfg: SpeechModelConfig | null): SpeechStream<SpeechWind
       : { mean: new Float32Array(mel.melBands), std: new Float32Array(mel.melBands).fill(1) },
     priorWeightFrames: cfg?.kind === 'features' ? cfg.prior.weightFrames : 1,
     pitch: cfg?.kind === 'features' && cfg.functionals
-      ? { config: cfg.functionals.pitch, priorLog2Hz: cfg.functionals.pitchPrior.meanLog2Hz, priorWeightFrames: cfg.functionals.pitchPrior.weightFrames }
+      ? {
+        config: cfg.functionals.pitch, priorLog2Hz: cfg.functionals.pitchPrior.meanLog2Hz, priorWeightFrames: cfg.functionals.pitchPrior.weightFrames,
+        voiceQuality: cfg.functionals.voiceQuality === true,
+        ...(cfg.functionals.speakerNorm ? {
+          speakerNorm: {
+            prior: { mean: Float32Array.from(cfg.functionals.speakerNorm.mean), std: Float32Array.from(cfg.functionals.speakerNorm.std) },
+            weightWindows: cfg.functionals.speakerNorm.weightWindows, keepRaw: cfg.functionals.speakerNorm.keepRaw,
+          },
+        } : {}),
+      }
       : undefined,
   });
 }
@@ -143,7 +152,7 @@ function contractDetails(cfg: SpeechModelConfig | null): Record<string, unknown>
     ...base,
     windowFrames: cfg.windowFrames,
     input: `float32 [batch, ${cfg.windowFrames}, ${cfg.mel.melBands}] per-speaker-normalised log-mel`,
-    ...(cfg.functionals ? { functionalsInput: `float32 [batch, ${cfg.functionals.count}] window functionals (log-mel and YIN pitch statistics)` } : {}),
+    ...(cfg.functionals ? { functionalsInput: `float32 [batch, ${cfg.functionals.count}] window functionals (log-mel and YIN pitch statistics${cfg.functionals.voiceQuality ? ', voice quality' : ''}${cfg.functionals.speakerNorm ? (cfg.functionals.speakerNorm.keepRaw ? '; raw, then z-scored per speaker' : '; z-scored per speaker') : ''})` } : {}),
     mel: cfg.mel,
   };
 }

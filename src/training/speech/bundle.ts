@@ -5,7 +5,7 @@ import type { MelConfig } from '../../features/mel-config.js';
 import type { NormStats } from '../../features/speaker-norm.js';
 import type { FeaturesModelConfig } from '../../models/speech/config.js';
 import type { PitchConfig } from '../../features/pitch.js';
-import { FUNCTIONAL_COUNT } from '../../features/functionals.js';
+import { rawFunctionalCount, type FunctionalNormStats } from '../../features/functionals.js';
 import { exportSpeechCombinedOnnx, exportSpeechEnsembleOnnx, FEATURE_INPUT, FUNCTIONALS_INPUT, LOGITS_OUTPUT } from './onnx-export.js';
 import type { SpeechNetConfig, WeightMap } from './net.js';
 import type { FunctionalModel } from './functional-model.js';
@@ -22,6 +22,13 @@ export interface BundleFunctionals {
   /** The streaming pitch reference's prior: mean log2 F0 of the training speakers, counted as this many voiced frames. */
   pitchPriorLog2Hz: number;
   pitchPriorWeightFrames: number;
+  /** The functionals include the voice-quality group. */
+  voiceQuality?: boolean;
+  /**
+   * The model takes [raw, speaker-normalised] functionals: the running functional normaliser's prior (the training
+   * speakers' average statistics), counted as this many windows.
+   */
+  speakerNorm?: { prior: FunctionalNormStats; weightWindows: number; keepRaw: boolean };
 }
 
 const FUNCTIONAL_PARTS = ['mean', 'std', 'w1', 'b1', 'w2', 'b2'] as const;
@@ -62,6 +69,9 @@ export function saveSpeechBundle(dir: string, b: BundleInput): FeaturesModelConf
   const f = b.functionals;
   const doc = `emostream speech TCN${k > 1 ? `, mean posterior of a ${k}-seed ensemble` : ''}`
     + `${f ? `, combined with a ${f.members.length}-seed window-functionals MLP (CNN weight ${f.weightCnn})` : ''}; RAVDESS CC BY-NC-SA 4.0`;
+  const rawDims = rawFunctionalCount(f?.voiceQuality === true);
+  const wantDims = f?.speakerNorm?.keepRaw ? 2 * rawDims : rawDims;
+  if (f && f.members.some((m) => m.dims !== wantDims)) throw new Error(`speech bundle: functionals members must take ${wantDims} inputs`);
   writeFileSync(join(dir, ONNX_FILE), f ? exportSpeechCombinedOnnx(b.net, b.members, { members: f.members, weightCnn: f.weightCnn }, doc) : exportSpeechEnsembleOnnx(b.net, b.members, doc));
   let functionals: FeaturesModelConfig['functionals'];
   if (f) {
@@ -79,10 +89,16 @@ export function saveSpeechBundle(dir: string, b: BundleInput): FeaturesModelConf
     writeFileSync(join(dir, FUNCTIONALS_WEIGHTS_FILE), new Uint8Array(fAll.buffer));
     functionals = {
       inputName: FUNCTIONALS_INPUT,
-      count: FUNCTIONAL_COUNT,
+      count: wantDims,
+      ...(f.voiceQuality ? { voiceQuality: true } : {}),
       weightCnn: f.weightCnn,
       pitch: { ...f.pitch },
       pitchPrior: { meanLog2Hz: f.pitchPriorLog2Hz, weightFrames: f.pitchPriorWeightFrames },
+      ...(f.speakerNorm ? {
+        speakerNorm: {
+          mean: Array.from(f.speakerNorm.prior.mean), std: Array.from(f.speakerNorm.prior.std), weightWindows: f.speakerNorm.weightWindows, keepRaw: f.speakerNorm.keepRaw,
+        },
+      } : {}),
       members: f.members.length,
       hidden: f.members[0].hidden,
       weightsFile: FUNCTIONALS_WEIGHTS_FILE,

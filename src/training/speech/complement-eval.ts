@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { DEFAULT_PITCH_CONFIG } from '../../features/pitch.js';
+import type { VoiceTracks } from '../../features/functionals.js';
 import { loadFolds } from '../ravdess.js';
 import { readPosteriorsCsv } from '../posteriors.js';
 import { accuracy, argmax } from '../metrics.js';
@@ -28,6 +29,10 @@ export interface ComplementOptions {
   windowFrames: number;
   /** Descriptor groups to drop (ablation): 'pitch' zeroes the pitch functionals. */
   drop?: string[];
+  /** Add the voice-quality functionals (aperiodicity, CMND minimum, voiced energy change, spectral flux). */
+  voiceQuality?: boolean;
+  /** Z-score every functional with the actor's functional statistics: [raw, normalised] (keepRaw) or normalised only. */
+  speakerNorm?: { keepRaw: boolean };
   dataset?: SpeechDataset;
   log?: (m: string) => void;
 }
@@ -45,6 +50,8 @@ export interface ComplementFold {
 export interface ComplementResult {
   folds: ComplementFold[];
   mean: { cnn: number; functionals: number; combined: number };
+  /** Means over folds of the inner-split accuracies (the selection criterion of variants). */
+  innerMean: { functionals: number; combined: number };
   pooled: { cnn: number; functionals: number; combined: number };
   seconds: number;
 }
@@ -53,10 +60,12 @@ export async function evaluateFunctionalComplement(opts: ComplementOptions): Pro
   const t0 = performance.now();
   const log = opts.log ?? (() => {});
   const ds = opts.dataset ?? loadSpeechDataset();
-  const pitch = await computePitchTracks(ds, DEFAULT_PITCH_CONFIG);
+  const voice = opts.voiceQuality ? new Map<SpeechItem, VoiceTracks>() : undefined;
+  const pitch = await computePitchTracks(ds, DEFAULT_PITCH_CONFIG, voice);
   const refs = actorPitchRefs(ds.items, pitch);
   const data = await computeFunctionalData(ds, pitch, refs, {
     windowFrames: opts.windowFrames, trainHopFrames: opts.trainHopFrames, evalHopFrames: opts.evalHopFrames, dropPitch: opts.drop?.includes('pitch'),
+    speakerNorm: opts.speakerNorm, voice,
   });
   log(`pitch and functionals of ${ds.items.length} clips (${data.dims} per window) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const tf = await initTf();
@@ -112,6 +121,7 @@ export async function evaluateFunctionalComplement(opts: ComplementOptions): Pro
   return {
     folds: result,
     mean: { cnn: mean((r) => r.cnn), functionals: mean((r) => r.functionals), combined: mean((r) => r.combined) },
+    innerMean: { functionals: mean((r) => r.innerFunctionals), combined: mean((r) => r.innerCombined) },
     pooled: { cnn: accuracy(pooled.truth, pooled.cnn), functionals: accuracy(pooled.truth, pooled.functionals), combined: accuracy(pooled.truth, pooled.combined) },
     seconds: (performance.now() - t0) / 1000,
   };

@@ -12,7 +12,7 @@ import type { WorkerTaskResult } from './train-tasks.js';
 import { DEFAULT_ACTIVITY_GATE } from '../../features/speaker-norm.js';
 import { chooseWeight, combinePosteriors } from './combine.js';
 import {
-  prepareFunctionals, runFunctionalFold, trainAllActorsFunctionals, DEFAULT_WEIGHT_CNN,
+  prepareFunctionals, runFunctionalFold, trainAllActorsFunctionals, streamSpeakerNorm, DEFAULT_WEIGHT_CNN,
   type FunctionalCvConfig, type FunctionalFoldOutput, type FunctionalPrepared,
 } from './functional-cv.js';
 import { pitchPrior, predictFunctionalEnsemble } from './functional-data.js';
@@ -76,7 +76,11 @@ export interface CvResult {
   /** Members trained on all actors (only with `trainAllActors`). */
   allActorsMembers: WeightMap[];
   /** With functionals: the all-actors functionals ensemble, the shipped CNN weight (mean of the folds'), pitch refs. */
-  functionals?: { allActorsMembers: FunctionalModel[]; weightCnn: number; pitchRefs: Map<number, number>; seconds: number };
+  functionals?: {
+    allActorsMembers: FunctionalModel[]; weightCnn: number; pitchRefs: Map<number, number>; seconds: number;
+    /** Per-actor functional statistics (with speaker normalisation): the shipped normaliser's prior is their mean. */
+    prepared: FunctionalPrepared;
+  };
   /** Wall time of the whole run (features, pool, evaluation). */
   seconds: number;
   /** Sum of all task times: what one core would have needed. */
@@ -177,7 +181,13 @@ export async function runSpeechCv(opts: CvOptions): Promise<CvResult> {
         opts: {
           mel: ds.mel, activityGate: DEFAULT_ACTIVITY_GATE, prior: priorStats(ds.actorStats, trainActors),
           priorWeightFrames: opts.priorWeightFrames, windowSamples: opts.windowSamples, hopSamples: opts.hopSamples, seed: 1000 + k,
-          ...(prep && fcfg ? { pitch: { config: fcfg.pitch, priorLog2Hz: pitchPrior(prep.pitchRefs, trainActors), priorWeightFrames: fcfg.pitchPriorWeightFrames } } : {}),
+          ...(prep && fcfg ? {
+            pitch: {
+              config: fcfg.pitch, priorLog2Hz: pitchPrior(prep.pitchRefs, trainActors), priorWeightFrames: fcfg.pitchPriorWeightFrames,
+              ...(fcfg.voiceQuality ? { voiceQuality: true } : {}),
+              ...(fcfg.speakerNorm ? { speakerNorm: streamSpeakerNorm(prep, fcfg, trainActors) } : {}),
+            },
+          } : {}),
         },
       }),
     });
@@ -310,7 +320,7 @@ export async function runSpeechCv(opts: CvOptions): Promise<CvResult> {
     out.functionals = {
       allActorsMembers: functionalsAll,
       weightCnn: weights.length > 0 ? Math.round((weights.reduce((a, b) => a + b, 0) / weights.length) * 100) / 100 : DEFAULT_WEIGHT_CNN,
-      pitchRefs: prep.pitchRefs, seconds: functionalSeconds,
+      pitchRefs: prep.pitchRefs, seconds: functionalSeconds, prepared: prep,
     };
   }
   for (const plan of plans) {

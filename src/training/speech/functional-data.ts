@@ -1,7 +1,7 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { readWav } from '../../features/wav.js';
-import { pitchFrames, semitones, SpeakerPitchAccumulator, type PitchConfig } from '../../features/pitch.js';
-import { FUNCTIONAL_COUNT, windowFunctionals } from '../../features/functionals.js';
+import { pitchFrameCount, pitchFrames, semitones, SpeakerPitchAccumulator, type PitchConfig } from '../../features/pitch.js';
+import { FunctionalStatsAccumulator, normaliseFunctionals, rawFunctionalCount, windowFunctionals, type FunctionalNormStats, type VoiceTracks } from '../../features/functionals.js';
 import { NUM_EMOTIONS } from '../../protocol/labels.js';
 import type { NormStats } from '../../features/speaker-norm.js';
 import type { SpeechDataset, SpeechItem } from './dataset.js';
@@ -14,13 +14,20 @@ type Tf = typeof tfType;
 /** Lets the event loop run (worker messages of a concurrent training pool) during long main-thread work. */
 export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** The pitch track of every clip (same frames as its log-mel), computed with the server's PitchFrameComputer. */
-export async function computePitchTracks(ds: SpeechDataset, cfg: PitchConfig): Promise<Map<SpeechItem, Float32Array>> {
+/**
+ * The pitch track of every clip (same frames as its log-mel), computed with the server's PitchFrameComputer; with
+ * `voice`, also each clip's voice-quality tracks (aperiodicity, CMND minimum) from the same YIN pass.
+ */
+export async function computePitchTracks(ds: SpeechDataset, cfg: PitchConfig, voice?: Map<SpeechItem, VoiceTracks>): Promise<Map<SpeechItem, Float32Array>> {
   const out = new Map<SpeechItem, Float32Array>();
   for (const it of ds.items) {
-    const p = pitchFrames(readWav(it.clip.path).samples, ds.mel, cfg);
+    const samples = readWav(it.clip.path).samples;
+    const n = pitchFrameCount(samples.length, ds.mel);
+    const v = voice ? { aperiodicity: new Float32Array(n), minCmnd: new Float32Array(n) } : undefined;
+    const p = pitchFrames(samples, ds.mel, cfg, v);
     if (p.length !== it.frames) throw new Error(`${it.clip.clipId}: ${p.length} pitch frames, ${it.frames} log-mel frames`);
     out.set(it, p);
+    if (voice && v) voice.set(it, v);
     await yieldToLoop();
   }
   return out;
@@ -54,36 +61,85 @@ export function pitchPrior(refs: Map<number, number>, actors: number[]): number 
  */
 export function windowFunctionalsAt(
   logMel: Float32Array, pitchHz: Float32Array, stats: NormStats, refLog2Hz: number, endFrame: number, windowFrames: number,
-  out: Float32Array, offset: number, scratch?: { win: Float32Array; st: Float32Array },
+  out: Float32Array, offset: number, scratch?: { win: Float32Array; st: Float32Array }, voice?: VoiceTracks,
 ): void {
   const bands = stats.mean.length;
   const win = scratch?.win ?? new Float32Array(windowFrames * bands), st = scratch?.st ?? new Float32Array(windowFrames);
   plainWindow(logMel, endFrame, bands, stats, windowFrames, win, 0);
+  const wv = voice ? { aperiodicity: new Float32Array(windowFrames), minCmnd: new Float32Array(windowFrames) } : undefined;
   for (let t = 0; t < windowFrames; t++) {
     const f = endFrame - windowFrames + t;
     st[t] = f < 0 ? NaN : semitones(pitchHz[f], refLog2Hz);
+    if (voice && wv) {
+      wv.aperiodicity[t] = f < 0 ? NaN : voice.aperiodicity[f];
+      wv.minCmnd[t] = f < 0 ? NaN : voice.minCmnd[f];
+    }
   }
-  windowFunctionals(win, st, windowFrames, bands, out, offset);
+  windowFunctionals(win, st, windowFrames, bands, out, offset, wv);
 }
 
-/** Window functionals of every clip: dense crops for training (every `trainHopFrames`), the scored windows for evaluation. */
+/**
+ * Window functionals of every clip: dense crops for training (every `trainHopFrames`), the scored windows for evaluation.
+ * With speaker normalisation each row is the functionals z-scored with the actor's functional statistics, preceded by
+ * the raw ones when `keepRaw`.
+ */
 export interface FunctionalData {
   dims: number;
   train: Map<SpeechItem, Float32Array>;
   eval: Map<SpeechItem, Float32Array>;
+  /** Per actor: mean and std of each raw functional over the actor's scored windows (with speaker normalisation). */
+  actorFunctionalStats?: Map<number, FunctionalNormStats>;
+}
+
+/** Statistics of each raw functional over every scored window of each actor (what the server's running normaliser converges to). */
+export function actorFunctionalStats(items: SpeechItem[], evalRaw: Map<SpeechItem, Float32Array>, dims: number): Map<number, FunctionalNormStats> {
+  const acc = new Map<number, FunctionalStatsAccumulator>();
+  for (const it of items) {
+    let a = acc.get(it.actor);
+    if (!a) acc.set(it.actor, (a = new FunctionalStatsAccumulator(dims)));
+    const x = evalRaw.get(it)!;
+    for (let o = 0; o < x.length; o += dims) a.add(x, o);
+  }
+  return new Map([...acc].map(([actor, a]) => [actor, a.stats()]));
+}
+
+/** The streaming functional normaliser's prior: the mean of the given (training) actors' means and standard deviations. */
+export function functionalPrior(stats: Map<number, FunctionalNormStats>, actors: number[]): FunctionalNormStats {
+  if (actors.length === 0) throw new Error('functionalPrior: no actors');
+  const dims = stats.get(actors[0])?.mean.length ?? 0;
+  const mean = new Float32Array(dims), std = new Float32Array(dims);
+  for (const a of actors) {
+    const s = stats.get(a);
+    if (!s) throw new Error(`functionalPrior: no functional statistics for actor ${a}`);
+    for (let d = 0; d < dims; d++) { mean[d] += s.mean[d] / actors.length; std[d] += s.std[d] / actors.length; }
+  }
+  return { mean, std };
+}
+
+/** Rows [raw, z-scored with `stats`] (keepRaw) or [z-scored] from rows of raw functionals. */
+function withSpeakerNorm(raw: Float32Array, dims: number, stats: FunctionalNormStats, keepRaw: boolean): Float32Array {
+  const rows = raw.length / dims, width = keepRaw ? 2 * dims : dims, out = new Float32Array(rows * width);
+  for (let r = 0; r < rows; r++) {
+    const x = raw.subarray(r * dims, (r + 1) * dims);
+    if (keepRaw) out.set(x, r * width);
+    normaliseFunctionals(x, stats, out, r * width + width - dims);
+  }
+  return out;
 }
 
 export async function computeFunctionalData(
   ds: SpeechDataset, pitch: Map<SpeechItem, Float32Array>, refs: Map<number, number>,
-  opts: { windowFrames: number; trainHopFrames: number; evalHopFrames: number; dropPitch?: boolean },
+  opts: { windowFrames: number; trainHopFrames: number; evalHopFrames: number; dropPitch?: boolean; speakerNorm?: { keepRaw: boolean }; voice?: Map<SpeechItem, VoiceTracks> },
 ): Promise<FunctionalData> {
-  const bands = ds.mel.melBands, W = opts.windowFrames, D = FUNCTIONAL_COUNT;
+  const bands = ds.mel.melBands, W = opts.windowFrames, D = rawFunctionalCount(opts.voice !== undefined);
   const scratch = { win: new Float32Array(W * bands), st: new Float32Array(W) };
   const featuresOf = (it: SpeechItem, ends: number[]): Float32Array => {
     const stats = ds.actorStats.get(it.actor)!;
     const p = opts.dropPitch ? new Float32Array(it.frames) : pitch.get(it)!;
     const x = new Float32Array(ends.length * D);
-    ends.forEach((e, k) => windowFunctionalsAt(it.logMel, p, stats, refs.get(it.actor)!, e, W, x, k * D, scratch));
+    const voice = opts.voice ? opts.voice.get(it) : undefined;
+    if (opts.voice && !voice) throw new Error(`${it.clip.clipId}: no voice-quality tracks`);
+    ends.forEach((e, k) => windowFunctionalsAt(it.logMel, p, stats, refs.get(it.actor)!, e, W, x, k * D, scratch, voice));
     return x;
   };
   const trainEnds = (it: SpeechItem) => (it.frames <= W ? [it.frames]
@@ -94,7 +150,16 @@ export async function computeFunctionalData(
     evalMap.set(it, featuresOf(it, clipWindowEnds(it.frames, W, opts.evalHopFrames)));
     await yieldToLoop();
   }
-  return { dims: D, train, eval: evalMap };
+  if (!opts.speakerNorm) return { dims: D, train, eval: evalMap };
+  // Statistics from the scored (0.5 s hop) windows, as the server's normaliser sees one window per hop; applied to
+  // the training crops of the same actor too.
+  const stats = actorFunctionalStats(ds.items, evalMap, D);
+  for (const it of ds.items) {
+    const s = stats.get(it.actor)!;
+    train.set(it, withSpeakerNorm(train.get(it)!, D, s, opts.speakerNorm.keepRaw));
+    evalMap.set(it, withSpeakerNorm(evalMap.get(it)!, D, s, opts.speakerNorm.keepRaw));
+  }
+  return { dims: opts.speakerNorm.keepRaw ? 2 * D : D, train, eval: evalMap, actorFunctionalStats: stats };
 }
 
 /** Seed ensemble of functionals models trained on the crops of `items` (member m: seed + m). */

@@ -7,7 +7,8 @@ import { buildReport, writeReport } from './report.js';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './train.js';
 import { saveSpeechBundle } from './bundle.js';
 import type { PoolProgress } from './train-pool.js';
-import { DEFAULT_FUNCTIONAL_CONFIG } from './functional-cv.js';
+import { DEFAULT_FUNCTIONAL_CONFIG, streamSpeakerNorm, type FunctionalCvConfig } from './functional-cv.js';
+import { rawFunctionalCount, VOICE_QUALITY_COUNT } from '../../features/functionals.js';
 import { pitchPrior } from './functional-data.js';
 
 /** Streaming contract of the shipped model: 3 s windows every 0.5 s at 16 kHz. */
@@ -56,6 +57,19 @@ export const FUNCTIONALS_NOTES = [
   'Speaker pitch reference: clip-level CV scores use each actor\'s mean log F0 over all of their voiced frames (as for the log-mel statistics); the streaming score and the server use a running mean started from the training actors\' average, counted as 150 voiced frames.',
 ];
 
+/** Added to FUNCTIONALS_NOTES when the functionals are speaker-normalised (and/or carry the voice-quality group). */
+export function functionalVariantNotes(cfg: FunctionalCvConfig): string[] {
+  const raw = rawFunctionalCount(cfg.voiceQuality);
+  const notes: string[] = [];
+  if (cfg.voiceQuality) {
+    notes.push(`Voice-quality functionals (${VOICE_QUALITY_COUNT} more, ${raw} in all): mean and std over voiced frames of YIN's cumulative mean normalised difference at the chosen period (an aperiodicity / HNR proxy), mean over the window's frames of its minimum over all lags, mean absolute frame-energy change between consecutive voiced frames (shimmer-like), and mean and std of the spectral flux (positive frame-to-frame change of the normalised log-mel, averaged over bands).`);
+  }
+  if (cfg.speakerNorm) {
+    notes.push(`Speaker-normalised functionals: the model takes ${cfg.speakerNormKeepRaw ? `${2 * raw} values per window, the ${raw} functionals and the same` : `the ${raw} functionals`} z-scored with the speaker's own functional statistics (mean and std of each functional over the speaker's 0.5 s-hop windows). Clip-level CV scores use each actor's statistics over all of their clips (unlabelled audio of that speaker, as for the log-mel statistics); the streaming score and the server use a running per-session accumulator over each new non-silent window, started from the training actors' average statistics counted as ${cfg.speakerNormPriorWeightWindows} windows.`);
+  }
+  return notes;
+}
+
 export function trainConfigFrom(opts: { epochs?: number; seed?: number }): TrainConfig {
   return { ...DEFAULT_TRAIN_CONFIG, epochs: opts.epochs ?? DEFAULT_TRAIN_CONFIG.epochs, seed: opts.seed ?? DEFAULT_TRAIN_CONFIG.seed };
 }
@@ -84,7 +98,7 @@ export async function trainSpeech(opts: TrainSpeechOptions): Promise<void> {
     const report = buildReport(cv, {
       train: cfg, seeds, jobs, innerSplits: opts.innerSplits, windowSamples: WINDOW_SAMPLES, hopSamples: HOP_SAMPLES, priorWeightFrames: PRIOR_WEIGHT_FRAMES,
       ...(functionals ? { functionals } : {}),
-    }, opts.command, functionals ? [...CV_NOTES, ...FUNCTIONALS_NOTES] : CV_NOTES, wallSeconds);
+    }, opts.command, functionals ? [...CV_NOTES, ...FUNCTIONALS_NOTES, ...functionalVariantNotes(functionals)] : CV_NOTES, wallSeconds);
     writeReport(opts.out, report);
     opts.log(`speech: CV mean accuracy ${(report.meanAccuracy * 100).toFixed(2)} % ± ${(report.ci95 * 100).toFixed(2)}, per-window ${(report.windowAccuracy * 100).toFixed(2)} %; report in ${join(opts.out, 'report.md')}`);
   }
@@ -97,6 +111,8 @@ export async function trainSpeech(opts: TrainSpeechOptions): Promise<void> {
         functionals: {
           members: cv.functionals.allActorsMembers, weightCnn: cv.functionals.weightCnn, pitch: functionals.pitch,
           pitchPriorLog2Hz: pitchPrior(cv.functionals.pitchRefs, actors), pitchPriorWeightFrames: functionals.pitchPriorWeightFrames,
+          ...(functionals.voiceQuality ? { voiceQuality: true } : {}),
+          ...(functionals.speakerNorm ? { speakerNorm: streamSpeakerNorm(cv.functionals.prepared, functionals, actors) } : {}),
         },
       } : {}),
       training: {
