@@ -10,10 +10,18 @@ export interface TensorData {
 }
 export type Feeds = Record<string, TensorData>;
 
+export interface RunOptions {
+  /**
+   * The caller never reads the feeds' buffers again (it built them for this call): a worker-thread runner may move
+   * them to the worker instead of copying them. Their contents are unspecified after the call starts.
+   */
+  transferInputs?: boolean;
+}
+
 /** Runs one ONNX graph. Implementations: in-process (tests, training) and a worker-thread pool (server). */
 export interface OnnxRunner {
   readonly provider: string;
-  run(feeds: Feeds): Promise<Record<string, TensorData>>;
+  run(feeds: Feeds, options?: RunOptions): Promise<Record<string, TensorData>>;
   dispose(): Promise<void>;
 }
 

@@ -1,4 +1,4 @@
-import type { Feeds, OnnxRunner, TensorData } from './backend.js';
+import type { Feeds, OnnxRunner, RunOptions, TensorData } from './backend.js';
 
 export interface CpuFallbackOptions {
   /** Model label for log lines. */
@@ -41,9 +41,10 @@ export function withCpuFallback(primary: OnnxRunner, opts: CpuFallbackOptions): 
     get fallback() {
       return fallback;
     },
-    async run(feeds: Feeds): Promise<Record<string, TensorData>> {
-      if (active !== primary) return active.run(feeds);
+    async run(feeds: Feeds, options?: RunOptions): Promise<Record<string, TensorData>> {
+      if (active !== primary) return active.run(feeds, options);
       try {
+        // Never moved to the device's worker: a failure re-runs these same feeds on the CPU.
         return await primary.run(feeds);
       } catch (deviceErr) {
         let onCpu: OnnxRunner;

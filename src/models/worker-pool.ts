@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { startTsWorker } from './ts-worker.js';
-import type { Feeds, OnnxRunner, OnnxRunnerFactory, TensorData } from './backend.js';
+import type { Feeds, OnnxRunner, OnnxRunnerFactory, RunOptions, TensorData } from './backend.js';
 import type { WorkerRequest, WorkerResponse } from './onnx-worker.js';
 import { guardSoftwareVulkan, providerCandidates, type ProviderChoice } from './providers.js';
 import { withCpuFallback, type FallbackInfo } from './provider-fallback.js';
@@ -151,13 +151,13 @@ export class OnnxWorkerPool {
     this.loaded.set(key, { source, provider });
     return {
       provider,
-      run: async (feeds: Feeds) => {
+      run: async (feeds: Feeds, options?: RunOptions) => {
         const target = this.workers.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
-        // Copy inputs so the caller keeps its buffers; the copies are transferred, not cloned.
         const sent: Record<string, TensorData> = {};
         const transfer: ArrayBuffer[] = [];
         for (const [name, t] of Object.entries(feeds)) {
-          const data = Float32Array.from(t.data);
+          // Transferred, never cloned: the caller's own buffer when it gave it up, else a copy (the caller keeps its buffer).
+          const data = options?.transferInputs && ownsWholeBuffer(t.data, transfer) ? t.data : Float32Array.from(t.data);
           sent[name] = { data, dims: t.dims };
           transfer.push(data.buffer as ArrayBuffer);
         }
@@ -177,4 +177,10 @@ export class OnnxWorkerPool {
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers.length = 0;
   }
+}
+
+/** A view that spans its whole (non-shared) ArrayBuffer, not already being sent: moving it moves exactly this tensor. */
+function ownsWholeBuffer(data: Float32Array, sending: ArrayBuffer[]): boolean {
+  const buf = data.buffer;
+  return buf instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === buf.byteLength && !sending.includes(buf);
 }

@@ -3,6 +3,8 @@ import { startTsWorker } from '../models/ts-worker.js';
 import type { FeatureOp, FeatureRequest, FeatureResponse } from './feature-worker.js';
 
 const WORKER_URL = new URL('./feature-worker.ts', import.meta.url);
+/** Smallest audio pack (64 ms at 16 kHz); a pack grows by doubling within a turn. */
+const PACK_MIN_SAMPLES = 1024;
 
 /**
  * A session's speech front end running in a feature worker. `push` never blocks; `window` resolves with exactly the
@@ -41,7 +43,8 @@ interface Waiter {
 class FeatureWorker {
   readonly worker: Worker;
   private ops: FeatureOp[] = [];
-  private parts: Float32Array[] = [];
+  /** This turn's audio of every stream, packed as it arrives; transferred (not copied) at the flush. */
+  private pack = new Float32Array(PACK_MIN_SAMPLES);
   queuedSamples = 0;
   /** Samples sent to the worker and not yet processed by it. */
   backlogSamples = 0;
@@ -88,7 +91,7 @@ class FeatureWorker {
     for (const w of this.waiters.values()) w.resolve(null);
     this.waiters.clear();
     this.ops = [];
-    this.parts = [];
+    this.queuedSamples = 0;
   }
 
   private schedule(): void {
@@ -101,19 +104,15 @@ class FeatureWorker {
   private flush(): void {
     this.flushScheduled = false;
     if (this.dead || this.ops.length === 0) return;
-    const audio = new Float32Array(this.queuedSamples);
-    let off = 0;
-    for (const p of this.parts) {
-      audio.set(p, off);
-      off += p.length;
-    }
+    const audio = this.pack.subarray(0, this.queuedSamples);
     const req: FeatureRequest = { op: 'batch', id: this.nextBatch++, ops: this.ops, audio };
     this.backlogSamples += audio.length;
+    // Sized from this turn (turns are alike under steady load): one allocation per flush instead of one per chunk.
+    this.pack = new Float32Array(Math.max(PACK_MIN_SAMPLES, Math.ceil(this.queuedSamples * 1.25)));
     this.ops = [];
-    this.parts = [];
     this.queuedSamples = 0;
     this.batches++;
-    this.worker.postMessage(req, [audio.buffer]);
+    this.worker.postMessage(req, [audio.buffer as ArrayBuffer]);
   }
 
   private onDone(res: FeatureResponse): void {
@@ -146,9 +145,15 @@ class FeatureWorker {
       return;
     }
     this.ops.push({ t: 'push', sid: state.sid, off: this.queuedSamples, len: samples.length });
-    // The caller may reuse its buffer after push returns: keep a copy until the flush packs it.
-    this.parts.push(samples.slice());
-    this.queuedSamples += samples.length;
+    // Copied now: the caller may reuse its buffer after push returns.
+    const needed = this.queuedSamples + samples.length;
+    if (needed > this.pack.length) {
+      const grown = new Float32Array(Math.max(needed, this.pack.length * 2));
+      grown.set(this.pack.subarray(0, this.queuedSamples));
+      this.pack = grown;
+    }
+    this.pack.set(samples, this.queuedSamples);
+    this.queuedSamples = needed;
     this.schedule();
   }
 

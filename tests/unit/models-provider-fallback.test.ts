@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Feeds, OnnxRunner, TensorData } from '../../src/models/backend.js';
+import type { Feeds, OnnxRunner, RunOptions, TensorData } from '../../src/models/backend.js';
 import { withCpuFallback, type FallbackInfo } from '../../src/models/provider-fallback.js';
 import { guardSoftwareVulkan, SOFTWARE_VULKAN_DRIVERS } from '../../src/models/providers.js';
 
@@ -92,4 +92,25 @@ test('software Vulkan drivers are hidden unless allowed or the user set a driver
   const userChoice: NodeJS.ProcessEnv = { VK_LOADER_DRIVERS_SELECT: '*nvidia*' };
   assert.equal(guardSoftwareVulkan(false, userChoice), null);
   assert.equal(userChoice.VK_LOADER_DRIVERS_DISABLE, undefined);
+});
+
+test('feeds given up by the caller (transferInputs) still reach the CPU intact when the device fails', async () => {
+  const seen: { provider: string; x: number; transfer: boolean }[] = [];
+  /** Models a worker-thread runner: a moved input buffer is empty afterwards. */
+  const moving = (provider: string, fail: boolean): OnnxRunner => ({
+    provider,
+    run: async (f: Feeds, options?: RunOptions) => {
+      seen.push({ provider, x: f.x.data[0], transfer: options?.transferInputs === true });
+      if (options?.transferInputs) structuredClone(f.x.data.buffer, { transfer: [f.x.data.buffer as ArrayBuffer] });
+      if (fail) throw new Error(`${provider} lost`);
+      return { y: { data: Float32Array.of(3), dims: [1, 1] } };
+    },
+    dispose: async () => undefined,
+  });
+  const wrapped = withCpuFallback(moving('cuda', true), { label: 'm', loadCpu: async () => moving('cpu', false) });
+  const out = await wrapped.run(feeds(7), { transferInputs: true });
+  assert.equal(out.y.data[0], 3);
+  assert.deepEqual(seen, [{ provider: 'cuda', x: 7, transfer: false }, { provider: 'cpu', x: 7, transfer: false }]);
+  await wrapped.run(feeds(8), { transferInputs: true });
+  assert.deepEqual(seen[2], { provider: 'cpu', x: 8, transfer: true }, 'after the switch the caller\'s choice applies');
 });

@@ -39,6 +39,24 @@ test('golden: a batch through the worker pool matches softmax(xW + b) computed i
   await runner.dispose();
 });
 
+test('transferInputs moves a caller-built tensor to the worker instead of copying it; views of a larger buffer are still copied', async () => {
+  const runner = await pool('cpu', 1).runnerFactory(join(dirs.speech, 'model.onnx'));
+  const head = readHead(dirs.speech);
+  const row = [1, -1, 0.5];
+  const check = (out: Awaited<ReturnType<typeof runner.run>>) => {
+    const ref = referencePosterior(head, row);
+    for (let k = 0; k < 8; k++) assert.ok(Math.abs(out.probs.data[k] - ref[k]) < 1e-5, `class ${k}`);
+  };
+  const owned = Float32Array.from(row);
+  check(await runner.run({ features: { data: owned, dims: [1, SPEECH_FEATURES] } }, { transferInputs: true }));
+  assert.equal(owned.byteLength, 0, 'the buffer was moved, not copied');
+  const backing = Float32Array.from([9, ...row, 9]);
+  const view = backing.subarray(1, 1 + SPEECH_FEATURES);
+  check(await runner.run({ features: { data: view, dims: [1, SPEECH_FEATURES] } }, { transferInputs: true }));
+  assert.deepEqual([...backing], [9, ...row, 9].map((v) => Math.fround(v)), 'a view of a larger buffer is copied (moving it would take its neighbours)');
+  await runner.dispose();
+});
+
 test('a bad input shape is a clear rejection, and the worker keeps serving', async () => {
   const runner = await pool('cpu', 1).runnerFactory(join(dirs.face, 'model.onnx'));
   await assert.rejects(runner.run({ aus: { data: new Float32Array(10), dims: [1, 10] } }), /model\.onnx/);

@@ -128,7 +128,7 @@ class OnnxFaceModel implements FaceModel {
   private async runStatic(windows: AuWindow[]): Promise<Float32Array> {
     const x = new Float32Array(windows.length * AU_VECTOR_LENGTH);
     windows.forEach((w, i) => x.set(applyMinMax(this.staticNorm, meanAus(w)), i * AU_VECTOR_LENGTH));
-    const res = await this.staticRunner.run({ [this.manifest.static.input]: { data: x, dims: [windows.length, AU_VECTOR_LENGTH] } });
+    const res = await this.staticRunner.run({ [this.manifest.static.input]: { data: x, dims: [windows.length, AU_VECTOR_LENGTH] } }, { transferInputs: true });
     return outputOf(res, this.manifest.static.output, windows.length);
   }
 
@@ -138,7 +138,7 @@ class OnnxFaceModel implements FaceModel {
     const res = await seq.runner.run({
       [seq.manifest.input]: { data: x, dims: [windows.length, t, AU_VECTOR_LENGTH] },
       [seq.manifest.mask]: { data: mask, dims: [windows.length, t] },
-    });
+    }, { transferInputs: true });
     return outputOf(res, seq.manifest.output, windows.length);
   }
 
