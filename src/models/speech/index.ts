@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { EMOTIONS, NUM_EMOTIONS } from '../../protocol/labels.js';
 import { DEFAULT_MEL_CONFIG } from '../../features/mel-config.js';
-import type { ModelStatus, OnnxRunner, OnnxRunnerFactory, SpeechModel, SpeechStream } from '../backend.js';
+import type { ModelStatus, OnnxRunner, OnnxRunnerFactory, RunOptions, SpeechModel, SpeechStream } from '../backend.js';
 import { parseSpeechModelConfig, type SpeechModelConfig, type SpeechModelConfigInput } from './config.js';
 import { FeatureSpeechStream, type FeatureWindow } from './feature-stream.js';
 import { RawAudioSpeechStream, type RawAudioWindow } from './raw-audio-stream.js';
@@ -105,10 +105,10 @@ async function smokeTest(cfg: SpeechModelConfig, runner: OnnxRunner, where: stri
   }
 }
 
-async function runOnce(cfg: SpeechModelConfig, runner: OnnxRunner, feeds: Feeds, where: string) {
+async function runOnce(cfg: SpeechModelConfig, runner: OnnxRunner, feeds: Feeds, where: string, options?: RunOptions) {
   let result;
   try {
-    result = await runner.run(feeds);
+    result = await runner.run(feeds, options);
   } catch (err) {
     const shapes = Object.entries(feeds).map(([name, f]) => `${name} [${f.dims.join(', ')}]`).join(', ');
     throw new Error(`${where}: inference failed for input ${shapes} (${err instanceof Error ? err.message : String(err)})`, { cause: err });
@@ -200,7 +200,8 @@ class LoadedSpeechModel implements SpeechModel<SpeechWindow> {
       });
       feeds[cfg.functionals.inputName] = { data: fdata, dims: [windows.length, count] };
     }
-    const out = await runOnce(cfg, this.runner, feeds, this.path);
+    // The batch tensors were built for this call: the worker pool may move them instead of copying.
+    const out = await runOnce(cfg, this.runner, feeds, this.path, { transferInputs: true });
     if (out.dims[0] !== windows.length || out.dims[1] !== NUM_EMOTIONS) {
       throw new Error(`${this.path}: output shape [${out.dims.join(', ')}] for a batch of ${windows.length}`);
     }
