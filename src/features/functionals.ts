@@ -4,6 +4,7 @@
  * the speaker's mean F0). A model of a different kind from the CNN: it sees global prosody (F0 level, range, slope)
  * explicitly, which a CNN on 40 mel bands can only infer from harmonics it barely resolves.
  */
+import { RunningMeanVar, type MeanStd } from './running-stats.js';
 
 /** Number of values per window (the base set). */
 export const FUNCTIONAL_COUNT = 40 * 3 + 6 + 1 + 2 + 8;
@@ -158,10 +159,7 @@ function voiceQualityFunctionals(
 }
 
 /** Per-functional statistics of one speaker's windows (the speaker normaliser of the functionals). */
-export interface FunctionalNormStats {
-  mean: Float32Array;
-  std: Float32Array;
-}
+export type FunctionalNormStats = MeanStd;
 
 /** Lower bound on a functional's speaker standard deviation (some, e.g. pitch statistics of a silent speaker, are constant). */
 export const FUNCTIONAL_MIN_STD = 1e-3;
@@ -174,45 +172,25 @@ export const FUNCTIONAL_MIN_STD = 1e-3;
  * they say "more varied / louder / wider than this speaker usually is", the way the log-mel normaliser does per band.
  */
 export class FunctionalStatsAccumulator {
-  private count = 0;
-  private readonly mean: Float64Array;
-  private readonly m2: Float64Array;
+  private readonly acc: RunningMeanVar;
 
   constructor(readonly dims: number, prior?: { stats: FunctionalNormStats; weightWindows: number }) {
-    this.mean = new Float64Array(dims);
-    this.m2 = new Float64Array(dims);
-    if (prior && prior.weightWindows > 0) {
-      if (prior.stats.mean.length !== dims || prior.stats.std.length !== dims) throw new Error(`functional prior: expected ${dims} values`);
-      this.count = prior.weightWindows;
-      for (let d = 0; d < dims; d++) {
-        this.mean[d] = prior.stats.mean[d];
-        this.m2[d] = prior.stats.std[d] * prior.stats.std[d] * prior.weightWindows;
-      }
+    if (prior && prior.weightWindows > 0 && (prior.stats.mean.length !== dims || prior.stats.std.length !== dims)) {
+      throw new Error(`functional prior: expected ${dims} values`);
     }
+    this.acc = new RunningMeanVar(dims, prior && { mean: prior.stats.mean, std: prior.stats.std, weight: prior.weightWindows });
   }
 
   add(x: ArrayLike<number>, offset = 0): void {
-    this.count++;
-    for (let d = 0; d < this.dims; d++) {
-      const v = x[offset + d];
-      const delta = v - this.mean[d];
-      this.mean[d] += delta / this.count;
-      this.m2[d] += delta * (v - this.mean[d]);
-    }
+    this.acc.add(x, offset);
   }
 
   get windows(): number {
-    return this.count;
+    return this.acc.count;
   }
 
   stats(): FunctionalNormStats {
-    if (this.count === 0) throw new Error('functional statistics: no window and no prior');
-    const mean = new Float32Array(this.dims), std = new Float32Array(this.dims);
-    for (let d = 0; d < this.dims; d++) {
-      mean[d] = this.mean[d];
-      std[d] = Math.max(FUNCTIONAL_MIN_STD, Math.sqrt(this.m2[d] / this.count));
-    }
-    return { mean, std };
+    return this.acc.stats(FUNCTIONAL_MIN_STD, 'functional statistics: no window and no prior');
   }
 }
 

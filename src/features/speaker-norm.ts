@@ -4,10 +4,9 @@
  * digital zeros do not drag the mean down. Training uses the statistics of all of a speaker's clips; the server uses
  * the same accumulator causally (only frames already heard), started from a prior fitted on the training speakers.
  */
-export interface NormStats {
-  mean: Float32Array;
-  std: Float32Array;
-}
+import { RunningMeanVar, type MeanStd } from './running-stats.js';
+
+export type NormStats = MeanStd;
 
 /** Frames whose mean log-mel (nats) is at or below this are not speech: RAVDESS room noise sits near -16, speech above -12. */
 export const DEFAULT_ACTIVITY_GATE = -14;
@@ -20,34 +19,18 @@ export function isActiveFrame(frames: Float32Array, offset: number, bands: numbe
   return s / bands > gate;
 }
 
-/** Running per-band mean/variance over active frames (Chan/Welford in float64), optionally seeded by a prior. */
+/** Running per-band mean/variance over active frames, optionally seeded by a prior. */
 export class SpeakerStatsAccumulator {
-  private count = 0;
-  private readonly mean: Float64Array;
-  private readonly m2: Float64Array;
+  private readonly acc: RunningMeanVar;
 
   constructor(readonly bands: number, readonly gate = DEFAULT_ACTIVITY_GATE, prior?: { stats: NormStats; weightFrames: number }) {
-    this.mean = new Float64Array(bands);
-    this.m2 = new Float64Array(bands);
-    if (prior && prior.weightFrames > 0) {
-      this.count = prior.weightFrames;
-      for (let b = 0; b < bands; b++) {
-        this.mean[b] = prior.stats.mean[b];
-        this.m2[b] = prior.stats.std[b] * prior.stats.std[b] * prior.weightFrames;
-      }
-    }
+    this.acc = new RunningMeanVar(bands, prior && { mean: prior.stats.mean, std: prior.stats.std, weight: prior.weightFrames });
   }
 
   /** Adds the frame at `frames[offset..offset+bands)` if it is active; returns whether it was used. */
   add(frames: Float32Array, offset: number): boolean {
     if (!isActiveFrame(frames, offset, this.bands, this.gate)) return false;
-    this.count++;
-    for (let b = 0; b < this.bands; b++) {
-      const x = frames[offset + b];
-      const d = x - this.mean[b];
-      this.mean[b] += d / this.count;
-      this.m2[b] += d * (x - this.mean[b]);
-    }
+    this.acc.add(frames, offset);
     return true;
   }
 
@@ -56,19 +39,12 @@ export class SpeakerStatsAccumulator {
   }
 
   get frames(): number {
-    return this.count;
+    return this.acc.count;
   }
 
   /** Current statistics; throws when nothing (no prior, no active frame) has been seen. */
   stats(): NormStats {
-    if (this.count === 0) throw new Error('speaker statistics: no active frames and no prior');
-    const mean = new Float32Array(this.bands);
-    const std = new Float32Array(this.bands);
-    for (let b = 0; b < this.bands; b++) {
-      mean[b] = this.mean[b];
-      std[b] = Math.max(MIN_STD, Math.sqrt(this.m2[b] / this.count));
-    }
-    return { mean, std };
+    return this.acc.stats(MIN_STD, 'speaker statistics: no active frames and no prior');
   }
 }
 
