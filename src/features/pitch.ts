@@ -133,7 +133,7 @@ export class PitchFrameComputer {
  * also each frame's aperiodicity and CMND minimum (arrays of the frame count, filled in place).
  */
 export function pitchFrames(samples: Float32Array, mel: MelConfig, cfg: PitchConfig = DEFAULT_PITCH_CONFIG, voice?: { aperiodicity: Float32Array; minCmnd: Float32Array }): Float32Array {
-  const frames = samples.length < mel.frameSamples ? 0 : 1 + Math.floor((samples.length - mel.frameSamples) / mel.hopSamples);
+  const frames = pitchFrameCount(samples.length, mel);
   if (voice && (voice.aperiodicity.length !== frames || voice.minCmnd.length !== frames)) throw new Error(`pitchFrames: voice tracks must hold ${frames} frames`);
   const computer = new PitchFrameComputer(mel, cfg);
   const out = new Float32Array(frames);

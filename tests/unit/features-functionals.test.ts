@@ -5,8 +5,8 @@ import { frameCount, logMelFrames } from '../../src/features/mel.js';
 import { pitchFrames, pitchFrameCount, DEFAULT_PITCH_CONFIG } from '../../src/features/pitch.js';
 import { FUNCTIONAL_COUNT, VOICE_QUALITY_COUNT, FunctionalStatsAccumulator, normaliseFunctionals, windowFunctionals } from '../../src/features/functionals.js';
 import { FeatureSpeechStream } from '../../src/models/speech/feature-stream.js';
-import { actorFunctionalStats, functionalPrior, windowFunctionalsAt } from '../../src/training/speech/functional-data.js';
-import type { SpeechItem } from '../../src/training/speech/dataset.js';
+import { actorFunctionalStats, windowFunctionalsAt } from '../../src/training/speech/functional-data.js';
+import { priorStats, type SpeechItem } from '../../src/training/speech/dataset.js';
 import { speechLikeSignal } from '../helpers/synthetic.js';
 
 const bands = DEFAULT_MEL_CONFIG.melBands;
@@ -102,9 +102,9 @@ test('functional statistics: accumulator = batch mean / population std (floored)
   const raw = new Map<SpeechItem, Float32Array>([[items[0], Float32Array.from([1, 5, 7, 3, 5, 7])], [items[1], Float32Array.from([8, 5, 7])], [items[2], Float32Array.from([0, 0, 0])]]);
   const per = actorFunctionalStats(items, raw, dims);
   assert.deepEqual(per.get(1), st);
-  const prior = functionalPrior(per, [1, 2]);
+  const prior = priorStats(per, [1, 2]);
   assert.ok(Math.abs(prior.mean[0] - 2) < 1e-6 && Math.abs(prior.std[0] - (st.std[0] + 1e-3) / 2) < 1e-6);
-  assert.throws(() => functionalPrior(per, [3]), /actor 3/);
+  assert.throws(() => priorStats(per, [3]), /actor 3/);
 });
 
 test('server-side speaker-normalised functionals: [raw, z] with running statistics over each new, non-silent window end (prior first)', () => {

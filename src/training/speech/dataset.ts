@@ -46,12 +46,15 @@ export function loadSpeechDataset(opts: { dir?: string; clips?: SpeechClip[]; me
 }
 
 /**
- * The streaming normaliser's prior: the average of the per-speaker means and standard deviations of the given
- * (training) actors, so the first windows of a new session are scaled like a typical training speaker.
+ * A streaming normaliser's prior (log-mel bands or window functionals): the average of the per-speaker means and
+ * standard deviations of the given (training) actors, so the first windows of a new session are scaled like a
+ * typical training speaker.
  */
 export function priorStats(actorStats: Map<number, NormStats>, actors: number[]): NormStats {
   if (actors.length === 0) throw new Error('priorStats: no actors');
-  const bands = actorStats.get(actors[0])!.mean.length;
+  const first = actorStats.get(actors[0]);
+  if (!first) throw new Error(`priorStats: no statistics for actor ${actors[0]}`);
+  const bands = first.mean.length;
   const mean = new Float32Array(bands), std = new Float32Array(bands);
   for (const a of actors) {
     const s = actorStats.get(a);

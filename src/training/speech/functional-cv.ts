@@ -1,8 +1,8 @@
 import { DEFAULT_PITCH_CONFIG, type PitchConfig } from '../../features/pitch.js';
 import { initTf } from '../tf.js';
-import type { SpeechDataset, SpeechItem } from './dataset.js';
+import { priorStats, type SpeechDataset, type SpeechItem } from './dataset.js';
 import { DEFAULT_FUNCTIONAL_MODEL, type FunctionalModel, type FunctionalModelConfig } from './functional-model.js';
-import { actorPitchRefs, computeFunctionalData, computePitchTracks, functionalPrior, predictFunctionalClips, trainFunctionalMembers, type FunctionalData } from './functional-data.js';
+import { actorPitchRefs, computeFunctionalData, computePitchTracks, predictFunctionalClips, trainFunctionalMembers, type FunctionalData } from './functional-data.js';
 import type { FunctionalNormStats, VoiceTracks } from '../../features/functionals.js';
 
 /**
@@ -92,7 +92,7 @@ export async function prepareFunctionals(ds: SpeechDataset, cfg: FunctionalCvCon
 export function streamSpeakerNorm(prep: FunctionalPrepared, cfg: FunctionalCvConfig, actors: number[]): { prior: FunctionalNormStats; weightWindows: number; keepRaw: boolean } | undefined {
   if (!cfg.speakerNorm) return undefined;
   if (!prep.functionalStats) throw new Error('speaker-normalised functionals: no per-actor functional statistics were computed');
-  return { prior: functionalPrior(prep.functionalStats, actors), weightWindows: cfg.speakerNormPriorWeightWindows, keepRaw: cfg.speakerNormKeepRaw };
+  return { prior: priorStats(prep.functionalStats, actors), weightWindows: cfg.speakerNormPriorWeightWindows, keepRaw: cfg.speakerNormKeepRaw };
 }
 
 /** Outer and inner-split functionals models of one fold, trained on the main thread (yielding to the event loop). */

@@ -103,19 +103,6 @@ export function actorFunctionalStats(items: SpeechItem[], evalRaw: Map<SpeechIte
   return new Map([...acc].map(([actor, a]) => [actor, a.stats()]));
 }
 
-/** The streaming functional normaliser's prior: the mean of the given (training) actors' means and standard deviations. */
-export function functionalPrior(stats: Map<number, FunctionalNormStats>, actors: number[]): FunctionalNormStats {
-  if (actors.length === 0) throw new Error('functionalPrior: no actors');
-  const dims = stats.get(actors[0])?.mean.length ?? 0;
-  const mean = new Float32Array(dims), std = new Float32Array(dims);
-  for (const a of actors) {
-    const s = stats.get(a);
-    if (!s) throw new Error(`functionalPrior: no functional statistics for actor ${a}`);
-    for (let d = 0; d < dims; d++) { mean[d] += s.mean[d] / actors.length; std[d] += s.std[d] / actors.length; }
-  }
-  return { mean, std };
-}
-
 /** Rows [raw, z-scored with `stats`] (keepRaw) or [z-scored] from rows of raw functionals. */
 function withSpeakerNorm(raw: Float32Array, dims: number, stats: FunctionalNormStats, keepRaw: boolean): Float32Array {
   const rows = raw.length / dims, width = keepRaw ? 2 * dims : dims, out = new Float32Array(rows * width);
