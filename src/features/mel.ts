@@ -1,4 +1,4 @@
-import FFT from 'fft.js';
+import { RealFft } from './real-fft.js';
 import { DEFAULT_MEL_CONFIG, type MelConfig } from './mel-config.js';
 
 const hzToMel = (hz: number) => 2595 * Math.log10(1 + hz / 700);
@@ -57,32 +57,33 @@ export function sparseFilterbank(dense: Float32Array, melBands: number): SparseF
  */
 export class LogMelFrameComputer {
   readonly cfg: MelConfig;
-  private readonly fft: FFT;
+  private readonly fft: RealFft;
   private readonly window: Float32Array;
   private readonly filters: SparseFilterbank;
-  private readonly input: number[];
-  private readonly spectrum: number[];
   private readonly power: Float32Array;
 
   constructor(cfg: MelConfig = DEFAULT_MEL_CONFIG) {
     this.cfg = cfg;
-    this.fft = new FFT(cfg.fftSize);
+    this.fft = new RealFft(cfg.fftSize);
     this.window = Float32Array.from({ length: cfg.frameSamples }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / cfg.frameSamples));
     this.filters = sparseFilterbank(melFilterbank(cfg), cfg.melBands);
-    this.input = new Array<number>(cfg.fftSize).fill(0);
-    this.spectrum = this.fft.createComplexArray() as number[];
     this.power = new Float32Array(cfg.fftSize / 2 + 1);
   }
 
   /** Writes the log-mel vector of the frame starting at `src[start]` into `out[outOffset..]`. */
   compute(src: Float32Array, start: number, out: Float32Array, outOffset: number): void {
     const { frameSamples, fftSize, melBands, logFloor } = this.cfg;
-    for (let i = 0; i < frameSamples; i++) this.input[i] = src[start + i] * this.window[i];
-    for (let i = frameSamples; i < fftSize; i++) this.input[i] = 0;
-    this.fft.realTransform(this.spectrum, this.input);
-    const bins = fftSize / 2 + 1;
-    for (let k = 0; k < bins; k++) {
-      const re = this.spectrum[2 * k], im = this.spectrum[2 * k + 1];
+    // The transform's buffers are shared by every instance on this thread: write all of the input each time.
+    const input = this.fft.input();
+    for (let i = 0; i < frameSamples; i++) input[i] = src[start + i] * this.window[i];
+    input.fill(0, frameSamples, fftSize);
+    const spectrum = this.fft.forward();
+    const half = fftSize / 2;
+    // Packed spectrum: DC and Nyquist (both real) first, then (re, im) of bins 1 .. half - 1.
+    this.power[0] = spectrum[0] * spectrum[0];
+    this.power[half] = spectrum[1] * spectrum[1];
+    for (let k = 1; k < half; k++) {
+      const re = spectrum[2 * k], im = spectrum[2 * k + 1];
       this.power[k] = re * re + im * im;
     }
     // Sparse filterbank: the same non-zero products, summed in the same bin order, as the dense
