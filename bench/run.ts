@@ -7,11 +7,11 @@
  *   npm run bench -- --sessions 64 --seconds 30 --transport uws --batching on --provider cpu [--cpu-prof DIR]
  */
 import { spawn, execSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, platform, release, arch, loadavg } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, platform, release, arch, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { EmoStreamClient, type EmotionResult } from '../clients/node/index.js';
+import { EmoStreamClient } from '../clients/node/index.js';
 import { clipId, readAuCsv } from '../clients/node/openface-csv.js';
 import { percentile } from '../clients/node/timeline.js';
 import { hasShared, listSpeechClips, RAVDESS_DIR } from '../src/training/ravdess.js';
@@ -44,6 +44,17 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '1' },
     /** Folder for V8 CPU profiles of the server process (main thread and each worker thread write one). */
     'cpu-prof': { type: 'string' },
+    /**
+     * Load-generator processes (default 1). One Node process sends ~80 messages per session-second and tops out at
+     * one core (~36 % of one at 256 sessions here), so on a many-core host a single generator, not the server, would
+     * bound a large run. With K > 1 the sessions are split over K child processes that start together and whose
+     * raw latencies are merged before the percentiles are taken.
+     */
+    'load-processes': { type: 'string', default: '1' },
+    /** Internal (child of --load-processes): drive sessions [offset, offset + sessions) of `total` and write raw results here. */
+    'load-child': { type: 'string' },
+    'session-offset': { type: 'string', default: '0' },
+    'total-sessions': { type: 'string' },
   },
 });
 
@@ -63,6 +74,19 @@ if (!hasShared()) {
 }
 if (!['uws', 'ws'].includes(transport) || !['on', 'off'].includes(args.batching!)) {
   console.error('--transport uws|ws, --batching on|off');
+  process.exit(2);
+}
+
+const loadProcesses = Number(args['load-processes']);
+const childOut = args['load-child'];
+const sessionOffset = Number(args['session-offset']);
+const totalSessions = args['total-sessions'] !== undefined ? Number(args['total-sessions']) : sessions;
+if (!(Number.isInteger(loadProcesses) && loadProcesses >= 1 && loadProcesses <= sessions)) {
+  console.error(`--load-processes must be an integer from 1 to --sessions (got ${args['load-processes']})`);
+  process.exit(2);
+}
+if (childOut && !args.url) {
+  console.error('--load-child needs --url (the parent starts the server)');
   process.exit(2);
 }
 
@@ -146,55 +170,61 @@ function gauge(text: string, name: string): number {
   return line ? Number(line.slice(name.length + 1)) : NaN;
 }
 
-async function main() {
-  const port = Number(args.port);
-  const server = args.url ? null : await startServer(port);
-  const url = args.url ?? server!.url;
-  const httpUrl = url.replace('ws://', 'http://');
-  const allClips = listSpeechClips();
-  const auTable = join(RAVDESS_DIR, 'openface', 'clip-mean-aus.csv');
-  const firsts = pickClips(sessions, Number(args.seed)).map((c) => allClips.findIndex((x) => x.path === c.path));
-  const plans = firsts.map((f) => planSession(f, allClips, auTable));
-  const models = (await (await fetch(`${httpUrl}/v1/models`)).json()) as { models: { name: string; available: boolean; provider?: string; error?: string }[]; hopMs: number; windowMs: number; featureWorkers?: number };
-  const metricsBefore = await (await fetch(`${httpUrl}/metrics`)).text();
-  for (const m of models.models.filter((x) => !x.available && !/disabled in configuration/.test(x.error ?? ''))) {
-    console.warn(`warning: model ${m.name} unavailable (${m.error}); its posteriors will be null in this run`);
-  }
+/** What one load generator measured: per-result latencies in arrival order, and per-session counts. */
+interface LoadRaw {
+  /** End-to-end latency of every result that had one, and when it arrived (s since the load started). */
+  e2e: number[];
+  e2eAtS: number[];
+  /** Server-side latency fields of the results that arrived after the warm-up. */
+  stages: { queue: number[]; speech: number[]; face: number[]; fuse: number[]; total: number[] };
+  /** Results per session, and the session's dropped-window count in its last result. */
+  resultsPerSession: number[];
+  droppedPerSession: number[];
+  errors: number;
+  lagMaxMs: number;
+  wallS: number;
+  /** CPU seconds this generator used while the load ran (not its start-up or connecting). */
+  cpuS: number;
+}
 
+/**
+ * Replays `plans` at real-time pace over one connection each and collects what the clients see. `go` resolves when
+ * the load should start (a child of --load-processes waits for its parent's word so every generator starts together).
+ * Sessions start spread over one hop, as independent users would: session `offset + i` of `total` at
+ * (offset + i) / total of a hop.
+ */
+async function driveLoad(url: string, plans: SessionPlan[], hopMs: number, offset: number, total: number, go: () => Promise<void>,
+  onTick: () => void = () => undefined): Promise<LoadRaw> {
   const clients = await Promise.all(plans.map(() => EmoStreamClient.connect({ url, client: 'bench' })));
+  await go();
+  const cpu0 = process.cpuUsage();
   let t0 = performance.now();
-  const results: EmotionResult[][] = clients.map(() => []);
-  /** Results that arrived after the warm-up (what the latency percentiles describe). */
-  const steady: EmotionResult[] = [];
-  /** Every e2e latency, in arrival order. */
-  const e2e: number[] = [];
-  /** When each e2e latency was observed (s since the load started): a tail from stalls looks different from a slow drift. */
-  const e2eAtS: number[] = [];
+  const raw: LoadRaw = {
+    e2e: [], e2eAtS: [], stages: { queue: [], speech: [], face: [], fuse: [], total: [] },
+    resultsPerSession: plans.map(() => 0), droppedPerSession: plans.map(() => 0), errors: 0, lagMaxMs: 0, wallS: 0, cpuS: 0,
+  };
+  const keep = (xs: number[], v: number | null | undefined) => { if (typeof v === 'number') xs.push(v); };
   const readers = clients.map((c, i) => (async () => {
     for await (const r of c.results()) {
       const lat = c.latencyMs(r);
       const atS = (performance.now() - t0) / 1000;
-      results[i].push(r);
-      if (atS >= warmupS) steady.push(r);
+      raw.resultsPerSession[i]++;
+      raw.droppedPerSession[i] = r.droppedWindows;
+      if (atS >= warmupS) {
+        keep(raw.stages.queue, r.latency.queueMs); keep(raw.stages.speech, r.latency.speechMs); keep(raw.stages.face, r.latency.faceMs);
+        keep(raw.stages.fuse, r.latency.fuseMs); keep(raw.stages.total, r.latency.totalMs);
+      }
       if (lat !== null) {
-        e2e.push(lat);
-        e2eAtS.push(atS);
+        raw.e2e.push(lat);
+        raw.e2eAtS.push(atS);
       }
     }
   })());
 
   const chunk = Math.round((16000 * chunkMs) / 1000);
-  const hopMs = models.hopMs;
-  // Sessions start spread over one hop, as independent users would.
-  const startOffsetMs = plans.map((_, i) => (i * hopMs) / sessions);
+  const startOffsetMs = plans.map((_, i) => ((offset + i) * hopMs) / total);
   const sent = plans.map(() => ({ samples: 0, au: 0, done: false }));
-  const serverPid = server?.child.pid;
-  const cpu0 = serverPid ? sampleProc(serverPid) : null;
-  const threads0 = serverPid ? sampleThreads(serverPid) : null;
-  const benchCpu0 = process.cpuUsage();
-  let peakRssMb = 0;
   t0 = performance.now();
-  let lagMaxMs = 0;
   // One ticker drives every session: each tick sends whatever audio/AU frames are due by the wall clock.
   await new Promise<void>((resolve) => {
     const tick = () => {
@@ -214,7 +244,7 @@ async function main() {
             s.au++;
           }
           clients[i].sendAudio(p.audio.subarray(s.samples, end), { sampleRate: 16000, channels: 1, ptsUs });
-          lagMaxMs = Math.max(lagMaxMs, mediaMs - end / 16);
+          raw.lagMaxMs = Math.max(raw.lagMaxMs, mediaMs - end / 16);
           s.samples = end;
         }
         if (s.samples >= p.audio.length) {
@@ -222,27 +252,139 @@ async function main() {
           void clients[i].end();
         }
       }
-      if (serverPid) {
-        const st = sampleProc(serverPid);
-        if (st) peakRssMb = Math.max(peakRssMb, st.hwmMb);
-      }
+      onTick();
       if (allDone) resolve();
       else setTimeout(tick, 5);
     };
     tick();
   });
   await Promise.all(readers);
-  const wallS = (performance.now() - t0) / 1000;
+  raw.wallS = (performance.now() - t0) / 1000;
+  raw.errors = clients.reduce((s, c) => s + c.errors.length, 0);
+  const cpu = process.cpuUsage(cpu0);
+  raw.cpuS = (cpu.user + cpu.system) / 1e6;
+  return raw;
+}
+
+function mergeRaw(parts: LoadRaw[]): LoadRaw {
+  const cat = (get: (r: LoadRaw) => number[]) => parts.flatMap(get);
+  return {
+    e2e: cat((r) => r.e2e), e2eAtS: cat((r) => r.e2eAtS),
+    stages: {
+      queue: cat((r) => r.stages.queue), speech: cat((r) => r.stages.speech), face: cat((r) => r.stages.face),
+      fuse: cat((r) => r.stages.fuse), total: cat((r) => r.stages.total),
+    },
+    resultsPerSession: cat((r) => r.resultsPerSession), droppedPerSession: cat((r) => r.droppedPerSession),
+    errors: parts.reduce((s, r) => s + r.errors, 0),
+    lagMaxMs: Math.max(...parts.map((r) => r.lagMaxMs)),
+    wallS: Math.max(...parts.map((r) => r.wallS)),
+    cpuS: parts.reduce((s, r) => s + r.cpuS, 0),
+  };
+}
+
+/** The sessions' plans: clip choice over all `total` sessions (so a split run replays the same clips), this slice of them. */
+function planSlice(offset: number, count: number): SessionPlan[] {
+  const allClips = listSpeechClips();
+  const auTable = join(RAVDESS_DIR, 'openface', 'clip-mean-aus.csv');
+  const firsts = pickClips(totalSessions, Number(args.seed)).map((c) => allClips.findIndex((x) => x.path === c.path));
+  return firsts.slice(offset, offset + count).map((f) => planSession(f, allClips, auTable));
+}
+
+/** --load-child: drive this slice against the parent's server, say "ready", wait for "go" on stdin, write the raw results. */
+async function childMain(out: string) {
+  const plans = planSlice(sessionOffset, sessions);
+  const hopMs = Number(((await (await fetch(`${args.url!.replace('ws://', 'http://')}/v1/models`)).json()) as { hopMs: number }).hopMs);
+  const go = () => new Promise<void>((resolve) => {
+    process.stdin.once('data', () => resolve());
+    process.stdout.write('ready\n');
+  });
+  const raw = await driveLoad(args.url!, plans, hopMs, sessionOffset, totalSessions, go);
+  writeFileSync(out, JSON.stringify(raw));
+  process.exit(0);
+}
+
+/** Runs K child generators over slices of the sessions; they connect, then all start on one word from here. */
+async function runChildren(url: string, onTick: () => void): Promise<LoadRaw> {
+  const dir = mkdtempSync(join(tmpdir(), 'emostream-bench-'));
+  const sizes = Array.from({ length: loadProcesses }, (_, k) => Math.floor(sessions / loadProcesses) + (k < sessions % loadProcesses ? 1 : 0));
+  let offset = 0;
+  const children = sizes.map((n, k) => {
+    const file = join(dir, `load-${k}.json`);
+    const childArgs = ['--import', 'tsx', 'bench/run.ts', '--url', url, '--sessions', String(n), '--total-sessions', String(sessions),
+      '--session-offset', String(offset), '--seconds', String(seconds), '--warmup-s', String(warmupS), '--chunk-ms', String(chunkMs),
+      '--au-fps', String(auFps), '--seed', args.seed!, '--load-child', file];
+    offset += n;
+    const child = spawn(process.execPath, childArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
+    const ready = new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });
+      child.once('exit', (code) => reject(new Error(`load generator ${k} exited (${code}) before it was ready`)));
+    });
+    const done = new Promise<LoadRaw>((resolve, reject) => {
+      child.once('exit', (code) => {
+        if (code !== 0) reject(new Error(`load generator ${k} exited with ${code}`));
+        else resolve(JSON.parse(readFileSync(file, 'utf8')) as LoadRaw);
+      });
+    });
+    return { child, ready, done };
+  });
+  await Promise.all(children.map((c) => c.ready));
+  for (const c of children) c.child.stdin!.write('go\n');
+  const timer = setInterval(onTick, 50);
+  try {
+    return mergeRaw(await Promise.all(children.map((c) => c.done)));
+  } finally {
+    clearInterval(timer);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  const port = Number(args.port);
+  const server = args.url ? null : await startServer(port);
+  const url = args.url ?? server!.url;
+  const httpUrl = url.replace('ws://', 'http://');
+  const plans = loadProcesses === 1 ? planSlice(0, sessions) : [];
+  const models = (await (await fetch(`${httpUrl}/v1/models`)).json()) as { models: { name: string; available: boolean; provider?: string; error?: string }[]; hopMs: number; windowMs: number; featureWorkers?: number };
+  const metricsBefore = await (await fetch(`${httpUrl}/metrics`)).text();
+  for (const m of models.models.filter((x) => !x.available && !/disabled in configuration/.test(x.error ?? ''))) {
+    console.warn(`warning: model ${m.name} unavailable (${m.error}); its posteriors will be null in this run`);
+  }
+
+  const hopMs = models.hopMs;
+  const serverPid = server?.child.pid;
+  // Taken when the load starts (after every client has connected), so connecting is not in the CPU figures.
+  const start = { cpu: null as ReturnType<typeof sampleProc>, threads: null as ReturnType<typeof sampleThreads> | null, benchCpu: process.cpuUsage() };
+  let peakRssMb = 0;
+  const startMeasuring = () => {
+    start.cpu = serverPid ? sampleProc(serverPid) : null;
+    start.threads = serverPid ? sampleThreads(serverPid) : null;
+    start.benchCpu = process.cpuUsage();
+  };
+  const samplePeak = () => {
+    if (!serverPid) return;
+    const st = sampleProc(serverPid);
+    if (st) peakRssMb = Math.max(peakRssMb, st.hwmMb);
+  };
+  let raw: LoadRaw;
+  if (loadProcesses === 1) {
+    raw = await driveLoad(url, plans, hopMs, 0, sessions, async () => startMeasuring(), samplePeak);
+  } else {
+    startMeasuring();
+    raw = await runChildren(url, samplePeak);
+  }
+  // The children's own CPU over the load; in one process, driveLoad's figure is this process's.
+  const childCpuS = loadProcesses > 1 ? raw.cpuS : 0;
+  const wallS = raw.wallS;
   const cpu1 = serverPid ? sampleProc(serverPid) : null;
   const threads1 = serverPid ? sampleThreads(serverPid) : null;
-  const benchCpu = process.cpuUsage(benchCpu0);
+  const benchCpu = process.cpuUsage(start.benchCpu);
+  const { cpu: cpu0, threads: threads0 } = start;
   const metricsAfter = await (await fetch(`${httpUrl}/metrics`)).text();
   if (server) {
     server.child.kill('SIGTERM');
     await new Promise((r) => server.child.once('exit', r));
   }
 
-  const all = results.flat();
   const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
   const pct = (xs: number[]) => {
     const s = sorted(xs);
@@ -255,8 +397,9 @@ async function main() {
     lat.forEach((l, i) => { (buckets[Math.floor(atS[i])] ??= []).push(l); });
     return [...buckets.entries()].filter(([, b]) => b !== undefined).map(([sec, b]) => ({ s: sec, n: b.length, p95: Number((percentile(sorted(b), 95) ?? 0).toFixed(1)), max: Number(Math.max(...b).toFixed(1)) }));
   };
-  const stage = (get: (r: EmotionResult) => number | null | undefined) => pct(steady.map(get).filter((x): x is number => typeof x === 'number'));
-  const dropped = results.reduce((s, rs) => s + (rs.length ? rs[rs.length - 1].droppedWindows : 0), 0);
+  const { e2e, e2eAtS } = raw;
+  const resultCount = raw.resultsPerSession.reduce((a, b) => a + b, 0);
+  const dropped = raw.droppedPerSession.reduce((a, b) => a + b, 0);
   const batchAfter = parseHistogram(metricsAfter, 'emostream_batch_size', 'model');
   const batchBefore = parseHistogram(metricsBefore, 'emostream_batch_size', 'model');
   const batchHistogram = Object.fromEntries(Object.keys(batchAfter).map((m) => [m, bucketDelta(batchAfter[m], batchBefore[m])]));
@@ -266,25 +409,27 @@ async function main() {
     sessions, seconds, transport,
     batching: args.batching, provider: args.provider, workers: Number(args.workers), featureWorkers: models.featureWorkers ?? 0,
     maxDelayMs: args['max-delay-ms'] !== undefined ? Number(args['max-delay-ms']) : 'default',
+    loadProcesses,
     warmupS,
     latencyMs: pct(e2e.filter((_, i) => e2eAtS[i] >= warmupS)),
     warmupLatencyMs: pct(e2e.filter((_, i) => e2eAtS[i] < warmupS)),
     latencyWholeRunMs: pct(e2e),
     latencyPerSecondMs: perSecond(e2e, e2eAtS),
-    serverMs: stage((r) => r.latency.totalMs),
-    stagesMs: { queue: stage((r) => r.latency.queueMs), speech: stage((r) => r.latency.speechMs), face: stage((r) => r.latency.faceMs), fuse: stage((r) => r.latency.fuseMs) },
-    results: all.length,
-    resultsPerSecond: Number((all.length / wallS).toFixed(2)),
+    serverMs: pct(raw.stages.total),
+    stagesMs: { queue: pct(raw.stages.queue), speech: pct(raw.stages.speech), face: pct(raw.stages.face), fuse: pct(raw.stages.fuse) },
+    results: resultCount,
+    resultsPerSecond: Number((resultCount / wallS).toFixed(2)),
     expectedResultsPerSecond: Number(((sessions * 1000) / hopMs).toFixed(2)),
     droppedWindows: dropped,
     droppedWindowsMetric: counterSum(metricsAfter, 'emostream_dropped_windows_total') - counterSum(metricsBefore, 'emostream_dropped_windows_total'),
-    errors: clients.reduce((s, c) => s + c.errors.length, 0),
+    errors: raw.errors,
     cpuPercent: cpu0 && cpu1 ? Number((((cpu1.cpuS - cpu0.cpuS) / wallS) * 100).toFixed(1)) : null,
     // Percent of one core: the event-loop (main) thread, and the busiest other thread (normally the ONNX worker).
     serverThreadCpuPercent: serverPid && threads0 && threads1 ? threadCpuPercent(serverPid, threads0, threads1, wallS) : null,
     peakRssMb: peakRssMb ? Number(peakRssMb.toFixed(1)) : null,
-    loadGeneratorCpuPercent: Number((((benchCpu.user + benchCpu.system) / 1e6 / wallS) * 100).toFixed(1)),
-    maxSendLagMs: Number(lagMaxMs.toFixed(1)),
+    // All load generators together (the parent's own share is negligible when it only coordinates children).
+    loadGeneratorCpuPercent: Number(((((benchCpu.user + benchCpu.system) / 1e6 + childCpuS) / wallS) * 100).toFixed(1)),
+    maxSendLagMs: Number(raw.lagMaxMs.toFixed(1)),
     // Server event-loop delay (prom-client's monitorEventLoopDelay over the whole run): tells CPU starvation or
     // blocking on the server's main thread apart from slow models.
     serverEventLoopLagMs: {
@@ -299,7 +444,7 @@ async function main() {
     models: models.models.map((m) => ({ name: m.name, available: m.available, provider: m.provider ?? null, error: m.error ?? null })),
     windowMs: models.windowMs, hopMs,
     chunkMs, auFps,
-    clips: plans.map((p) => p.clips[0]),
+    clips: pickClips(sessions, Number(args.seed)).map((c) => clipId(c.path)),
     machine: {
       cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memGb: Number((totalmem() / 2 ** 30).toFixed(1)),
       platform: `${platform()} ${release()} ${arch()}`, node: process.version, loadavgAtEnd: loadavg().map((x) => Number(x.toFixed(2))),
@@ -310,12 +455,12 @@ async function main() {
   mkdirSync(join(out, '..'), { recursive: true });
   writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
   const f = (x: number | null) => (x === null ? '-' : x.toFixed(1));
-  console.log(`${sessions} sessions x ${seconds}s${warmupS ? ` (first ${warmupS} s not in the percentiles)` : ''} over ${transport} (batching ${args.batching}, ${args.provider}): ` +
+  console.log(`${sessions} sessions x ${seconds}s${warmupS ? ` (first ${warmupS} s not in the percentiles)` : ''} over ${transport} (batching ${args.batching}, ${args.provider}${loadProcesses > 1 ? `, ${loadProcesses} load processes` : ''}): ` +
     `e2e p50/p95/p99 ${f(report.latencyMs.p50)}/${f(report.latencyMs.p95)}/${f(report.latencyMs.p99)} ms, server p95 ${f(report.serverMs.p95)} ms, ` +
     `${report.resultsPerSecond} results/s (expected ${report.expectedResultsPerSecond}), dropped ${dropped}, server CPU ${f(report.cpuPercent)} % (main thread ${f(report.serverThreadCpuPercent?.main ?? null)} %), peak RSS ${f(report.peakRssMb)} MB -> ${out}`);
 }
 
-main().catch((err: unknown) => {
+(childOut ? childMain(childOut) : main()).catch((err: unknown) => {
   console.error(err instanceof Error ? err.stack : err);
   process.exit(1);
 });
