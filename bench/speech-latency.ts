@@ -2,15 +2,30 @@
  * Speech model speed on one CPU core (onnxruntime-node, 1 intra-op thread): ONNX inference per 3 s window at batch
  * 1, 8 and 32, and the front end: incremental features per 0.5 s hop (what the server does) against recomputing the
  * whole 3 s window's features every hop. Writes bench/results/speech-latency.json.
- * Run: node --import tsx bench/speech-latency.ts [modelDir]
+ * Run: node --import tsx bench/speech-latency.ts [modelDir] [--provider cpu|webgpu|cuda] [--batches 1,8,32] [--out FILE]
+ * (on a GPU, the per-call fixed cost is what batching amortises: compare the per-window figure across batch sizes).
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
 import { createInProcessRunner } from '../src/models/onnx-runner-inprocess.js';
 import { loadSpeechModel, type SpeechWindow } from '../src/models/speech/index.js';
 
-const dir = process.argv[2] ?? 'models/speech';
-const model = await loadSpeechModel({ dir, runnerFactory: (p) => createInProcessRunner(p, { intraOpThreads: 1 }) });
+const { values: args, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    provider: { type: 'string', default: 'cpu' },
+    batches: { type: 'string', default: '1,8,32' },
+    out: { type: 'string', default: 'bench/results/speech-latency.json' },
+  },
+});
+const provider = args.provider as 'cpu' | 'webgpu' | 'cuda';
+if (!['cpu', 'webgpu', 'cuda'].includes(provider)) throw new Error(`--provider must be cpu, webgpu or cuda (got ${args.provider})`);
+const batches = args.batches!.split(',').map(Number);
+if (!batches.every((b) => Number.isInteger(b) && b >= 1)) throw new Error(`--batches must list positive integers (got ${args.batches})`);
+const dir = positionals[0] ?? 'models/speech';
+const model = await loadSpeechModel({ dir, runnerFactory: (p) => createInProcessRunner(p, { intraOpThreads: 1, executionProvider: provider }) });
 const st = model.status();
 if (!st.available) throw new Error(`speech model not available: ${st.error}`);
 
@@ -48,9 +63,9 @@ for (let end = win; end <= audio.length; end += hop) {
 }
 
 const inference: Record<string, ReturnType<typeof quantiles> & { perWindowMedian: number }> = {};
-for (const batch of [1, 8, 32]) {
+for (const batch of batches) {
   const times: number[] = [];
-  const iterations = batch === 1 ? 300 : batch === 8 ? 100 : 40;
+  const iterations = Math.max(20, Math.round(300 / Math.sqrt(batch)));
   for (let i = 0; i < iterations + 5; i++) {
     const ws = Array.from({ length: batch }, (_, k) => windows[(i * batch + k) % windows.length]);
     const t0 = performance.now();
@@ -67,7 +82,7 @@ const result = {
   createdAt: new Date().toISOString(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, totalMemGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform },
   model: { dir, name: st.name, details: st.details },
-  runtime: 'onnxruntime-node, CPU, intraOpNumThreads 1, interOpNumThreads 1',
+  runtime: `onnxruntime-node, ${provider} execution provider, intraOpNumThreads 1, interOpNumThreads 1`,
   inferenceMs: inference,
   frontEndMsPerHop: {
     incremental: quantiles(incremental),
@@ -75,6 +90,6 @@ const result = {
     note: 'incremental = push 0.5 s + build the 3 s window (50 new frames computed, 250 reused); recompute = a fresh stream of the same model fed the whole 3 s window every hop (all 300 frames: log-mel, and pitch + functionals when the model has them)',
   },
 };
-mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/speech-latency.json', JSON.stringify(result, null, 2) + '\n');
+mkdirSync(dirname(args.out!), { recursive: true });
+writeFileSync(args.out!, JSON.stringify(result, null, 2) + '\n');
 console.log(JSON.stringify({ inference: Object.fromEntries(Object.entries(inference).map(([k, v]) => [k, { median: v.median.toFixed(3), p95: v.p95.toFixed(3), perWindow: v.perWindowMedian.toFixed(3) }])), incrementalMedian: result.frontEndMsPerHop.incremental.median.toFixed(3), recomputeMedian: result.frontEndMsPerHop.recomputeWholeWindow.median.toFixed(3) }, null, 1));
