@@ -39,6 +39,8 @@ const { values: args } = parseArgs({
     'feature-workers': { type: 'string' },
     /** Batcher's max queue delay (models.batching.maxDelayMs); unset = the server's default. */
     'max-delay-ms': { type: 'string' },
+    /** Server event loops sharing the port (server.eventLoops); unset = the server's default (1). */
+    'event-loops': { type: 'string' },
     out: { type: 'string' },
     url: { type: 'string' },
     seed: { type: 'string', default: '1' },
@@ -111,6 +113,7 @@ async function startServer(port: number): Promise<{ child: ChildProcess; url: st
       EMOSTREAM_MAX_SESSIONS: String(Math.max(512, sessions * 2)), EMOSTREAM_VIDEO: 'false', EMOSTREAM_WORKERS: args.workers,
       ...(args['feature-workers'] !== undefined ? { EMOSTREAM_FEATURE_WORKERS: args['feature-workers'] } : {}),
       ...(args['max-delay-ms'] !== undefined ? { EMOSTREAM_MAX_DELAY_MS: args['max-delay-ms'] } : {}),
+      ...(args['event-loops'] !== undefined ? { EMOSTREAM_EVENT_LOOPS: args['event-loops'] } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -410,6 +413,7 @@ async function main() {
     batching: args.batching, provider: args.provider, workers: Number(args.workers), featureWorkers: models.featureWorkers ?? 0,
     maxDelayMs: args['max-delay-ms'] !== undefined ? Number(args['max-delay-ms']) : 'default',
     loadProcesses,
+    eventLoops: args['event-loops'] !== undefined ? Number(args['event-loops']) : 1,
     warmupS,
     latencyMs: pct(e2e.filter((_, i) => e2eAtS[i] >= warmupS)),
     warmupLatencyMs: pct(e2e.filter((_, i) => e2eAtS[i] < warmupS)),

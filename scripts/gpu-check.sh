@@ -4,12 +4,12 @@
 #   2. the shipped speech and face graphs on WebGPU against the CPU provider (tests/integration/models-webgpu.test.ts);
 #   3. the speech model's time per call at batch 1 .. 256 on WebGPU and on the CPU provider;
 #   4. real-time capacity (p95 <= 100 ms, no dropped window, every result) on WebGPU, then the same search on the CPU
-#      provider of the same machine, batching on and off, load from several generator processes.
+#      provider of the same machine, batching on and off, 4 server event loops, load from several generator processes.
 # Writes logs and every run's JSON under $OUT (what the device tool brings back; at most 8 files, so they are tarred).
 #
 #   run(command="bash scripts/gpu-check.sh", carry=[".gpukit"], timeout_s=480)   (~6 min; leaves a rerun in 15 min)
 # Knobs (environment): GPU_CHECK_ON / GPU_CHECK_OFF (session counts), GPU_CHECK_SECONDS (8), GPU_CHECK_PROVIDERS
-# ("webgpu cpu"), GPU_CHECK_FEATURE_WORKERS (4), GPU_CHECK_LOAD_PROCESSES (4), GPU_CHECK_DEADLINE_S (300: no new
+# ("webgpu cpu"), GPU_CHECK_FEATURE_WORKERS (2 per event loop), GPU_CHECK_EVENT_LOOPS (4), GPU_CHECK_LOAD_PROCESSES (4), GPU_CHECK_DEADLINE_S (300: no new
 # search starts after it), GPU_CHECK_SKIP_GL=1 (do not unpack the loaders: for a dry run on a development machine).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -60,14 +60,15 @@ done
 ON="${GPU_CHECK_ON:-256,512,768,1024}"
 OFF="${GPU_CHECK_OFF:-128,256,512}"
 SECONDS_PER_RUN="${GPU_CHECK_SECONDS:-8}"
-FW="${GPU_CHECK_FEATURE_WORKERS:-4}"
+FW="${GPU_CHECK_FEATURE_WORKERS:-2}"
 LP="${GPU_CHECK_LOAD_PROCESSES:-4}"
+EL="${GPU_CHECK_EVENT_LOOPS:-4}"
 DEADLINE="${GPU_CHECK_DEADLINE_S:-300}"
 for provider in ${GPU_CHECK_PROVIDERS:-webgpu cpu}; do
   if (( $(date +%s) - START > DEADLINE )); then say "deadline passed: no $provider search"; continue; fi
-  say "capacity on $provider: batching on $ON, off $OFF, ${SECONDS_PER_RUN} s runs, $FW feature workers, $LP load processes"
+  say "capacity on $provider: batching on $ON, off $OFF, ${SECONDS_PER_RUN} s runs, $EL event loops x $FW feature workers, $LP load processes"
   node --import tsx bench/capacity.ts --on "$ON" --off "$OFF" --repeats 1 --seconds "$SECONDS_PER_RUN" --feature-workers "$FW" \
-    --tag "gpu-check-$provider" --extra="--provider $provider --load-processes $LP" 2>&1 | grep -vE '^\s*$' | tail -n 40
+    --tag "gpu-check-$provider" --extra="--provider $provider --load-processes $LP --event-loops $EL" 2>&1 | grep -vE '^\s*$' | tail -n 40
 done
 say "done"
 tar -C bench/results -czf "$OUT/gpu-check-results.tgz" $(ls -d bench/results/gpu-check-* 2>/dev/null | xargs -n1 basename) 2>/dev/null || true

@@ -8,7 +8,8 @@ import type { OnnxRunnerFactory } from '../models/backend.js';
 import { ModelRegistry, defaultLoaders, type ModelLoaders } from '../models/registry.js';
 import { OnnxWorkerPool } from '../models/worker-pool.js';
 import { loadConfig, type AppConfig, type ConfigInput } from './config.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { aggregateMetricsText, createMetrics, loopMetricsJson, type Metrics } from './metrics.js';
+import { ShardBus, type ShardInfo } from './shard-bus.js';
 import { RouteTable, json } from './routes.js';
 import { SessionManager } from './session-api.js';
 import type { Transport, TransportHooks } from './transport.js';
@@ -26,6 +27,8 @@ export interface CreateServerOptions {
   runnerFactory?: OnnxRunnerFactory;
   /** Loads the uWS binding (tests inject a failing one to exercise the fallback). */
   uwsLoader?: typeof loadUws;
+  /** This server is one of several event loops on one port (src/server/event-loops.ts). */
+  shard?: ShardInfo;
 }
 
 /** What plugins (WebRTC ingest, ...) receive: see docs/architecture.md. */
@@ -35,6 +38,8 @@ export interface ServerPluginApi {
   routes: RouteTable;
   sessions: SessionManager;
   metrics: Metrics['registry'];
+  /** The server's other event loops (server.eventLoops > 1), else null. */
+  shards: ShardBus | null;
   onClose(fn: () => Promise<void> | void): void;
 }
 
@@ -67,7 +72,7 @@ function pickTransport(config: Readonly<AppConfig>, hooks: TransportHooks, log: 
 
 export async function createEmoServer(opts: CreateServerOptions = {}): Promise<EmoServer> {
   const config = opts.config ?? loadConfig({ overrides: opts.overrides });
-  const logger = opts.logger ?? pino({ level: config.log.level, base: { service: 'emostream' } });
+  const logger = opts.logger ?? pino({ level: config.log.level, base: { service: 'emostream', ...(opts.shard ? { eventLoop: opts.shard.index } : {}) } });
   const metrics = createMetrics();
   const pool = opts.runnerFactory ? null : new OnnxWorkerPool({
     workers: config.models.workers, intraOpThreads: config.models.intraOpThreads, executionProvider: config.models.executionProvider,
@@ -92,6 +97,11 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
   for (const s of models.status()) metrics.modelAvailable.set({ model: String(s.details?.role ?? s.name), provider: s.provider ?? 'none' }, s.available ? 1 : 0);
 
   const sessions = new SessionManager(config, models, metrics, logger);
+  const shards = opts.shard && opts.shard.count > 1 ? new ShardBus(opts.shard) : null;
+  if (shards) {
+    sessions.joinShards(shards);
+    shards.answer('metrics', () => loopMetricsJson(metrics.registry));
+  }
   const routes = new RouteTable(config.http.bodyLimitBytes);
   let draining = false;
   const startedAt = Date.now();
@@ -101,7 +111,11 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
     status: draining ? 'draining' : 'ok', uptimeS: Math.round((Date.now() - startedAt) / 1000), sessions: sessions.size,
     transport: transport.name, models: Object.fromEntries(models.status().map((s) => [String(s.details?.role ?? s.name), s.available])),
   }));
-  routes.add('GET', '/metrics', async () => ({ status: 200, headers: { 'content-type': metrics.registry.contentType }, body: await metrics.registry.metrics() }));
+  routes.add('GET', '/metrics', async () => {
+    // With several event loops every scrape sees the whole server: the other loops' counters are summed in.
+    const others = shards ? await shards.ask<Awaited<ReturnType<typeof loopMetricsJson>>>('metrics', null, 1000) : [];
+    return { status: 200, headers: { 'content-type': metrics.registry.contentType }, body: await aggregateMetricsText(metrics.registry, others) };
+  });
   routes.add('GET', '/v1/models', () => json(200, {
     protocol: PROTOCOL_VERSION, labels: EMOTIONS, sampleRate: MODEL_SAMPLE_RATE,
     windowMs: config.streaming.windowMs, hopMs: config.streaming.hopMs,
@@ -125,14 +139,20 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
       const id = req.query.get('session');
       return { accept: true, protocol, open: (conn) => subscribeConnection(conn, id, sessions, config, metrics) };
     },
-    http: (req) => routes.dispatch(req),
+    // With several event loops every HTTP answer says which loop gave it (connections are spread by the kernel).
+    http: shards
+      ? async (req) => {
+        const res = await routes.dispatch(req);
+        return { ...res, headers: { ...res.headers, 'x-emostream-event-loop': String(shards.index) } };
+      }
+      : (req) => routes.dispatch(req),
     bodyLimit: (method, path) => routes.bodyLimit(method, path),
   };
   const transport = pickTransport(config, hooks, logger, opts.uwsLoader ?? loadUws);
   let port = 0;
 
   const api: EmoServer = {
-    config, logger, routes, sessions, metrics: metrics.registry, models,
+    config, logger, routes, sessions, metrics: metrics.registry, models, shards,
     get transportName() { return transport.name; },
     get port() { return port; },
     onClose: (fn) => { closeHooks.push(fn); },
@@ -156,6 +176,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
       await models.dispose();
       await pool?.close();
       await transport.close();
+      shards?.close();
       logger.info('emostream stopped');
     },
   };

@@ -29,6 +29,14 @@ export const configSchema = z.object({
     idleTimeoutS: z.number().int().min(8).max(960).default(120),
     /** How long graceful shutdown waits for final results. */
     shutdownGraceMs: z.number().int().min(0).default(3000),
+    /**
+     * Event loops that serve connections (uws transport): 1 = this thread alone; N > 1 starts N - 1 more threads, each
+     * a whole server (its sessions, model and feature workers) on the same port, the kernel spreading connections
+     * over them (SO_REUSEPORT). One event loop handles every socket message of its sessions (~80 per session-second),
+     * so on a many-core or GPU host it, not the models, bounds a single loop. Subscribers, WHIP DELETE and /metrics
+     * work across loops. maxSessions is the total, split evenly.
+     */
+    eventLoops: z.number().int().min(1).max(64).default(1),
   }).prefault({}),
   http: z.object({
     /** Served at / when the folder exists (the WebRTC web client). */
@@ -115,6 +123,7 @@ export const ENV_VARS: Record<string, { path: string[]; type: 'int' | 'number' |
   EMOSTREAM_PORT: { path: ['server', 'port'], type: 'int' },
   EMOSTREAM_TRANSPORT: { path: ['server', 'transport'], type: 'string' },
   EMOSTREAM_MAX_SESSIONS: { path: ['server', 'maxSessions'], type: 'int' },
+  EMOSTREAM_EVENT_LOOPS: { path: ['server', 'eventLoops'], type: 'int' },
   EMOSTREAM_WINDOW_MS: { path: ['streaming', 'windowMs'], type: 'int' },
   EMOSTREAM_HOP_MS: { path: ['streaming', 'hopMs'], type: 'int' },
   EMOSTREAM_PROVIDER: { path: ['models', 'executionProvider'], type: 'string' },

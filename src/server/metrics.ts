@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 
 const LATENCY_BUCKETS_MS = [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000];
 
@@ -21,9 +21,29 @@ export function createMetrics() {
     modelWindowErrors: new Counter({ name: 'emostream_model_window_errors_total', help: 'Windows a model failed on', labelNames: ['model'], registers: [registry] }),
     videoSkipped: new Counter({ name: 'emostream_video_frames_skipped_total', help: 'Video frames not analysed (rate cap or analyzer busy)', registers: [registry] }),
     slowConsumers: new Counter({ name: 'emostream_slow_consumers_total', help: 'Connections closed because their send buffer exceeded the limit', labelNames: ['role'], registers: [registry] }),
-    modelAvailable: new Gauge({ name: 'emostream_model_available', help: '1 when the model is loaded and serving', labelNames: ['model', 'provider'], registers: [registry] }),
+    // Every event loop loads the models: across loops (server.eventLoops) the highest value, not the sum.
+    modelAvailable: new Gauge({ name: 'emostream_model_available', help: '1 when the model is loaded and serving', labelNames: ['model', 'provider'], registers: [registry], aggregator: 'max' }),
   };
   return m;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
+
+/**
+ * This loop's own metrics for another event loop's /metrics (server.eventLoops > 1): the server's metrics, not the
+ * process-wide defaults (CPU, memory, handles), which every loop of the process reads alike and would be counted N
+ * times; the event-loop lag and GC of the loop that answers /metrics stay in.
+ */
+export async function loopMetricsJson(registry: Registry): Promise<MetricsJson> {
+  const all = (await registry.getMetricsAsJSON()) as MetricsJson;
+  return all.filter((m) => !m.name.startsWith('emostream_process_') && !m.name.startsWith('emostream_nodejs_'));
+}
+
+/** Prometheus text of this loop's registry with the other loops' server metrics summed in (gauges per their aggregator). */
+export async function aggregateMetricsText(registry: Registry, others: MetricsJson[]): Promise<string> {
+  if (others.length === 0) return registry.metrics();
+  const own = (await registry.getMetricsAsJSON()) as MetricsJson;
+  return AggregatorRegistry.aggregate([own, ...others]).metrics();
+}

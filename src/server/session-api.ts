@@ -11,6 +11,7 @@ import type { AppConfig } from './config.js';
 import type { Metrics } from './metrics.js';
 import { StreamSession, type PcmInput, type SessionSink } from './session.js';
 import { SubscriberHub } from './subscribers.js';
+import type { ShardBus } from './shard-bus.js';
 
 export type { SessionSink, PcmInput };
 
@@ -43,6 +44,8 @@ export class SessionManager {
   private readonly sessions = new Map<string, StreamSession>();
   readonly hub: SubscriberHub;
   private accepting = true;
+  /** The other event loops (server.eventLoops > 1), else null. */
+  shards: ShardBus | null = null;
 
   constructor(
     private readonly config: Readonly<AppConfig>,
@@ -59,6 +62,20 @@ export class SessionManager {
 
   get(id: string): StreamSession | undefined {
     return this.sessions.get(id);
+  }
+
+  /** Joins the server's other event loops: they can find this loop's sessions and subscribe to them. */
+  joinShards(bus: ShardBus): void {
+    this.shards = bus;
+    const isOpen = (id: string) => this.sessions.get(id)?.isOpen ?? false;
+    this.hub.attachBus(bus, isOpen);
+    bus.answer('has-session', (id) => (isOpen(String(id)) ? true : null));
+  }
+
+  /** Whether a session is open on another event loop (false without other loops, or when none answers in time). */
+  async openElsewhere(id: string, timeoutMs = 500): Promise<boolean> {
+    if (!this.shards) return false;
+    return (await this.shards.ask<boolean>('has-session', id, timeoutMs)).length > 0;
   }
 
   /** Internal: the StreamSession behind an id (the WebSocket adapter pushes decoded frames directly). */

@@ -2,6 +2,12 @@ import { ERROR_CATALOGUE, CLOSE_NORMAL, type ErrorCode } from '../protocol/v1/er
 import { errorMessage, type EndMessage } from '../protocol/v1/messages.js';
 import type { WsConnection } from './transport.js';
 import type { Metrics } from './metrics.js';
+import type { ShardBus } from './shard-bus.js';
+
+/** Ended sessions remembered for a subscription from another loop that arrives just after the end. */
+const RECENT_ENDS = 256;
+
+interface EndNote { sid: string; end: EndMessage; code?: ErrorCode }
 
 /**
  * Observers of sessions (`/v1/subscribe?session=ID`). Each result is serialised once and written to every
@@ -10,8 +16,58 @@ import type { Metrics } from './metrics.js';
  */
 export class SubscriberHub {
   private readonly bySession = new Map<string, Set<WsConnection>>();
+  private bus: ShardBus | null = null;
+  /** Sessions of this loop watched from other loops (server.eventLoops > 1): session id -> those loops. */
+  private readonly watchers = new Map<string, Set<number>>();
+  /** Sessions of other loops that subscribers here watch. */
+  private readonly remote = new Set<string>();
+  private readonly recentEnds = new Map<string, EndNote>();
 
   constructor(private readonly maxSendBufferBytes: number, private readonly metrics: Metrics) {}
+
+  /**
+   * Joins the other event loops: their subscribers of this loop's sessions get every result and the end over the
+   * bus, and this loop's subscribers of theirs likewise. `isOpen` says whether a session is open on this loop.
+   */
+  attachBus(bus: ShardBus, isOpen: (sessionId: string) => boolean): void {
+    this.bus = bus;
+    bus.onNote('sub', (body, from) => {
+      const sid = String(body);
+      if (isOpen(sid)) {
+        let set = this.watchers.get(sid);
+        if (!set) this.watchers.set(sid, (set = new Set()));
+        set.add(from);
+        return;
+      }
+      // Ended between that loop finding it and subscribing: it still hears the end.
+      const ended = this.recentEnds.get(sid);
+      if (ended) bus.note('end', ended);
+    });
+    bus.onNote('unsub', (body, from) => {
+      const sid = String(body);
+      const set = this.watchers.get(sid);
+      set?.delete(from);
+      if (set && set.size === 0) this.watchers.delete(sid);
+    });
+    bus.onNote('result', (body) => {
+      const { sid, text } = body as { sid: string; text: string };
+      if (this.remote.has(sid)) this.fanOut(sid, text);
+    });
+    bus.onNote('end', (body) => {
+      const { sid, end, code } = body as EndNote;
+      if (!this.remote.delete(sid)) return;
+      this.closeLocal(sid, end, code);
+    });
+  }
+
+  /** A subscriber here of a session open on another loop (found with the bus). */
+  addRemote(sessionId: string, conn: WsConnection): void {
+    this.add(sessionId, conn);
+    if (!this.remote.has(sessionId)) {
+      this.remote.add(sessionId);
+      this.bus?.note('sub', sessionId);
+    }
+  }
 
   count(sessionId: string): number {
     return this.bySession.get(sessionId)?.size ?? 0;
@@ -27,10 +83,18 @@ export class SubscriberHub {
   remove(sessionId: string, conn: WsConnection): void {
     const set = this.bySession.get(sessionId);
     if (set?.delete(conn)) this.metrics.subscribersActive.dec();
-    if (set && set.size === 0) this.bySession.delete(sessionId);
+    if (set && set.size === 0) {
+      this.bySession.delete(sessionId);
+      if (this.remote.delete(sessionId)) this.bus?.note('unsub', sessionId);
+    }
   }
 
   broadcast(sessionId: string, text: string): void {
+    this.fanOut(sessionId, text);
+    if (this.watchers.has(sessionId)) this.bus?.note('result', { sid: sessionId, text });
+  }
+
+  private fanOut(sessionId: string, text: string): void {
     const set = this.bySession.get(sessionId);
     if (!set) return;
     for (const conn of [...set]) {
@@ -47,6 +111,16 @@ export class SubscriberHub {
 
   /** The session is over: every subscriber gets `end` (after an error when it ended badly) and is closed. */
   closeSession(sessionId: string, end: EndMessage, code?: ErrorCode): void {
+    if (this.bus) {
+      const note: EndNote = { sid: sessionId, end, ...(code ? { code } : {}) };
+      this.recentEnds.set(sessionId, note);
+      if (this.recentEnds.size > RECENT_ENDS) this.recentEnds.delete(this.recentEnds.keys().next().value!);
+      if (this.watchers.delete(sessionId)) this.bus.note('end', note);
+    }
+    this.closeLocal(sessionId, end, code);
+  }
+
+  private closeLocal(sessionId: string, end: EndMessage, code?: ErrorCode): void {
     const set = this.bySession.get(sessionId);
     if (!set) return;
     for (const conn of [...set]) {

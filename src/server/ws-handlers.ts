@@ -96,11 +96,44 @@ export function streamConnection(conn: WsConnection, sessions: SessionManager, c
   };
 }
 
-/** `/v1/subscribe?session=ID`: an observer of another session's results. */
+/** `/v1/subscribe?session=ID`: an observer of another session's results (on this event loop or another). */
 export function subscribeConnection(conn: WsConnection, sessionId: string | null, sessions: SessionManager, config: Readonly<AppConfig>, metrics: Metrics): WsHandlers {
-  const session = sessionId ? sessions.get(sessionId) : undefined;
-  if (!session || !session.isOpen) {
+  const unknown = () => {
     sendError(conn, metrics, new ProtocolError('EMO_ERR_UNKNOWN_SESSION', sessionId ? `no open session ${sessionId}` : 'missing ?session=ID'), true);
+  };
+  const hello = (id: string) => {
+    const msg: SubscribedMessage = { type: 'subscribed', sessionId: id, windowMs: config.streaming.windowMs, hopMs: config.streaming.hopMs, labels: EMOTIONS };
+    conn.send(JSON.stringify(msg), false);
+  };
+  const onMessage = (_data: unknown, isBinary: boolean) => {
+    if (isBinary) sendError(conn, metrics, new ProtocolError('EMO_ERR_BAD_MESSAGE', 'subscribers send nothing but may ping; binary ignored'), false);
+  };
+  const session = sessionId ? sessions.get(sessionId) : undefined;
+  if (sessionId && (!session || !session.isOpen) && sessions.shards) {
+    // Not on this event loop: the kernel may have put the subscriber on another loop than the session.
+    let closed = false;
+    let attached = false;
+    void sessions.openElsewhere(sessionId).then((found) => {
+      if (closed) return;
+      if (!found) return unknown();
+      if (sessions.hub.count(sessionId) >= config.server.maxSubscribersPerSession) {
+        sendError(conn, metrics, new ProtocolError('EMO_ERR_TOO_MANY_SESSIONS', `session ${sessionId} has its maximum of ${config.server.maxSubscribersPerSession} subscribers`), true);
+        return;
+      }
+      sessions.hub.addRemote(sessionId, conn);
+      attached = true;
+      hello(sessionId);
+    });
+    return {
+      onMessage,
+      onClose: () => {
+        closed = true;
+        if (attached) sessions.hub.remove(sessionId, conn);
+      },
+    };
+  }
+  if (!session || !session.isOpen) {
+    unknown();
     return { onMessage: () => undefined, onClose: () => undefined };
   }
   if (sessions.hub.count(session.id) >= config.server.maxSubscribersPerSession) {
@@ -108,12 +141,6 @@ export function subscribeConnection(conn: WsConnection, sessionId: string | null
     return { onMessage: () => undefined, onClose: () => undefined };
   }
   sessions.hub.add(session.id, conn);
-  const hello: SubscribedMessage = { type: 'subscribed', sessionId: session.id, windowMs: config.streaming.windowMs, hopMs: config.streaming.hopMs, labels: EMOTIONS };
-  conn.send(JSON.stringify(hello), false);
-  return {
-    onMessage: (_data, isBinary) => {
-      if (isBinary) sendError(conn, metrics, new ProtocolError('EMO_ERR_BAD_MESSAGE', 'subscribers send nothing but may ping; binary ignored'), false);
-    },
-    onClose: () => sessions.hub.remove(session.id, conn),
-  };
+  hello(session.id);
+  return { onMessage, onClose: () => sessions.hub.remove(session.id, conn) };
 }

@@ -3,7 +3,7 @@ import type { ServerPluginApi } from '../server/app.js';
 import type { HttpRequest } from '../server/routes.js';
 import { peerConfigFromEnv } from './config.js';
 import { DEFAULT_MAX_OFFER_BYTES } from './sdp-offer.js';
-import { WHIP_PATH, WhipEndpoint } from './whip.js';
+import { WHIP_PATH, WhipEndpoint, type WhipRequest, type WhipResponse } from './whip.js';
 
 export { WhipEndpoint, WHIP_PATH } from './whip.js';
 export { WhipClient } from './whip-client.js';
@@ -38,7 +38,17 @@ export async function register(api: ServerPluginApi): Promise<void> {
   api.routes.add('OPTIONS', WHIP_PATH, () => whip.options());
   api.routes.add('OPTIONS', `${WHIP_PATH}/:id`, () => whip.options());
   api.routes.add('POST', WHIP_PATH, (req) => whip.post(wreq(req)), limit);
-  api.routes.add('DELETE', `${WHIP_PATH}/:id`, (req) => whip.delete(wreq(req)));
+  api.routes.add('DELETE', `${WHIP_PATH}/:id`, async (req) => {
+    const r = wreq(req);
+    if (!api.shards || whip.has(r.params.id ?? '')) return whip.delete(r);
+    // With several event loops the DELETE may reach another loop than the one holding the peer: ask them.
+    const answers = await api.shards.ask<WhipResponse>('whip-delete', { ...r, body: Buffer.alloc(0) }, 1000);
+    return answers[0] ?? whip.delete(r);
+  });
+  api.shards?.answer('whip-delete', (body) => {
+    const r = body as WhipRequest;
+    return whip.has(r.params.id ?? '') ? whip.delete({ ...r, body: Buffer.alloc(0) }) : null;
+  });
   api.routes.add('*', WHIP_PATH, (req) => whip.notAllowed(wreq(req)), limit);
   api.routes.add('*', `${WHIP_PATH}/:id`, (req) => whip.notAllowed(wreq(req)), limit);
   api.onClose(() => whip.shutdown());

@@ -55,6 +55,11 @@ export class WhipEndpoint {
     return this.peers.size;
   }
 
+  /** Whether this endpoint (event loop) holds the WHIP session `id`. */
+  has(id: string): boolean {
+    return this.peers.has(id);
+  }
+
   /** Sessions ended so far, by reason. */
   get endedByReason(): Readonly<Record<string, number>> {
     return this.ended;

@@ -10,16 +10,17 @@ export function register(program: Command): void {
     .option('-c, --config <file>', 'JSON config file (env EMOSTREAM_CONFIG); see docs/configuration.md')
     .option('--transport <name>', 'uws or ws')
     .option('--provider <name>', 'ONNX execution provider: auto, cpu, webgpu, cuda')
-    .action(async (o: { port?: string; host?: string; config?: string; transport?: string; provider?: string }) => {
+    .option('--event-loops <n>', 'event loops sharing the port (env EMOSTREAM_EVENT_LOOPS; default 1): one per few cores on a big host')
+    .action(async (o: { port?: string; host?: string; config?: string; transport?: string; provider?: string; eventLoops?: string }) => {
       const overrides: Record<string, Record<string, unknown>> = {};
       if (o.port !== undefined) (overrides.server ??= {}).port = Number(o.port);
       if (o.host !== undefined) (overrides.server ??= {}).host = o.host;
       if (o.transport !== undefined) (overrides.server ??= {}).transport = o.transport;
       if (o.provider !== undefined) (overrides.models ??= {}).executionProvider = o.provider;
+      if (o.eventLoops !== undefined) (overrides.server ??= {}).eventLoops = Number(o.eventLoops);
       const config = loadConfig({ file: o.config, overrides: overrides as ConfigInput });
-      const { createEmoServer } = await import('../../server/app.js');
-      const server = await createEmoServer({ config });
-      await server.listen();
+      const { startServer } = await import('../../server/event-loops.js');
+      const server = await startServer(config);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) {

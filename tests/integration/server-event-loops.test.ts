@@ -1,0 +1,134 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Agent, request } from 'node:http';
+import { WhipClient } from '../../src/webrtc/whip-client.js';
+import { EmoStreamClient, EmoSubscriber, type EmotionResult, type ServerMessage } from '../../clients/node/index.js';
+import { replay } from '../../clients/node/replay.js';
+import { startServer, type RunningServer } from '../../src/server/event-loops.js';
+import { loadConfig, type ConfigInput } from '../../src/server/config.js';
+import { readWavS16 } from '../../bench/wav.js';
+
+const WAV = readWavS16('tests/fixtures/speech/cremad-1001_DFA_ANG_XX.wav');
+const CHUNKS = Array.from({ length: Math.ceil(WAV.samples.length / 320) }, (_, k) => WAV.samples.subarray(k * 320, (k + 1) * 320));
+
+function config(server: ConfigInput['server']) {
+  return loadConfig({
+    env: {},
+    overrides: {
+      server: { host: '127.0.0.1', port: 0, ...server }, streaming: { featureWorkers: 0 },
+      models: { video: { enabled: false } }, log: { level: 'silent' },
+    },
+  });
+}
+
+async function withServer(server: ConfigInput['server'], fn: (s: RunningServer, url: string) => Promise<void>): Promise<void> {
+  const s = await startServer(config(server));
+  try {
+    await fn(s, `ws://127.0.0.1:${s.port}`);
+  } finally {
+    await s.close();
+  }
+}
+
+test('two event loops on one port: sessions spread over both, every subscriber (on either loop) gets its session\'s results and end, /metrics counts all', async () => {
+  await withServer({ eventLoops: 2 }, async (s, url) => {
+    assert.equal(s.eventLoops, 2);
+    const sessions = 16;
+    const clients = await Promise.all(Array.from({ length: sessions }, () => EmoStreamClient.connect({ url, client: 'it' })));
+    // The kernel hashes each connection to a loop: with 16, both loops hold some (all on one: p = 2^-15).
+    const onFirst = clients.filter((c) => s.first.sessions.get(c.sessionId)).length;
+    assert.ok(onFirst > 0 && onFirst < sessions, `${onFirst} of ${sessions} sessions on the first loop`);
+    // A subscriber's connection lands on either loop too, whichever loop holds its session.
+    const subs = await Promise.all(clients.map((c) => EmoSubscriber.connect(url, c.sessionId)));
+    const seen: ServerMessage[][] = subs.map(() => []);
+    const readers = subs.map((sub, i) => (async () => { for await (const m of sub.messages()) seen[i].push(m); })());
+    for (let i = 0; i < sessions; i++) {
+      // Results start only once the subscription is in place (remote subscriptions take a bus round trip).
+      while (seen[i].length === 0) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(seen[i][0].type, 'subscribed', JSON.stringify(seen[i][0]));
+    }
+    const runs = await Promise.all(clients.map((c) => replay(c, CHUNKS, { realtime: false })));
+    await Promise.all(readers);
+    for (let i = 0; i < sessions; i++) {
+      const results = runs[i].results;
+      assert.ok(results.length >= 3, `session ${i}: ${results.length} results`);
+      assert.ok(results.every((r) => r.speech && r.face === null), 'speech posteriors from the shipped model');
+      const subResults = seen[i].filter((m): m is EmotionResult => m.type === 'emotion');
+      assert.deepEqual(subResults.map((r) => r.hop), results.map((r) => r.hop), `subscriber ${i} saw every result`);
+      assert.deepEqual(subResults.map((r) => r.fused?.probs), results.map((r) => r.fused?.probs));
+      assert.equal(seen[i].at(-1)!.type, 'end', `subscriber ${i} got the end`);
+      assert.equal((await subs[i].closed()).code, 1000);
+    }
+    const http = url.replace('ws://', 'http://');
+    const metrics = await (await fetch(`${http}/metrics`)).text();
+    assert.match(metrics, new RegExp(`^emostream_sessions_total\\{transport="websocket"\\} ${sessions}$`, 'm'), 'sessions of both loops summed');
+    const total = runs.reduce((n, r) => n + r.results.length, 0);
+    assert.match(metrics, new RegExp(`^emostream_results_total ${total}$`, 'm'));
+    assert.match(metrics, /^emostream_model_available\{model="speech",provider="cpu"\} 1$/m, 'a gauge every loop sets is not summed');
+  });
+});
+
+test('several event loops: an unknown session is still a clear error, answered without waiting for a time-out', async () => {
+  await withServer({ eventLoops: 2 }, async (_s, url) => {
+    for (let i = 0; i < 4; i++) {
+      const t0 = performance.now();
+      const sub = await EmoSubscriber.connect(url, 'no-such-session');
+      const msgs: ServerMessage[] = [];
+      for await (const m of sub.messages()) msgs.push(m);
+      assert.equal(msgs[0]?.type, 'error');
+      assert.equal((msgs[0] as { code: string }).code, 'EMO_ERR_UNKNOWN_SESSION');
+      assert.ok(performance.now() - t0 < 450, `answered in ${(performance.now() - t0).toFixed(0)} ms (the bus waits 500 ms at most)`);
+    }
+  });
+});
+
+/** One HTTP request over `agent` (a one-socket keep-alive agent pins a connection, so a loop, for several requests). */
+function httpRequest(agent: Agent, method: string, url: string): Promise<{ status: number; loop: number }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, loop: Number(res.headers['x-emostream-event-loop']) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A keep-alive connection that landed on an event loop other than `notLoop` (fresh connections until one does). */
+async function connectionAvoiding(http: string, notLoop: number): Promise<Agent> {
+  for (let i = 0; i < 64; i++) {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    if ((await httpRequest(agent, 'GET', `${http}/healthz`)).loop !== notLoop) return agent;
+    agent.destroy();
+  }
+  throw new Error(`64 connections in a row landed on loop ${notLoop}`);
+}
+
+test('several event loops: WHIP DELETE that reaches another loop than the peer\'s ends the session there; a second DELETE is 404', async () => {
+  await withServer({ eventLoops: 2 }, async (s) => {
+    const http = `http://127.0.0.1:${s.port}`;
+    const client = await WhipClient.connect({ url: `${http}/v1/whip` });
+    try {
+      await client.waitFor(() => client.messages.some((m) => m.type === 'welcome'), 5000, 'welcome on the DataChannel');
+      const holder = s.first.sessions.get(client.sessionId) ? 0 : 1;
+      const agent = await connectionAvoiding(http, holder);
+      const del = await httpRequest(agent, 'DELETE', client.location);
+      assert.notEqual(del.loop, holder, 'the DELETE was answered by the other loop');
+      assert.equal(del.status, 200);
+      await client.waitFor(() => client.messages.some((m) => m.type === 'end'), 5000, 'end on the DataChannel');
+      assert.equal((await httpRequest(agent, 'DELETE', client.location)).status, 404);
+      agent.destroy();
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+test('eventLoops with the ws transport falls back to one event loop', async () => {
+  await withServer({ eventLoops: 3, transport: 'ws' }, async (s, url) => {
+    assert.equal(s.eventLoops, 1);
+    const c = await EmoStreamClient.connect({ url });
+    const { results } = await replay(c, CHUNKS.slice(0, 100), { realtime: false });
+    assert.ok(results.length >= 1);
+  });
+});
