@@ -11,9 +11,27 @@ export const FUNCTIONAL_COUNT = 40 * 3 + 6 + 1 + 2 + 8;
 /** Values the optional voice-quality group adds after the base set. */
 export const VOICE_QUALITY_COUNT = 6;
 
+/** Cepstral coefficients (c1..c12 of the DCT-II of the normalised log-mel frame) of the spectro-temporal group. */
+export const SPECTRO_TEMPORAL_CEPSTRA = 12;
+/** Modulation bands of the frame-energy track (Hz, [lo, hi)) of the spectro-temporal group. */
+export const MODULATION_BANDS_HZ: readonly (readonly [number, number])[] = [[1, 2], [2, 4], [4, 8], [8, 16]];
+/** Values the optional spectro-temporal group adds after the base set (and the voice-quality group, when present). */
+export const SPECTRO_TEMPORAL_COUNT = 2 * SPECTRO_TEMPORAL_CEPSTRA + MODULATION_BANDS_HZ.length;
+
+/** Values the optional shape group adds last (pitch-contour and distribution shape; see shapeFunctionals). */
+export const SHAPE_COUNT = 7 + 8;
+
+/** Optional functional groups beyond the base set. */
+export interface FunctionalGroups {
+  /** YIN aperiodicity, CMND minimum, voiced energy change, spectral flux (needs the voice tracks). */
+  voiceQuality?: boolean;
+  /** Cepstral dynamics (std and delta std of c1..c12) and the frame-energy modulation spectrum (1-16 Hz). */
+  spectroTemporal?: boolean;
+}
+
 /** Values per window of a functionals configuration, before the speaker-normalised copy (which doubles it). */
-export function rawFunctionalCount(voiceQuality: boolean): number {
-  return FUNCTIONAL_COUNT + (voiceQuality ? VOICE_QUALITY_COUNT : 0);
+export function rawFunctionalCount(voiceQuality: boolean, spectroTemporal = false, shape = false): number {
+  return FUNCTIONAL_COUNT + (voiceQuality ? VOICE_QUALITY_COUNT : 0) + (spectroTemporal ? SPECTRO_TEMPORAL_COUNT : 0) + (shape ? SHAPE_COUNT : 0);
 }
 
 /**
@@ -51,6 +69,7 @@ function slope(ts: ArrayLike<number>, ys: ArrayLike<number>, n: number): number 
  */
 export function windowFunctionals(
   win: Float32Array, pitchSt: Float32Array, frames: number, bands: number, out: Float32Array, offset: number, voice?: VoiceTracks,
+  spectroTemporal = false, shape = false,
 ): void {
   let o = offset;
   // Per band: mean, std, std of the first difference.
@@ -119,7 +138,9 @@ export function windowFunctionals(
     o += 7;
   }
   if (voice) o = voiceQualityFunctionals(win, pitchSt, energy, voice, frames, bands, out, o);
-  const expected = rawFunctionalCount(voice !== undefined);
+  if (spectroTemporal) o = spectroTemporalFunctionals(win, energy, frames, bands, out, o);
+  if (shape) o = shapeFunctionals(win, pitchSt, energy, frames, bands, out, o);
+  const expected = rawFunctionalCount(voice !== undefined, spectroTemporal, shape);
   if (o - offset !== expected) throw new Error(`windowFunctionals: wrote ${o - offset} values, expected ${expected}`);
 }
 
@@ -155,6 +176,145 @@ function voiceQualityFunctionals(
   fm /= nf;
   out[o++] = fm;
   out[o++] = Math.sqrt(Math.max(0, f2 / nf - fm * fm));
+  return o;
+}
+
+const dctTables = new Map<number, Float64Array>();
+/** cos(pi k (b + 0.5) / bands) for k = 1..SPECTRO_TEMPORAL_CEPSTRA, row k - 1. */
+function dctTable(bands: number): Float64Array {
+  let t = dctTables.get(bands);
+  if (!t) {
+    t = new Float64Array(SPECTRO_TEMPORAL_CEPSTRA * bands);
+    for (let k = 1; k <= SPECTRO_TEMPORAL_CEPSTRA; k++) for (let b = 0; b < bands; b++) t[(k - 1) * bands + b] = Math.cos(Math.PI * k * (b + 0.5) / bands);
+    dctTables.set(bands, t);
+  }
+  return t;
+}
+
+const dftRows = new Map<string, { cos: Float64Array; sin: Float64Array }>();
+/** cos / sin of 2 pi j t / frames, t = 0..frames-1 (cached: windows have one length). */
+function dftRow(frames: number, j: number): { cos: Float64Array; sin: Float64Array } {
+  const key = `${frames}:${j}`;
+  let r = dftRows.get(key);
+  if (!r) {
+    r = { cos: new Float64Array(frames), sin: new Float64Array(frames) };
+    for (let t = 0; t < frames; t++) { r.cos[t] = Math.cos(2 * Math.PI * j * t / frames); r.sin[t] = Math.sin(2 * Math.PI * j * t / frames); }
+    dftRows.set(key, r);
+  }
+  return r;
+}
+
+/**
+ * Spectro-temporal group: standard deviation and delta standard deviation over the window of the cepstral
+ * coefficients c1..c12 (DCT-II of each normalised log-mel frame: spectral-envelope dynamics, which per-band statistics
+ * miss because they ignore the covariance between bands), then the share of the frame-energy track's variance in the
+ * 1-2, 2-4, 4-8 and 8-16 Hz modulation bands (syllable rate and faster; a DFT of the mean-removed energy over the
+ * window, each share as log(1e-4 + share)).
+ */
+function spectroTemporalFunctionals(win: Float32Array, energy: Float32Array, frames: number, bands: number, out: Float32Array, o: number): number {
+  const K = SPECTRO_TEMPORAL_CEPSTRA, dct = dctTable(bands);
+  const s = new Float64Array(K), s2 = new Float64Array(K), d2 = new Float64Array(K), prev = new Float64Array(K);
+  for (let t = 0; t < frames; t++) {
+    const row = t * bands;
+    for (let k = 0; k < K; k++) {
+      let c = 0;
+      const tk = k * bands;
+      for (let b = 0; b < bands; b++) c += dct[tk + b] * win[row + b];
+      s[k] += c; s2[k] += c * c;
+      if (t > 0) d2[k] += (c - prev[k]) ** 2;
+      prev[k] = c;
+    }
+  }
+  for (let k = 0; k < K; k++) {
+    const m = s[k] / frames;
+    out[o + k] = Math.sqrt(Math.max(0, s2[k] / frames - m * m));
+    out[o + K + k] = Math.sqrt(d2[k] / Math.max(1, frames - 1));
+  }
+  o += 2 * K;
+  // Modulation spectrum of the energy track (100 frames per second): bin j is j * 100 / frames Hz.
+  let em = 0;
+  for (let t = 0; t < frames; t++) em += energy[t];
+  em /= frames;
+  let total = 0;
+  for (let t = 0; t < frames; t++) total += (energy[t] - em) ** 2;
+  // Parseval: sum over bins 1..frames-1 of |X_j|^2 = frames * total; one-sided bins count twice.
+  const denom = frames * total;
+  for (const [lo, hi] of MODULATION_BANDS_HZ) {
+    let p = 0;
+    const j0 = Math.ceil(lo * frames / 100), j1 = Math.ceil(hi * frames / 100);
+    for (let j = j0; j < j1 && 2 * j < frames; j++) {
+      const { cos, sin } = dftRow(frames, j);
+      let re = 0, im = 0;
+      for (let t = 0; t < frames; t++) { const x = energy[t] - em; re += x * cos[t]; im -= x * sin[t]; }
+      p += 2 * (re * re + im * im);
+    }
+    out[o++] = Math.log(1e-4 + (denom > 1e-12 ? p / denom : 0));
+  }
+  return o;
+}
+
+/** Skewness and excess kurtosis of n values (0 when the spread is ~0). */
+function moments34(xs: ArrayLike<number>, n: number): [number, number] {
+  if (n < 3) return [0, 0];
+  let m = 0;
+  for (let i = 0; i < n; i++) m += xs[i];
+  m /= n;
+  let m2 = 0, m3 = 0, m4 = 0;
+  for (let i = 0; i < n; i++) { const d = xs[i] - m; m2 += d * d; m3 += d * d * d; m4 += d * d * d * d; }
+  m2 /= n; m3 /= n; m4 /= n;
+  if (m2 < 1e-8) return [0, 0];
+  return [m3 / m2 ** 1.5, m4 / (m2 * m2) - 3];
+}
+
+/**
+ * Shape group: pitch-contour shape over voiced frames (quadratic curvature in semitones per s², last third minus first
+ * third of the voiced frames' mean, share of rising and of falling frame pairs (|change| > 0.1 semitone), skewness),
+ * skewness and excess kurtosis of the frame energy, and the skewness of the normalised log-mel in 8 groups of 5 bands.
+ */
+function shapeFunctionals(win: Float32Array, pitchSt: Float32Array, energy: Float32Array, frames: number, bands: number, out: Float32Array, o: number): number {
+  const vt: number[] = [], vs: number[] = [];
+  let rise = 0, fall = 0, pairs = 0;
+  for (let t = 0; t < frames; t++) {
+    const p = pitchSt[t];
+    if (Number.isNaN(p)) continue;
+    if (t > 0 && !Number.isNaN(pitchSt[t - 1])) { const d = p - pitchSt[t - 1]; pairs++; if (d > 0.1) rise++; else if (d < -0.1) fall++; }
+    vt.push(t / 100); vs.push(p);
+  }
+  const n = vs.length;
+  if (n >= 6) {
+    // Least squares y = a + b t + c t² on centred t.
+    let mt = 0;
+    for (const t of vt) mt += t;
+    mt /= n;
+    let s2 = 0, s3 = 0, s4 = 0, sy = 0, sty = 0, st2y = 0;
+    for (let i = 0; i < n; i++) { const t = vt[i] - mt, y = vs[i]; s2 += t * t; s3 += t * t * t; s4 += t * t * t * t; sy += y; sty += t * y; st2y += t * t * y; }
+    // Normal equations [[n, 0, s2], [0, s2, s3], [s2, s3, s4]] [a b c] = [sy sty st2y].
+    const det = n * (s2 * s4 - s3 * s3) - s2 * (s2 * s2);
+    const c = Math.abs(det) > 1e-12 ? (n * (s2 * st2y - s3 * sty) - s2 * (s2 * sy)) / det : 0;
+    out[o++] = Number.isFinite(c) ? c : 0;
+    const third = Math.floor(n / 3);
+    let first = 0, last = 0;
+    for (let i = 0; i < third; i++) { first += vs[i]; last += vs[n - 1 - i]; }
+    out[o++] = (last - first) / third;
+    out[o++] = pairs > 0 ? rise / pairs : 0;
+    out[o++] = pairs > 0 ? fall / pairs : 0;
+    out[o++] = moments34(vs, n)[0];
+  } else {
+    out.fill(0, o, o + 5);
+    o += 5;
+  }
+  const [es, ek] = moments34(energy, frames);
+  out[o++] = es;
+  out[o++] = ek;
+  const group = bands / 8, vals = new Float32Array(frames);
+  for (let g = 0; g < 8; g++) {
+    for (let t = 0; t < frames; t++) {
+      let s = 0;
+      for (let b = g * group; b < (g + 1) * group; b++) s += win[t * bands + b];
+      vals[t] = s / group;
+    }
+    out[o++] = moments34(vals, frames)[0];
+  }
   return o;
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { DEFAULT_MEL_CONFIG } from '../../src/features/mel-config.js';
 import { frameCount, logMelFrames } from '../../src/features/mel.js';
 import { pitchFrames, pitchFrameCount, DEFAULT_PITCH_CONFIG } from '../../src/features/pitch.js';
-import { FUNCTIONAL_COUNT, VOICE_QUALITY_COUNT, FunctionalStatsAccumulator, normaliseFunctionals, windowFunctionals } from '../../src/features/functionals.js';
+import { FUNCTIONAL_COUNT, VOICE_QUALITY_COUNT, SPECTRO_TEMPORAL_COUNT, SPECTRO_TEMPORAL_CEPSTRA, SHAPE_COUNT, FunctionalStatsAccumulator, normaliseFunctionals, rawFunctionalCount, windowFunctionals } from '../../src/features/functionals.js';
 import { FeatureSpeechStream } from '../../src/models/speech/feature-stream.js';
 import { actorFunctionalStats, windowFunctionalsAt } from '../../src/training/speech/functional-data.js';
 import { priorStats, type SpeechItem } from '../../src/training/speech/dataset.js';
@@ -198,5 +198,109 @@ test('voice-quality functionals: known window values; the incremental stream equ
     const vqOut = expected.subarray(FUNCTIONAL_COUNT);
     assert.ok(vqOut[0] > 0 && vqOut[0] < DEFAULT_PITCH_CONFIG.threshold, `aperiodicity of a harmonic voice is below YIN's threshold (${vqOut[0]})`);
     assert.ok(vqOut[2] > 0 && vqOut[2] <= 1 && vqOut[4] > 0, 'CMND minimum in (0, 1], some spectral flux');
+  }
+});
+
+test('spectro-temporal functionals: known cepstral dynamics and energy modulation; the stream equals training (with voice quality) within 1e-4', () => {
+  const K = SPECTRO_TEMPORAL_CEPSTRA;
+  assert.equal(rawFunctionalCount(true, true), FUNCTIONAL_COUNT + VOICE_QUALITY_COUNT + SPECTRO_TEMPORAL_COUNT);
+  assert.equal(rawFunctionalCount(false, true), FUNCTIONAL_COUNT + SPECTRO_TEMPORAL_COUNT);
+  // Frames alternate between the c1 basis vector cos(pi (b + 0.5) / 40) and zeros: c1 = 20 / 0 (std 10, delta std 20),
+  // every other coefficient 0; the frame energy (band mean) of either is 0, so each modulation share is log(1e-4).
+  const T = 300;
+  const win = new Float32Array(T * bands);
+  for (let t = 0; t < T; t += 2) for (let b = 0; b < bands; b++) win[t * bands + b] = Math.cos(Math.PI * (b + 0.5) / bands);
+  const out = new Float32Array(FUNCTIONAL_COUNT + SPECTRO_TEMPORAL_COUNT);
+  windowFunctionals(win, new Float32Array(T).fill(NaN), T, bands, out, 0, undefined, true);
+  const sp = out.subarray(FUNCTIONAL_COUNT);
+  assert.ok(Math.abs(sp[0] - 10) < 1e-4 && Math.abs(sp[K] - 20) < 1e-3, `c1 std ${sp[0]}, delta std ${sp[K]}`);
+  for (let k = 1; k < K; k++) assert.ok(sp[k] < 1e-4 && sp[K + k] < 1e-4, `c${k + 1} is 0`);
+  for (let j = 0; j < 4; j++) assert.ok(Math.abs(sp[2 * K + j] - Math.log(1e-4)) < 1e-6);
+  // An energy track oscillating at 5 Hz puts its variance in the 4-8 Hz band.
+  const am = new Float32Array(T * bands);
+  for (let t = 0; t < T; t++) for (let b = 0; b < bands; b++) am[t * bands + b] = Math.sin(2 * Math.PI * 5 * t / 100);
+  windowFunctionals(am, new Float32Array(T).fill(NaN), T, bands, out, 0, undefined, true);
+  assert.ok(Math.abs(sp[2 * K + 2]) < 1e-4, `4-8 Hz share ~1 (log ${sp[2 * K + 2]})`);
+  assert.ok(sp[2 * K] < -8 && sp[2 * K + 1] < -8 && sp[2 * K + 3] < -8, 'other bands ~0');
+
+  const prior = { mean: Float32Array.from({ length: bands }, (_, k) => -8 + k * 0.05), std: Float32Array.from({ length: bands }, (_, k) => 2 + k * 0.01) };
+  const priorLog2Hz = Math.log2(130);
+  const D = rawFunctionalCount(true, true);
+  const stream = new FeatureSpeechStream({
+    mel: DEFAULT_MEL_CONFIG, windowFrames: 300, activityGate: 1e9, prior, priorWeightFrames: 300,
+    pitch: { config: DEFAULT_PITCH_CONFIG, priorLog2Hz, priorWeightFrames: 1e15, voiceQuality: true, spectroTemporal: true },
+  });
+  for (const [seconds, seed] of [[4.2, 7], [1.7, 8]] as const) {
+    stream.reset();
+    const audio = speechLikeSignal(seconds, seed);
+    let at = 0;
+    for (const size of [1, 111, 159, 160, 401, 7999, 3, 20000]) { stream.push(audio.subarray(at, at + size)); at += size; }
+    stream.push(audio.subarray(at));
+    const n = pitchFrameCount(audio.length, DEFAULT_MEL_CONFIG);
+    const tracks = { aperiodicity: new Float32Array(n), minCmnd: new Float32Array(n) };
+    const hz = pitchFrames(audio, DEFAULT_MEL_CONFIG, DEFAULT_PITCH_CONFIG, tracks);
+    const w = stream.window(audio.length, 48000)!;
+    assert.equal(w.functionals!.length, D);
+    const expected = new Float32Array(D);
+    windowFunctionalsAt(logMelFrames(audio), hz, prior, priorLog2Hz, frameCount(audio.length), 300, expected, 0, undefined, tracks, true);
+    let maxDiff = 0;
+    for (let i = 0; i < D; i++) maxDiff = Math.max(maxDiff, Math.abs(expected[i] - w.functionals![i]));
+    assert.ok(maxDiff < 1e-4, `${seconds} s: max difference ${maxDiff}`);
+    assert.ok(expected.subarray(FUNCTIONAL_COUNT + VOICE_QUALITY_COUNT).every(Number.isFinite));
+  }
+});
+
+test('shape functionals: known contour and skewness values; the stream equals training (voice quality + shape, the shipped set) within 1e-4', () => {
+  assert.equal(rawFunctionalCount(true, false, true), FUNCTIONAL_COUNT + VOICE_QUALITY_COUNT + SHAPE_COUNT);
+  assert.equal(rawFunctionalCount(true, true, true), FUNCTIONAL_COUNT + VOICE_QUALITY_COUNT + SPECTRO_TEMPORAL_COUNT + SHAPE_COUNT);
+  const T = 300;
+  // Pitch: a parabola 2 (t - 1.5)^2 semitones over t in seconds on frames 0-199 (voiced), unvoiced after; energy: band
+  // values 0 except a single frame at 10, so the energy and every band group are strongly right-skewed.
+  const st = Float32Array.from({ length: T }, (_, t) => (t < 200 ? 2 * (t / 100 - 1.5) ** 2 : NaN));
+  const win = new Float32Array(T * bands);
+  for (let b = 0; b < bands; b++) win[17 * bands + b] = 10;
+  const out = new Float32Array(FUNCTIONAL_COUNT + SHAPE_COUNT);
+  windowFunctionals(win, st, T, bands, out, 0, undefined, false, true);
+  const sh = out.subarray(FUNCTIONAL_COUNT);
+  assert.ok(Math.abs(sh[0] - 2) < 1e-3, `curvature ${sh[0]} semitones / s^2`);
+  // First third (t < 0.67 s) lies higher than the last third (1.33-2 s): the mean difference is negative.
+  const first = Array.from({ length: 66 }, (_, t) => 2 * (t / 100 - 1.5) ** 2).reduce((a, b) => a + b) / 66;
+  const last = Array.from({ length: 66 }, (_, i) => 2 * ((199 - i) / 100 - 1.5) ** 2).reduce((a, b) => a + b) / 66;
+  assert.ok(Math.abs(sh[1] - (last - first)) < 1e-4, `last - first third ${sh[1]}`);
+  assert.equal(sh[2], 0, 'no frame pair rises by more than 0.1 semitone (max step 0.06)');
+  assert.equal(sh[3], 0);
+  const spike = (n: number) => [(n - 2) / Math.sqrt(n - 1), (n * n - 3 * n + 3) / (n - 1) - 3]; // skewness, excess kurtosis of one spike in n
+  const [sk, ku] = spike(T);
+  assert.ok(Math.abs(sh[5] - sk) < 1e-3 && Math.abs(sh[6] - ku) < 1e-2, `energy skewness ${sh[5]} / kurtosis ${sh[6]}`);
+  for (let g = 0; g < 8; g++) assert.ok(Math.abs(sh[7 + g] - sk) < 1e-3, `band group ${g}`);
+  // Constant windows: every moment is 0 (no spread), and fewer than 6 voiced frames zero the contour part.
+  windowFunctionals(new Float32Array(T * bands), new Float32Array(T).fill(NaN), T, bands, out, 0, undefined, false, true);
+  assert.ok(sh.every((v) => v === 0));
+
+  const prior = { mean: Float32Array.from({ length: bands }, (_, k) => -8 + k * 0.05), std: Float32Array.from({ length: bands }, (_, k) => 2 + k * 0.01) };
+  const priorLog2Hz = Math.log2(130);
+  const D = rawFunctionalCount(true, false, true);
+  const stream = new FeatureSpeechStream({
+    mel: DEFAULT_MEL_CONFIG, windowFrames: 300, activityGate: 1e9, prior, priorWeightFrames: 300,
+    pitch: { config: DEFAULT_PITCH_CONFIG, priorLog2Hz, priorWeightFrames: 1e15, voiceQuality: true, shape: true },
+  });
+  for (const [seconds, seed] of [[4.2, 7], [1.7, 8]] as const) {
+    stream.reset();
+    const audio = speechLikeSignal(seconds, seed);
+    let at = 0;
+    for (const size of [1, 111, 159, 160, 401, 7999, 3, 20000]) { stream.push(audio.subarray(at, at + size)); at += size; }
+    stream.push(audio.subarray(at));
+    const n = pitchFrameCount(audio.length, DEFAULT_MEL_CONFIG);
+    const tracks = { aperiodicity: new Float32Array(n), minCmnd: new Float32Array(n) };
+    const hz = pitchFrames(audio, DEFAULT_MEL_CONFIG, DEFAULT_PITCH_CONFIG, tracks);
+    const w = stream.window(audio.length, 48000)!;
+    assert.equal(w.functionals!.length, D);
+    const expected = new Float32Array(D);
+    windowFunctionalsAt(logMelFrames(audio), hz, prior, priorLog2Hz, frameCount(audio.length), 300, expected, 0, undefined, tracks, false, true);
+    let maxDiff = 0;
+    for (let i = 0; i < D; i++) maxDiff = Math.max(maxDiff, Math.abs(expected[i] - w.functionals![i]));
+    assert.ok(maxDiff < 1e-4, `${seconds} s: max difference ${maxDiff}`);
+    const shOut = expected.subarray(FUNCTIONAL_COUNT + VOICE_QUALITY_COUNT);
+    assert.ok(shOut.every(Number.isFinite) && shOut.some((v) => v !== 0));
   }
 });

@@ -8,14 +8,15 @@ import { createNet, initWeights, DEFAULT_NET_CONFIG, type WeightMap } from '../.
 import { predictWindows } from '../../src/training/speech/train.js';
 import { exportSpeechCombinedOnnx } from '../../src/training/speech/onnx-export.js';
 import { loadBundleFunctionals, loadBundleWeights, saveSpeechBundle } from '../../src/training/speech/bundle.js';
-import { trainFunctionalModel, predictFunctionalModel, predictFunctionalModelTf, DEFAULT_FUNCTIONAL_MODEL, type FunctionalModel } from '../../src/training/speech/functional-model.js';
+import { trainFunctionalModel, predictFunctionalModel, predictFunctionalModelTf, widenFunctionalModel, DEFAULT_FUNCTIONAL_MODEL, type FunctionalModel } from '../../src/training/speech/functional-model.js';
 import { chooseWeight, combinePosteriors } from '../../src/training/speech/combine.js';
-import { FUNCTIONAL_COUNT } from '../../src/features/functionals.js';
+import { FUNCTIONAL_COUNT, rawFunctionalCount } from '../../src/features/functionals.js';
 import { DEFAULT_PITCH_CONFIG } from '../../src/features/pitch.js';
 import { DEFAULT_MEL_CONFIG } from '../../src/features/mel-config.js';
 import { createInProcessRunner } from '../../src/models/onnx-runner-inprocess.js';
 import { softmaxRows } from '../../src/models/speech/softmax.js';
 import { loadSpeechModel } from '../../src/models/speech/index.js';
+import { parseSpeechModelConfig } from '../../src/models/speech/config.js';
 
 const D = FUNCTIONAL_COUNT;
 const cfg = DEFAULT_NET_CONFIG;
@@ -215,4 +216,74 @@ test('speaker-normalised functionals bundle: count 2 x 137 with the normaliser p
   } finally {
     rmSync(dir, { recursive: true });
   }
+});
+
+test('spectro-temporal functionals bundle: voice quality + spectro-temporal, z-scored only (171 values); the flag in model.json sets the count the server computes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'emostream-speech-st-'));
+  try {
+    const R = rawFunctionalCount(true, true);
+    assert.equal(R, 171);
+    const cnnMembers = [8].map((s) => initWeights(cfg, s));
+    const fMembers = await trainedMembers(16, [4], 3, R);
+    const prior = { mean: Float32Array.from({ length: R }, (_, d) => Math.sin(d)), std: Float32Array.from({ length: R }, (_, d) => 1 + (d % 5) / 10) };
+    const bundle = {
+      net: cfg, members: cnnMembers, mel: DEFAULT_MEL_CONFIG, activityGate: -14,
+      prior: { mean: new Float32Array(40).fill(-8), std: new Float32Array(40).fill(2) }, priorWeightFrames: 300,
+      windowSamples: 48000, hopSamples: 8000, training: { note: 'random / fixture weights for tests' },
+    };
+    const f = { members: fMembers, weightCnn: 0.4, pitch: DEFAULT_PITCH_CONFIG, pitchPriorLog2Hz: Math.log2(160), pitchPriorWeightFrames: 150, voiceQuality: true, speakerNorm: { prior, weightWindows: 20, keepRaw: false } };
+    // Without the flag the same members are the wrong width (143 expected).
+    assert.throws(() => saveSpeechBundle(dir, { ...bundle, functionals: f }), /must take 143 inputs/);
+    const saved = saveSpeechBundle(dir, { ...bundle, functionals: { ...f, spectroTemporal: true } });
+    assert.equal(saved.functionals?.count, R);
+    assert.equal(saved.functionals?.spectroTemporal, true);
+    const model = await loadSpeechModel({ dir, runnerFactory: (p) => createInProcessRunner(p) });
+    assert.equal(model.status().available, true, model.status().error);
+    assert.match(String(model.status().details?.functionalsInput), /\[batch, 171\].*voice quality, spectro-temporal; z-scored per speaker/);
+    const s = model.createStream();
+    s.push(Float32Array.from({ length: 48000 }, (_, i) => 0.2 * Math.sin((2 * Math.PI * 180 * i) / 16000) * (1 + 0.5 * Math.sin((2 * Math.PI * 4 * i) / 16000))));
+    const win = s.window(48000, 48000)!;
+    assert.ok(win.kind === 'features' && win.functionals?.length === R && win.functionals.every(Number.isFinite));
+    const [p] = await model.inferBatch([win]);
+    assert.ok(Math.abs(p.reduce((a, b) => a + b) - 1) < 1e-5 && p.every(Number.isFinite));
+    await model.dispose();
+    // An older model.json (no spectroTemporal flag) of this width is refused with the count the server would compute.
+    const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+    delete json.functionals.spectroTemporal;
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+    const bad = await loadSpeechModel({ dir, runnerFactory: (p2) => createInProcessRunner(p2) });
+    assert.match(bad.status().error ?? '', /functionals\.count 171, this server computes 143 window functionals/);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('mixed-input ensemble: a member on the first 137 functionals, widened to 171 inputs, gives the narrow model\'s posteriors whatever the extra inputs hold', async () => {
+  const [narrow] = await trainedMembers(16, [6], 3, D);
+  assert.throws(() => widenFunctionalModel(narrow, D - 1), /cannot be narrowed/);
+  assert.equal(widenFunctionalModel(narrow, D), narrow);
+  const W = 171, wide = widenFunctionalModel(narrow, W);
+  assert.equal(wide.dims, W);
+  const { x } = fixtureFunctionals(12, 5, D);
+  const xw = new Float32Array(12 * W);
+  for (let i = 0; i < 12; i++) { xw.set(x.subarray(i * D, (i + 1) * D), i * W); for (let d = D; d < W; d++) xw[i * W + d] = 1e3 * Math.sin(i + d); }
+  const a = predictFunctionalModel(narrow, x, 12), b = predictFunctionalModel(wide, xw, 12);
+  a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-6, `${i}: ${v} vs ${b[i]}`));
+});
+
+test('model.json functionals flags: a bundle without the later groups keeps its count (old bundles load), shape and spectro-temporal add theirs', () => {
+  const base = JSON.parse(readFileSync(join('models', 'speech', 'model.json'), 'utf8'));
+  // Whatever groups the shipped bundle carries, start from none.
+  const { voiceQuality: _vq, spectroTemporal: _st, shape: _sh, ...f } = base.functionals;
+  const raw = (vq: boolean, st: boolean, sh: boolean) => rawFunctionalCount(vq, st, sh);
+  const withFlags = (flags: Record<string, boolean>, count: number, normLen = count) => ({
+    ...base, functionals: { ...f, ...flags, count, ...(f.speakerNorm ? { speakerNorm: { ...f.speakerNorm, keepRaw: false, mean: new Array(normLen).fill(0), std: new Array(normLen).fill(1) } } : {}) },
+  });
+  assert.equal(raw(true, false, false), 143);
+  assert.equal(raw(true, false, true), 158);
+  assert.doesNotThrow(() => parseSpeechModelConfig(withFlags({ voiceQuality: true }, 143)));
+  assert.doesNotThrow(() => parseSpeechModelConfig(withFlags({ voiceQuality: true, shape: true }, 158)));
+  assert.doesNotThrow(() => parseSpeechModelConfig(withFlags({ voiceQuality: true, spectroTemporal: true, shape: true }, 186)));
+  assert.throws(() => parseSpeechModelConfig(withFlags({ voiceQuality: true }, 158)), /functionals\.count 158, this server computes 143/);
+  assert.throws(() => parseSpeechModelConfig(withFlags({ voiceQuality: true, shape: true }, 158, 143)), /speakerNorm must hold 158 means/);
 });

@@ -52,6 +52,10 @@ const functionalsSchema = z.object({
   pitchPrior: z.object({ meanLog2Hz: z.number(), weightFrames: z.number().nonnegative() }),
   /** The functionals include the voice-quality group (src/features/functionals.ts); absent = the base set only. */
   voiceQuality: z.boolean().optional(),
+  /** The functionals include the spectro-temporal group (after voice quality); absent = not. */
+  spectroTemporal: z.boolean().optional(),
+  /** The functionals include the shape group (last); absent = not. */
+  shape: z.boolean().optional(),
   /**
    * Present when the model takes the functionals z-scored per speaker (after the raw ones with keepRaw, count = 2 x
    * the raw functionals): the running normaliser's prior (the training speakers' average statistics) and how many
@@ -103,7 +107,7 @@ export function parseSpeechModelConfig(raw: unknown, where = 'model.json'): Spee
     }
     const f = cfg.functionals;
     if (f) {
-      const raw = rawFunctionalCount(f.voiceQuality === true);
+      const raw = rawFunctionalCount(f.voiceQuality === true, f.spectroTemporal === true, f.shape === true);
       const expected = f.speakerNorm?.keepRaw ? 2 * raw : raw;
       if (f.count !== expected) {
         throw new Error(`${where}: functionals.count ${f.count}, this server computes ${expected} window functionals${f.speakerNorm ? (f.speakerNorm.keepRaw ? ' (raw and speaker-normalised)' : ' (speaker-normalised)') : ''}`);

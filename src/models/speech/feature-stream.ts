@@ -32,6 +32,10 @@ export interface StreamPitchOptions {
   priorWeightFrames: number;
   /** Also compute the voice-quality functionals (YIN aperiodicity and CMND minimum per frame, energy change, flux). */
   voiceQuality?: boolean;
+  /** Also compute the spectro-temporal functionals (cepstral dynamics, frame-energy modulation spectrum). */
+  spectroTemporal?: boolean;
+  /** Also compute the shape functionals (pitch-contour shape, energy and band-group skewness). */
+  shape?: boolean;
   /**
    * Hand out the functionals z-scored with the session's running functional statistics (started from this prior of
    * the training speakers): the window's vector is then [raw, normalised] (keepRaw, twice the raw count) or the
@@ -101,7 +105,7 @@ export class FeatureSpeechStream implements SpeechStream<FeatureWindow> {
     const vq = opts.pitch?.voiceQuality === true;
     this.aperiodicityRing = new Float32Array(vq ? this.historyFrames : 0);
     this.minCmndRing = new Float32Array(vq ? this.historyFrames : 0);
-    this.rawCount = rawFunctionalCount(vq);
+    this.rawCount = rawFunctionalCount(vq, opts.pitch?.spectroTemporal === true, opts.pitch?.shape === true);
     this.lookback = opts.pitch ? pitchLookbackSamples(opts.mel, opts.pitch.config) : 0;
     this.reset();
   }
@@ -190,7 +194,7 @@ export class FeatureSpeechStream implements SpeechStream<FeatureWindow> {
       }
       const norm = this.opts.pitch?.speakerNorm;
       const raw = new Float32Array(this.rawCount);
-      windowFunctionals(features, st, T, this.bands, raw, 0, voice);
+      windowFunctionals(features, st, T, this.bands, raw, 0, voice, this.opts.pitch?.spectroTemporal === true, this.opts.pitch?.shape === true);
       win.functionals = raw;
       if (norm && this.functionalStats) {
         // Each new window end (one per hop) joins the statistics once, before it is normalised (as a frame joins the

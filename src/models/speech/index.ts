@@ -133,6 +133,8 @@ function createStreamFor(cfg: SpeechModelConfig | null): SpeechStream<SpeechWind
       ? {
         config: cfg.functionals.pitch, priorLog2Hz: cfg.functionals.pitchPrior.meanLog2Hz, priorWeightFrames: cfg.functionals.pitchPrior.weightFrames,
         voiceQuality: cfg.functionals.voiceQuality === true,
+        spectroTemporal: cfg.functionals.spectroTemporal === true,
+        shape: cfg.functionals.shape === true,
         ...(cfg.functionals.speakerNorm ? {
           speakerNorm: {
             prior: { mean: Float32Array.from(cfg.functionals.speakerNorm.mean), std: Float32Array.from(cfg.functionals.speakerNorm.std) },
@@ -152,7 +154,7 @@ function contractDetails(cfg: SpeechModelConfig | null): Record<string, unknown>
     ...base,
     windowFrames: cfg.windowFrames,
     input: `float32 [batch, ${cfg.windowFrames}, ${cfg.mel.melBands}] per-speaker-normalised log-mel`,
-    ...(cfg.functionals ? { functionalsInput: `float32 [batch, ${cfg.functionals.count}] window functionals (log-mel and YIN pitch statistics${cfg.functionals.voiceQuality ? ', voice quality' : ''}${cfg.functionals.speakerNorm ? (cfg.functionals.speakerNorm.keepRaw ? '; raw, then z-scored per speaker' : '; z-scored per speaker') : ''})` } : {}),
+    ...(cfg.functionals ? { functionalsInput: `float32 [batch, ${cfg.functionals.count}] window functionals (log-mel and YIN pitch statistics${cfg.functionals.voiceQuality ? ', voice quality' : ''}${cfg.functionals.spectroTemporal ? ', spectro-temporal' : ''}${cfg.functionals.shape ? ', contour and distribution shape' : ''}${cfg.functionals.speakerNorm ? (cfg.functionals.speakerNorm.keepRaw ? '; raw, then z-scored per speaker' : '; z-scored per speaker') : ''})` } : {}),
     mel: cfg.mel,
   };
 }

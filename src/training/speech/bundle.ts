@@ -24,6 +24,10 @@ export interface BundleFunctionals {
   pitchPriorWeightFrames: number;
   /** The functionals include the voice-quality group. */
   voiceQuality?: boolean;
+  /** The functionals include the spectro-temporal group. */
+  spectroTemporal?: boolean;
+  /** The functionals include the shape group. */
+  shape?: boolean;
   /**
    * The model takes [raw, speaker-normalised] functionals: the running functional normaliser's prior (the training
    * speakers' average statistics), counted as this many windows.
@@ -69,7 +73,7 @@ export function saveSpeechBundle(dir: string, b: BundleInput): FeaturesModelConf
   const f = b.functionals;
   const doc = `emostream speech TCN${k > 1 ? `, mean posterior of a ${k}-seed ensemble` : ''}`
     + `${f ? `, combined with a ${f.members.length}-seed window-functionals MLP (CNN weight ${f.weightCnn})` : ''}; RAVDESS CC BY-NC-SA 4.0`;
-  const rawDims = rawFunctionalCount(f?.voiceQuality === true);
+  const rawDims = rawFunctionalCount(f?.voiceQuality === true, f?.spectroTemporal === true, f?.shape === true);
   const wantDims = f?.speakerNorm?.keepRaw ? 2 * rawDims : rawDims;
   if (f && f.members.some((m) => m.dims !== wantDims)) throw new Error(`speech bundle: functionals members must take ${wantDims} inputs`);
   writeFileSync(join(dir, ONNX_FILE), f ? exportSpeechCombinedOnnx(b.net, b.members, { members: f.members, weightCnn: f.weightCnn }, doc) : exportSpeechEnsembleOnnx(b.net, b.members, doc));
@@ -91,6 +95,8 @@ export function saveSpeechBundle(dir: string, b: BundleInput): FeaturesModelConf
       inputName: FUNCTIONALS_INPUT,
       count: wantDims,
       ...(f.voiceQuality ? { voiceQuality: true } : {}),
+      ...(f.spectroTemporal ? { spectroTemporal: true } : {}),
+      ...(f.shape ? { shape: true } : {}),
       weightCnn: f.weightCnn,
       pitch: { ...f.pitch },
       pitchPrior: { meanLog2Hz: f.pitchPriorLog2Hz, weightFrames: f.pitchPriorWeightFrames },

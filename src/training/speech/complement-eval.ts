@@ -2,13 +2,13 @@ import { join } from 'node:path';
 import { DEFAULT_PITCH_CONFIG } from '../../features/pitch.js';
 import type { VoiceTracks } from '../../features/functionals.js';
 import { loadFolds } from '../ravdess.js';
-import { readPosteriorsCsv } from '../posteriors.js';
+import { readPosteriorsCsv, writePosteriorsCsv } from '../posteriors.js';
 import { accuracy, argmax } from '../metrics.js';
 import { initTf } from '../tf.js';
 import { loadSpeechDataset, type SpeechDataset, type SpeechItem } from './dataset.js';
 import { innerActorSplits } from './cv.js';
 import { DEFAULT_FUNCTIONAL_MODEL, type FunctionalModelConfig } from './functional-model.js';
-import { actorPitchRefs, computeFunctionalData, computePitchTracks, predictFunctionalClips, trainFunctionalMembers } from './functional-data.js';
+import { actorPitchRefs, computeFunctionalData, computePitchTracks, predictFunctionalClips, trainFunctionalMembers, type SubsetMembers } from './functional-data.js';
 import { chooseWeight, combinePosteriors } from './combine.js';
 
 /**
@@ -31,9 +31,17 @@ export interface ComplementOptions {
   drop?: string[];
   /** Add the voice-quality functionals (aperiodicity, CMND minimum, voiced energy change, spectral flux). */
   voiceQuality?: boolean;
+  /** Add the spectro-temporal functionals (cepstral dynamics, energy modulation spectrum). */
+  spectroTemporal?: boolean;
+  /** Add the shape functionals (pitch-contour shape, energy and band-group skewness). */
+  shape?: boolean;
+  /** Mixed-input ensemble: these members see only the first `dims` functionals. */
+  subset?: SubsetMembers;
   /** Z-score every functional with the actor's functional statistics: [raw, normalised] (keepRaw) or normalised only. */
   speakerNorm?: { keepRaw: boolean };
   dataset?: SpeechDataset;
+  /** Write the functionals model's posteriors here (fold<k>/test.csv: validation clips, train.csv: inner-split OOF). */
+  posteriorsOut?: string;
   log?: (m: string) => void;
 }
 
@@ -65,12 +73,12 @@ export async function evaluateFunctionalComplement(opts: ComplementOptions): Pro
   const refs = actorPitchRefs(ds.items, pitch);
   const data = await computeFunctionalData(ds, pitch, refs, {
     windowFrames: opts.windowFrames, trainHopFrames: opts.trainHopFrames, evalHopFrames: opts.evalHopFrames, dropPitch: opts.drop?.includes('pitch'),
-    speakerNorm: opts.speakerNorm, voice,
+    speakerNorm: opts.speakerNorm, voice, spectroTemporal: opts.spectroTemporal, shape: opts.shape,
   });
   log(`pitch and functionals of ${ds.items.length} clips (${data.dims} per window) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const tf = await initTf();
   const fitPredict = async (train: SpeechItem[], score: SpeechItem[], seed: number): Promise<Float32Array[]> =>
-    predictFunctionalClips(await trainFunctionalMembers(tf, data, train, opts.model, opts.seeds, seed), data, score);
+    predictFunctionalClips(await trainFunctionalMembers(tf, data, train, opts.model, opts.seeds, seed, opts.subset), data, score);
 
   const folds = loadFolds();
   const allActors = [...new Set(ds.items.map((i) => i.actor))].sort((a, b) => a - b);
@@ -100,6 +108,10 @@ export async function evaluateFunctionalComplement(opts: ComplementOptions): Pro
     const innerTruth = trainItems.map((i) => i.label);
     const innerCnn = trainItems.map((it) => get(cnnTrain, it));
     const innerF = trainItems.map((it) => innerProbs.get(it)!);
+    if (opts.posteriorsOut) {
+      writePosteriorsCsv(join(opts.posteriorsOut, `fold${k}`, 'test.csv'), valItems.map((it, i) => ({ clipId: it.clip.clipId, probs: valProbs[i] })));
+      writePosteriorsCsv(join(opts.posteriorsOut, `fold${k}`, 'train.csv'), trainItems.map((it, i) => ({ clipId: it.clip.clipId, probs: innerF[i] })));
+    }
     const w = chooseWeight(innerTruth, innerCnn, innerF);
     const truth = valItems.map((i) => i.label);
     const cnnP = valItems.map((it) => get(cnnTest, it));

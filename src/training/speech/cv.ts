@@ -185,6 +185,8 @@ export async function runSpeechCv(opts: CvOptions): Promise<CvResult> {
             pitch: {
               config: fcfg.pitch, priorLog2Hz: pitchPrior(prep.pitchRefs, trainActors), priorWeightFrames: fcfg.pitchPriorWeightFrames,
               ...(fcfg.voiceQuality ? { voiceQuality: true } : {}),
+              ...(fcfg.spectroTemporal ? { spectroTemporal: true } : {}),
+              ...(fcfg.shape ? { shape: true } : {}),
               ...(fcfg.speakerNorm ? { speakerNorm: streamSpeakerNorm(prep, fcfg, trainActors) } : {}),
             },
           } : {}),

@@ -7,7 +7,7 @@ import type { NormStats } from '../../features/speaker-norm.js';
 import type { SpeechDataset, SpeechItem } from './dataset.js';
 import { plainWindow } from './augment.js';
 import { clipWindowEnds } from './train.js';
-import { trainFunctionalModel, predictFunctionalModel, type FunctionalModel, type FunctionalModelConfig } from './functional-model.js';
+import { trainFunctionalModel, predictFunctionalModel, widenFunctionalModel, type FunctionalModel, type FunctionalModelConfig } from './functional-model.js';
 
 type Tf = typeof tfType;
 
@@ -61,7 +61,7 @@ export function pitchPrior(refs: Map<number, number>, actors: number[]): number 
  */
 export function windowFunctionalsAt(
   logMel: Float32Array, pitchHz: Float32Array, stats: NormStats, refLog2Hz: number, endFrame: number, windowFrames: number,
-  out: Float32Array, offset: number, scratch?: { win: Float32Array; st: Float32Array }, voice?: VoiceTracks,
+  out: Float32Array, offset: number, scratch?: { win: Float32Array; st: Float32Array }, voice?: VoiceTracks, spectroTemporal = false, shape = false,
 ): void {
   const bands = stats.mean.length;
   const win = scratch?.win ?? new Float32Array(windowFrames * bands), st = scratch?.st ?? new Float32Array(windowFrames);
@@ -75,7 +75,7 @@ export function windowFunctionalsAt(
       wv.minCmnd[t] = f < 0 ? NaN : voice.minCmnd[f];
     }
   }
-  windowFunctionals(win, st, windowFrames, bands, out, offset, wv);
+  windowFunctionals(win, st, windowFrames, bands, out, offset, wv, spectroTemporal, shape);
 }
 
 /**
@@ -116,9 +116,9 @@ function withSpeakerNorm(raw: Float32Array, dims: number, stats: FunctionalNormS
 
 export async function computeFunctionalData(
   ds: SpeechDataset, pitch: Map<SpeechItem, Float32Array>, refs: Map<number, number>,
-  opts: { windowFrames: number; trainHopFrames: number; evalHopFrames: number; dropPitch?: boolean; speakerNorm?: { keepRaw: boolean }; voice?: Map<SpeechItem, VoiceTracks> },
+  opts: { windowFrames: number; trainHopFrames: number; evalHopFrames: number; dropPitch?: boolean; speakerNorm?: { keepRaw: boolean }; voice?: Map<SpeechItem, VoiceTracks>; spectroTemporal?: boolean; shape?: boolean },
 ): Promise<FunctionalData> {
-  const bands = ds.mel.melBands, W = opts.windowFrames, D = rawFunctionalCount(opts.voice !== undefined);
+  const bands = ds.mel.melBands, W = opts.windowFrames, D = rawFunctionalCount(opts.voice !== undefined, opts.spectroTemporal === true, opts.shape === true);
   const scratch = { win: new Float32Array(W * bands), st: new Float32Array(W) };
   const featuresOf = (it: SpeechItem, ends: number[]): Float32Array => {
     const stats = ds.actorStats.get(it.actor)!;
@@ -126,7 +126,7 @@ export async function computeFunctionalData(
     const x = new Float32Array(ends.length * D);
     const voice = opts.voice ? opts.voice.get(it) : undefined;
     if (opts.voice && !voice) throw new Error(`${it.clip.clipId}: no voice-quality tracks`);
-    ends.forEach((e, k) => windowFunctionalsAt(it.logMel, p, stats, refs.get(it.actor)!, e, W, x, k * D, scratch, voice));
+    ends.forEach((e, k) => windowFunctionalsAt(it.logMel, p, stats, refs.get(it.actor)!, e, W, x, k * D, scratch, voice, opts.spectroTemporal === true, opts.shape === true));
     return x;
   };
   const trainEnds = (it: SpeechItem) => (it.frames <= W ? [it.frames]
@@ -149,8 +149,20 @@ export async function computeFunctionalData(
   return { dims: opts.speakerNorm.keepRaw ? 2 * D : D, train, eval: evalMap, actorFunctionalStats: stats };
 }
 
-/** Seed ensemble of functionals models trained on the crops of `items` (member m: seed + m). */
-export async function trainFunctionalMembers(tf: Tf, data: FunctionalData, items: SpeechItem[], cfg: FunctionalModelConfig, seeds: number, seed: number): Promise<FunctionalModel[]> {
+/**
+ * Members of a mixed-input ensemble that see only the first `dims` functionals (e.g. the 143 of the voice-quality set
+ * inside the 171 with the spectro-temporal group): seeds seed + m, widened to the full input with zero weights.
+ */
+export interface SubsetMembers {
+  dims: number;
+  seeds: number;
+}
+
+/**
+ * Seed ensemble of functionals models trained on the crops of `items` (member m: seed + m), then, with `subset`, the
+ * subset members (seed + m again: they differ from the full members in their input).
+ */
+export async function trainFunctionalMembers(tf: Tf, data: FunctionalData, items: SpeechItem[], cfg: FunctionalModelConfig, seeds: number, seed: number, subset?: SubsetMembers): Promise<FunctionalModel[]> {
   const D = data.dims;
   const n = items.reduce((s, it) => s + data.train.get(it)!.length / D, 0);
   const x = new Float32Array(n * D), y = new Int32Array(n);
@@ -163,6 +175,13 @@ export async function trainFunctionalMembers(tf: Tf, data: FunctionalData, items
   }
   const members: FunctionalModel[] = [];
   for (let m = 0; m < seeds; m++) members.push(await trainFunctionalModel(tf, x, y, n, D, { ...cfg, seed: seed + m }, yieldToLoop));
+  if (subset && subset.seeds > 0) {
+    const S = subset.dims;
+    if (!(Number.isInteger(S) && S > 0 && S < D)) throw new Error(`subset members: ${S} inputs must be fewer than the ${D} functionals`);
+    const xs = new Float32Array(n * S);
+    for (let i = 0; i < n; i++) xs.set(x.subarray(i * D, i * D + S), i * S);
+    for (let m = 0; m < subset.seeds; m++) members.push(widenFunctionalModel(await trainFunctionalModel(tf, xs, y, n, S, { ...cfg, seed: seed + m }, yieldToLoop), D));
+  }
   return members;
 }
 

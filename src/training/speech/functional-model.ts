@@ -103,6 +103,22 @@ export async function trainFunctionalModel(
   }
 }
 
+/**
+ * A model trained on the first `model.dims` of `dims` functionals, widened to take all `dims`: the extra inputs get
+ * zero first-layer weights (mean 0, std 1), so the posteriors are the narrow model's and every member of an ensemble
+ * takes the same input (one ONNX input, unchanged export).
+ */
+export function widenFunctionalModel(model: FunctionalModel, dims: number): FunctionalModel {
+  if (dims < model.dims) throw new Error(`widenFunctionalModel: ${model.dims} inputs cannot be narrowed to ${dims}`);
+  if (dims === model.dims) return model;
+  const width = model.hidden > 0 ? model.hidden : NUM_EMOTIONS;
+  const w1 = new Float32Array(dims * width);
+  w1.set(model.w1);
+  const mean = new Float32Array(dims), std = new Float32Array(dims).fill(1);
+  mean.set(model.mean); std.set(model.std);
+  return { ...model, dims, mean, std, w1 };
+}
+
 /** Softmax posteriors [n, 8] of raw (un-standardised) functionals; plain JS, the same arithmetic the ONNX graph does. */
 export function predictFunctionalModel(model: FunctionalModel, x: Float32Array, n: number): Float32Array {
   const { dims, hidden: h } = model;

@@ -8,7 +8,7 @@ import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './train.js';
 import { saveSpeechBundle } from './bundle.js';
 import type { PoolProgress } from './train-pool.js';
 import { DEFAULT_FUNCTIONAL_CONFIG, streamSpeakerNorm, type FunctionalCvConfig } from './functional-cv.js';
-import { rawFunctionalCount, VOICE_QUALITY_COUNT } from '../../features/functionals.js';
+import { rawFunctionalCount, SHAPE_COUNT, SPECTRO_TEMPORAL_COUNT, VOICE_QUALITY_COUNT } from '../../features/functionals.js';
 import { pitchPrior } from './functional-data.js';
 
 /** Streaming contract of the shipped model: 3 s windows every 0.5 s at 16 kHz. */
@@ -59,10 +59,19 @@ export const FUNCTIONALS_NOTES = [
 
 /** Added to FUNCTIONALS_NOTES when the functionals are speaker-normalised (and/or carry the voice-quality group). */
 export function functionalVariantNotes(cfg: FunctionalCvConfig): string[] {
-  const raw = rawFunctionalCount(cfg.voiceQuality);
+  const raw = rawFunctionalCount(cfg.voiceQuality, cfg.spectroTemporal === true, cfg.shape === true);
   const notes: string[] = [];
   if (cfg.voiceQuality) {
-    notes.push(`Voice-quality functionals (${VOICE_QUALITY_COUNT} more, ${raw} in all): mean and std over voiced frames of YIN's cumulative mean normalised difference at the chosen period (an aperiodicity / HNR proxy), mean over the window's frames of its minimum over all lags, mean absolute frame-energy change between consecutive voiced frames (shimmer-like), and mean and std of the spectral flux (positive frame-to-frame change of the normalised log-mel, averaged over bands).`);
+    notes.push(`Voice-quality functionals (${VOICE_QUALITY_COUNT} more): mean and std over voiced frames of YIN's cumulative mean normalised difference at the chosen period (an aperiodicity / HNR proxy), mean over the window's frames of its minimum over all lags, mean absolute frame-energy change between consecutive voiced frames (shimmer-like), and mean and std of the spectral flux (positive frame-to-frame change of the normalised log-mel, averaged over bands).`);
+  }
+  if (cfg.shape) {
+    notes.push(`Shape functionals (${SHAPE_COUNT} more, ${raw} in all, fifth session): pitch-contour shape over the window's voiced frames (quadratic curvature in semitones per s², mean of the last third of the voiced frames minus the first third, share of rising and of falling frame pairs (more than 0.1 semitone), skewness of the pitch), skewness and excess kurtosis of the frame energy, and the skewness of the normalised log-mel in 8 groups of 5 bands.`);
+  }
+  if (cfg.spectroTemporal) {
+    notes.push(`Spectro-temporal functionals (${SPECTRO_TEMPORAL_COUNT} more): standard deviation and delta standard deviation over the window of the cepstral coefficients c1..c12 (DCT-II of each normalised log-mel frame), and the log share of the frame-energy track's variance in the 1-2, 2-4, 4-8 and 8-16 Hz modulation bands.`);
+  }
+  if (cfg.subsetMembers && cfg.subsetMembers.seeds > 0) {
+    notes.push(`Mixed-input functionals ensemble: besides the ${cfg.seeds} members on all ${raw} functionals, ${cfg.subsetMembers.seeds} members (the same seeds) see only the first ${cfg.subsetMembers.dims} (the set without the later groups); the ensemble's posterior is the mean over all ${cfg.seeds + cfg.subsetMembers.seeds} members. The subset members are widened to the full input with zero weights, so the graph has one functionals input.`);
   }
   if (cfg.speakerNorm) {
     notes.push(`Speaker-normalised functionals: the model takes ${cfg.speakerNormKeepRaw ? `${2 * raw} values per window, the ${raw} functionals and the same` : `the ${raw} functionals`} z-scored with the speaker's own functional statistics (mean and std of each functional over the speaker's 0.5 s-hop windows). Clip-level CV scores use each actor's statistics over all of their clips (unlabelled audio of that speaker, as for the log-mel statistics); the streaming score and the server use a running per-session accumulator over each new non-silent window, started from the training actors' average statistics counted as ${cfg.speakerNormPriorWeightWindows} windows.`);
@@ -112,6 +121,8 @@ export async function trainSpeech(opts: TrainSpeechOptions): Promise<void> {
           members: cv.functionals.allActorsMembers, weightCnn: cv.functionals.weightCnn, pitch: functionals.pitch,
           pitchPriorLog2Hz: pitchPrior(cv.functionals.pitchRefs, actors), pitchPriorWeightFrames: functionals.pitchPriorWeightFrames,
           ...(functionals.voiceQuality ? { voiceQuality: true } : {}),
+          ...(functionals.spectroTemporal ? { spectroTemporal: true } : {}),
+          ...(functionals.shape ? { shape: true } : {}),
           ...(functionals.speakerNorm ? { speakerNorm: streamSpeakerNorm(cv.functionals.prepared, functionals, actors) } : {}),
         },
       } : {}),
