@@ -9,7 +9,7 @@ import type { ShardInfo } from './shard-bus.js';
 import { loadUws } from './transport-uws.js';
 
 /** Messages between the first event loop and the threads running the others. */
-export type LoopRequest = { t: 'close' };
+export type LoopRequest = { t: 'close' } | { t: 'crash' };
 export type LoopReply = { t: 'ready'; port: number } | { t: 'failed'; error: string } | { t: 'closed' };
 export interface LoopWorkerData { config: AppConfig; shard: ShardInfo }
 
@@ -20,6 +20,10 @@ export interface RunningServer {
   readonly eventLoops: number;
   /** The first loop (this thread's); the others are threads. */
   readonly first: EmoServer;
+  /** Loop threads that died and were replaced (counted once the replacement serves). */
+  readonly respawns: number;
+  /** Test hook: an uncaught exception in loop thread `index` (1..N-1); the loop closes and a replacement starts. */
+  crashLoop(index: number): void;
   close(): Promise<void>;
 }
 
@@ -59,26 +63,43 @@ export async function startServer(config: Readonly<AppConfig>): Promise<RunningS
   const first = await createEmoServer({ config: count > 1 ? loopConfig(config, count, fixedPort) : config, ...(count > 1 ? { shard } : {}) });
   if (why) first.logger.warn(`server.eventLoops ${config.server.eventLoops}: ${why}; serving on one event loop`);
   const port = await first.listen();
-  const workers: Worker[] = [];
-  const stopWorkers = () => Promise.all(workers.map((w) => stopLoop(w)));
+  const loops: Worker[] = [];
+  let closing: Promise<void> | null = null;
+  let respawns = 0;
+  const stopLoops = () => Promise.all(loops.filter(Boolean).map((w) => stopLoop(w)));
+  const spawn = async (index: number): Promise<void> => {
+    const data: LoopWorkerData = { config: loopConfig(config, count, port), shard: { ...shard, index } };
+    const w = startTsWorker(WORKER_URL, { workerData: data });
+    loops[index] = w;
+    // Without a listener a loop's crash would be rethrown here and take every other loop down with it.
+    w.on('error', (err) => first.logger.error({ loop: index, err: err.message }, `event loop ${index} crashed`));
+    await loopReady(w, index);
+    w.once('exit', (code) => {
+      if (closing || loops[index] !== w) return;
+      // Its sessions are gone (their clients see the close); new connections need the loop back.
+      first.logger.error({ loop: index, code }, `event loop ${index} exited (code ${code}); its sessions are lost; starting a replacement`);
+      spawn(index).then(() => { respawns++; }).catch((err: unknown) => first.logger.error({ loop: index, err: err instanceof Error ? err.message : String(err) }, `replacement event loop ${index} failed to start`));
+    });
+  };
   try {
-    for (let index = 1; index < count; index++) {
-      const data: LoopWorkerData = { config: loopConfig(config, count, port), shard: { ...shard, index } };
-      const w = startTsWorker(WORKER_URL, { workerData: data });
-      workers.push(w);
-      await loopReady(w, index);
-    }
+    for (let index = 1; index < count; index++) await spawn(index);
   } catch (err) {
-    await stopWorkers();
+    closing = Promise.resolve();
+    await stopLoops();
     await first.close();
     throw err;
   }
   if (count > 1) first.logger.info({ port, eventLoops: count }, `serving on ${count} event loops`);
-  let closing: Promise<void> | null = null;
   return {
     port, logger: first.logger, eventLoops: count, first,
+    get respawns() { return respawns; },
+    crashLoop: (index) => {
+      const w = loops[index];
+      if (!w) throw new Error(`no event loop thread ${index}`);
+      w.postMessage({ t: 'crash' } satisfies LoopRequest);
+    },
     close: () => (closing ??= (async () => {
-      await Promise.all([stopWorkers(), first.close()]);
+      await Promise.all([stopLoops(), first.close()]);
     })()),
   };
 }
@@ -110,14 +131,13 @@ function loopReady(w: Worker, index: number): Promise<void> {
   });
 }
 
-/** Graceful stop of one loop's server; a loop that does not answer within 10 s is terminated. */
+/**
+ * Graceful stop of one loop's server; the thread ends once its sockets are closed. It is never terminated from here:
+ * ending a thread that still holds uWebSockets.js handles aborts the whole process.
+ */
 async function stopLoop(w: Worker): Promise<void> {
   await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => void w.terminate().then(() => resolve()), 10_000);
-    w.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
+    w.once('exit', () => resolve());
     w.postMessage({ t: 'close' } satisfies LoopRequest);
   });
 }

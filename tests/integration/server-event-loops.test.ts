@@ -124,6 +124,18 @@ test('several event loops: WHIP DELETE that reaches another loop than the peer\'
   });
 });
 
+test('several event loops: an uncaught exception in one loop closes that loop cleanly, a replacement starts, the server keeps serving', async () => {
+  await withServer({ eventLoops: 2 }, async (s, url) => {
+    s.crashLoop(1);
+    const t0 = Date.now();
+    while (s.respawns === 0 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(s.respawns, 1, 'the loop was replaced');
+    const clients = await Promise.all(Array.from({ length: 8 }, () => EmoStreamClient.connect({ url })));
+    const runs = await Promise.all(clients.map((c) => replay(c, CHUNKS.slice(0, 100), { realtime: false })));
+    for (const r of runs) assert.ok(r.results.length >= 1 && r.results.every((x) => x.speech), 'results from whichever loop');
+  });
+});
+
 test('eventLoops with the ws transport falls back to one event loop', async () => {
   await withServer({ eventLoops: 3, transport: 'ws' }, async (s, url) => {
     assert.equal(s.eventLoops, 1);
