@@ -78,6 +78,8 @@ export async function startServer(config: Readonly<AppConfig>): Promise<RunningS
       if (closing || loops[index] !== w) return;
       // Its sessions are gone (their clients see the close); new connections need the loop back.
       first.logger.error({ loop: index, code }, `event loop ${index} exited (code ${code}); its sessions are lost; starting a replacement`);
+      first.sessions.hub.loopGone(index);
+      first.shards?.note('loop-gone', index);
       spawn(index).then(() => { respawns++; }).catch((err: unknown) => first.logger.error({ loop: index, err: err instanceof Error ? err.message : String(err) }, `replacement event loop ${index} failed to start`));
     });
   };

@@ -69,13 +69,13 @@ export class SessionManager {
     this.shards = bus;
     const isOpen = (id: string) => this.sessions.get(id)?.isOpen ?? false;
     this.hub.attachBus(bus, isOpen);
-    bus.answer('has-session', (id) => (isOpen(String(id)) ? true : null));
+    bus.answer('has-session', (id) => (isOpen(String(id)) ? bus.index : null));
   }
 
-  /** Whether a session is open on another event loop (false without other loops, or when none answers in time). */
-  async openElsewhere(id: string, timeoutMs = 500): Promise<boolean> {
-    if (!this.shards) return false;
-    return (await this.shards.ask<boolean>('has-session', id, timeoutMs)).length > 0;
+  /** The event loop holding open session `id`, when another one does (null without other loops or answer in time). */
+  async openElsewhere(id: string, timeoutMs = 500): Promise<number | null> {
+    if (!this.shards) return null;
+    return (await this.shards.ask<number>('has-session', id, timeoutMs))[0] ?? null;
   }
 
   /** Internal: the StreamSession behind an id (the WebSocket adapter pushes decoded frames directly). */

@@ -19,8 +19,8 @@ export class SubscriberHub {
   private bus: ShardBus | null = null;
   /** Sessions of this loop watched from other loops (server.eventLoops > 1): session id -> those loops. */
   private readonly watchers = new Map<string, Set<number>>();
-  /** Sessions of other loops that subscribers here watch. */
-  private readonly remote = new Set<string>();
+  /** Sessions of other loops that subscribers here watch: session id -> the loop that holds it. */
+  private readonly remote = new Map<string, number>();
   private readonly recentEnds = new Map<string, EndNote>();
 
   constructor(private readonly maxSendBufferBytes: number, private readonly metrics: Metrics) {}
@@ -58,13 +58,24 @@ export class SubscriberHub {
       if (!this.remote.delete(sid)) return;
       this.closeLocal(sid, end, code);
     });
+    bus.onNote('loop-gone', (body) => this.loopGone(Number(body)));
   }
 
-  /** A subscriber here of a session open on another loop (found with the bus). */
-  addRemote(sessionId: string, conn: WsConnection): void {
+  /** Loop `gone` died with its sessions: their subscribers here get EMO_ERR_SESSION_LOST instead of waiting forever. */
+  loopGone(gone: number): void {
+    for (const [sid, owner] of [...this.remote]) {
+      if (owner !== gone) continue;
+      this.remote.delete(sid);
+      const end: EndMessage = { type: 'end', sessionId: sid, reason: 'error', results: 0, droppedWindows: 0 };
+      this.closeLocal(sid, end, 'EMO_ERR_SESSION_LOST');
+    }
+  }
+
+  /** A subscriber here of a session open on loop `owner` (found with the bus). */
+  addRemote(sessionId: string, conn: WsConnection, owner: number): void {
     this.add(sessionId, conn);
     if (!this.remote.has(sessionId)) {
-      this.remote.add(sessionId);
+      this.remote.set(sessionId, owner);
       this.bus?.note('sub', sessionId);
     }
   }

@@ -113,14 +113,14 @@ export function subscribeConnection(conn: WsConnection, sessionId: string | null
     // Not on this event loop: the kernel may have put the subscriber on another loop than the session.
     let closed = false;
     let attached = false;
-    void sessions.openElsewhere(sessionId).then((found) => {
+    void sessions.openElsewhere(sessionId).then((owner) => {
       if (closed) return;
-      if (!found) return unknown();
+      if (owner === null) return unknown();
       if (sessions.hub.count(sessionId) >= config.server.maxSubscribersPerSession) {
         sendError(conn, metrics, new ProtocolError('EMO_ERR_TOO_MANY_SESSIONS', `session ${sessionId} has its maximum of ${config.server.maxSubscribersPerSession} subscribers`), true);
         return;
       }
-      sessions.hub.addRemote(sessionId, conn);
+      sessions.hub.addRemote(sessionId, conn, owner);
       attached = true;
       hello(sessionId);
     });

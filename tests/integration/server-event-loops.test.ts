@@ -126,7 +126,29 @@ test('several event loops: WHIP DELETE that reaches another loop than the peer\'
 
 test('several event loops: an uncaught exception in one loop closes that loop cleanly, a replacement starts, the server keeps serving', async () => {
   await withServer({ eventLoops: 2 }, async (s, url) => {
+    // A session on the loop that will crash, watched by subscribers on either loop.
+    let victim: EmoStreamClient | null = null;
+    for (let i = 0; i < 64 && !victim; i++) {
+      const c = await EmoStreamClient.connect({ url });
+      if (!s.first.sessions.get(c.sessionId)) victim = c;
+    }
+    assert.ok(victim, 'a session landed on loop 1');
+    const watchers = await Promise.all(Array.from({ length: 6 }, () => EmoSubscriber.connect(url, victim!.sessionId)));
+    for (const w of watchers) {
+      const first = await w.messages().next();
+      assert.equal((first.value as ServerMessage).type, 'subscribed');
+    }
+    const rest = watchers.map(async (w) => { const ms: ServerMessage[] = []; for await (const m of w.messages()) ms.push(m); return ms; });
     s.crashLoop(1);
+    // Nobody is left waiting: the crashed loop shuts its sessions down, so the session's own client and every
+    // subscriber, on loop 1 directly and on loop 0 over the bus, get the final result and `end`, then the close.
+    const closes = await Promise.all([victim!.closed(), ...watchers.map((w) => w.closed())]);
+    assert.ok(closes.every((c) => c.code >= 1000), JSON.stringify(closes));
+    for (const ms of await Promise.all(rest)) {
+      const end = ms.at(-1) as { type: string; reason?: string } | undefined;
+      assert.equal(end?.type, 'end', JSON.stringify(ms));
+      assert.equal(end?.reason, 'shutdown');
+    }
     const t0 = Date.now();
     while (s.respawns === 0 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
     assert.equal(s.respawns, 1, 'the loop was replaced');

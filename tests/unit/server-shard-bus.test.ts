@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ShardBus } from '../../src/server/shard-bus.js';
+import { SubscriberHub } from '../../src/server/subscribers.js';
+import { createMetrics } from '../../src/server/metrics.js';
+import { ERROR_CATALOGUE } from '../../src/protocol/v1/errors.js';
 
 const name = () => `test-bus-${Math.random()}`;
 
@@ -43,4 +46,24 @@ test('ShardBus ask: a loop that never replies costs the time-out, not a hang; no
   }
   // After close, asking answers at once with nothing.
   assert.deepEqual(await a.ask('has', 'x', 5000), []);
+});
+
+test('SubscriberHub: when a loop dies, its sessions\' subscribers on this loop get EMO_ERR_SESSION_LOST and end; others stay', () => {
+  const conn = () => {
+    const sent: string[] = [];
+    const c = { sent, closedWith: null as number | null, send: (m: string) => { sent.push(m); return true; }, bufferedBytes: () => 0, close: (code: number) => { c.closedWith = code; }, remoteAddress: '' };
+    return c;
+  };
+  const hub = new SubscriberHub(1 << 20, createMetrics());
+  const a = conn();
+  const b = conn();
+  hub.addRemote('s-on-1', a, 1);
+  hub.addRemote('s-on-2', b, 2);
+  hub.loopGone(1);
+  assert.deepEqual(a.sent.map((m) => (JSON.parse(m) as { type: string; code?: string }).code ?? (JSON.parse(m) as { type: string }).type), ['EMO_ERR_SESSION_LOST', 'end']);
+  assert.equal(a.closedWith, ERROR_CATALOGUE.EMO_ERR_SESSION_LOST.closeCode);
+  assert.equal(hub.count('s-on-1'), 0);
+  assert.deepEqual(b.sent, []);
+  assert.equal(b.closedWith, null);
+  assert.equal(hub.count('s-on-2'), 1);
 });
