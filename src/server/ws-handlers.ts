@@ -105,6 +105,12 @@ export function subscribeConnection(conn: WsConnection, sessionId: string | null
     const msg: SubscribedMessage = { type: 'subscribed', sessionId: id, windowMs: config.streaming.windowMs, hopMs: config.streaming.hopMs, labels: EMOTIONS };
     conn.send(JSON.stringify(msg), false);
   };
+  /** At its subscriber limit (counted per event loop): the error is sent and the connection closed. */
+  const full = (id: string): boolean => {
+    if (sessions.hub.count(id) < config.server.maxSubscribersPerSession) return false;
+    sendError(conn, metrics, new ProtocolError('EMO_ERR_TOO_MANY_SESSIONS', `session ${id} has its maximum of ${config.server.maxSubscribersPerSession} subscribers`), true);
+    return true;
+  };
   const onMessage = (_data: unknown, isBinary: boolean) => {
     if (isBinary) sendError(conn, metrics, new ProtocolError('EMO_ERR_BAD_MESSAGE', 'subscribers send nothing but may ping; binary ignored'), false);
   };
@@ -116,10 +122,7 @@ export function subscribeConnection(conn: WsConnection, sessionId: string | null
     void sessions.openElsewhere(sessionId).then((owner) => {
       if (closed) return;
       if (owner === null) return unknown();
-      if (sessions.hub.count(sessionId) >= config.server.maxSubscribersPerSession) {
-        sendError(conn, metrics, new ProtocolError('EMO_ERR_TOO_MANY_SESSIONS', `session ${sessionId} has its maximum of ${config.server.maxSubscribersPerSession} subscribers`), true);
-        return;
-      }
+      if (full(sessionId)) return;
       sessions.hub.addRemote(sessionId, conn, owner);
       attached = true;
       hello(sessionId);
@@ -136,10 +139,7 @@ export function subscribeConnection(conn: WsConnection, sessionId: string | null
     unknown();
     return { onMessage: () => undefined, onClose: () => undefined };
   }
-  if (sessions.hub.count(session.id) >= config.server.maxSubscribersPerSession) {
-    sendError(conn, metrics, new ProtocolError('EMO_ERR_TOO_MANY_SESSIONS', `session ${session.id} has its maximum of ${config.server.maxSubscribersPerSession} subscribers`), true);
-    return { onMessage: () => undefined, onClose: () => undefined };
-  }
+  if (full(session.id)) return { onMessage: () => undefined, onClose: () => undefined };
   sessions.hub.add(session.id, conn);
   hello(session.id);
   return { onMessage, onClose: () => sessions.hub.remove(session.id, conn) };
