@@ -156,6 +156,41 @@ test('server-side speaker-normalised functionals: [raw, z] with running statisti
   for (let i = 0; i < atPrior.length; i++) assert.ok(Math.abs(atPrior[i] - silent.functionals![i]) < 1e-5);
 });
 
+/**
+ * The incremental stream (odd chunk sizes, two clips through one stream) against the training path on the same audio:
+ * voice quality on, plus the optional groups; returns each clip's training-side vector for the caller's checks.
+ */
+function streamEqualsTraining(groups: { spectroTemporal?: boolean; shape?: boolean }): Float32Array[] {
+  const prior = { mean: Float32Array.from({ length: bands }, (_, k) => -8 + k * 0.05), std: Float32Array.from({ length: bands }, (_, k) => 2 + k * 0.01) };
+  const priorLog2Hz = Math.log2(130);
+  const D = rawFunctionalCount(true, groups.spectroTemporal ?? false, groups.shape ?? false);
+  const stream = new FeatureSpeechStream({
+    mel: DEFAULT_MEL_CONFIG, windowFrames: 300, activityGate: 1e9, prior, priorWeightFrames: 300,
+    pitch: { config: DEFAULT_PITCH_CONFIG, priorLog2Hz, priorWeightFrames: 1e15, voiceQuality: true, ...groups },
+  });
+  const extras: Float32Array[] = [];
+  for (const [seconds, seed] of [[4.2, 7], [1.7, 8]] as const) {
+    stream.reset();
+    const audio = speechLikeSignal(seconds, seed);
+    let at = 0;
+    for (const size of [1, 111, 159, 160, 401, 7999, 3, 20000]) { stream.push(audio.subarray(at, at + size)); at += size; }
+    stream.push(audio.subarray(at));
+    const n = pitchFrameCount(audio.length, DEFAULT_MEL_CONFIG);
+    const tracks = { aperiodicity: new Float32Array(n), minCmnd: new Float32Array(n) };
+    const hz = pitchFrames(audio, DEFAULT_MEL_CONFIG, DEFAULT_PITCH_CONFIG, tracks);
+    const w = stream.window(audio.length, 48000)!;
+    assert.equal(w.functionals!.length, D);
+    const expected = new Float32Array(D);
+    windowFunctionalsAt(logMelFrames(audio), hz, prior, priorLog2Hz, frameCount(audio.length), 300, expected, 0, undefined, tracks,
+      groups.spectroTemporal ?? false, groups.shape ?? false);
+    let maxDiff = 0;
+    for (let i = 0; i < D; i++) maxDiff = Math.max(maxDiff, Math.abs(expected[i] - w.functionals![i]));
+    assert.ok(maxDiff < 1e-4, `${seconds} s: max difference ${maxDiff}`);
+    extras.push(expected);
+  }
+  return extras;
+}
+
 test('voice-quality functionals: known window values; the incremental stream equals training (odd chunks, padded window) within 1e-4', () => {
   const T = 4, b = 2;
   // Frames: energy 0, 1, 3, 3 (band values equal); voiced frames 1-3; flux = positive rises 1, 2, 0.
@@ -173,28 +208,7 @@ test('voice-quality functionals: known window values; the incremental stream equ
   assert.ok(Math.abs(vq[3] - 1) < 1e-6, 'energy change between voiced neighbours: |3-1|, |3-3|');
   assert.ok(Math.abs(vq[4] - 1) < 1e-6 && Math.abs(vq[5] - Math.sqrt(2 / 3)) < 1e-6, 'flux mean / std');
 
-  const prior = { mean: Float32Array.from({ length: bands }, (_, k) => -8 + k * 0.05), std: Float32Array.from({ length: bands }, (_, k) => 2 + k * 0.01) };
-  const priorLog2Hz = Math.log2(130);
-  const stream = new FeatureSpeechStream({
-    mel: DEFAULT_MEL_CONFIG, windowFrames: 300, activityGate: 1e9, prior, priorWeightFrames: 300,
-    pitch: { config: DEFAULT_PITCH_CONFIG, priorLog2Hz, priorWeightFrames: 1e15, voiceQuality: true },
-  });
-  for (const [seconds, seed] of [[4.2, 7], [1.7, 8]] as const) {
-    stream.reset();
-    const audio = speechLikeSignal(seconds, seed);
-    let at = 0;
-    for (const size of [1, 111, 159, 160, 401, 7999, 3, 20000]) { stream.push(audio.subarray(at, at + size)); at += size; }
-    stream.push(audio.subarray(at));
-    const n = pitchFrameCount(audio.length, DEFAULT_MEL_CONFIG);
-    const tracks = { aperiodicity: new Float32Array(n), minCmnd: new Float32Array(n) };
-    const hz = pitchFrames(audio, DEFAULT_MEL_CONFIG, DEFAULT_PITCH_CONFIG, tracks);
-    const w = stream.window(audio.length, 48000)!;
-    assert.equal(w.functionals!.length, FUNCTIONAL_COUNT + VOICE_QUALITY_COUNT);
-    const expected = new Float32Array(FUNCTIONAL_COUNT + VOICE_QUALITY_COUNT);
-    windowFunctionalsAt(logMelFrames(audio), hz, prior, priorLog2Hz, frameCount(audio.length), 300, expected, 0, undefined, tracks);
-    let maxDiff = 0;
-    for (let i = 0; i < expected.length; i++) maxDiff = Math.max(maxDiff, Math.abs(expected[i] - w.functionals![i]));
-    assert.ok(maxDiff < 1e-4, `${seconds} s: max difference ${maxDiff}`);
+  for (const expected of streamEqualsTraining({})) {
     const vqOut = expected.subarray(FUNCTIONAL_COUNT);
     assert.ok(vqOut[0] > 0 && vqOut[0] < DEFAULT_PITCH_CONFIG.threshold, `aperiodicity of a harmonic voice is below YIN's threshold (${vqOut[0]})`);
     assert.ok(vqOut[2] > 0 && vqOut[2] <= 1 && vqOut[4] > 0, 'CMND minimum in (0, 1], some spectral flux');
@@ -223,31 +237,7 @@ test('spectro-temporal functionals: known cepstral dynamics and energy modulatio
   assert.ok(Math.abs(sp[2 * K + 2]) < 1e-4, `4-8 Hz share ~1 (log ${sp[2 * K + 2]})`);
   assert.ok(sp[2 * K] < -8 && sp[2 * K + 1] < -8 && sp[2 * K + 3] < -8, 'other bands ~0');
 
-  const prior = { mean: Float32Array.from({ length: bands }, (_, k) => -8 + k * 0.05), std: Float32Array.from({ length: bands }, (_, k) => 2 + k * 0.01) };
-  const priorLog2Hz = Math.log2(130);
-  const D = rawFunctionalCount(true, true);
-  const stream = new FeatureSpeechStream({
-    mel: DEFAULT_MEL_CONFIG, windowFrames: 300, activityGate: 1e9, prior, priorWeightFrames: 300,
-    pitch: { config: DEFAULT_PITCH_CONFIG, priorLog2Hz, priorWeightFrames: 1e15, voiceQuality: true, spectroTemporal: true },
-  });
-  for (const [seconds, seed] of [[4.2, 7], [1.7, 8]] as const) {
-    stream.reset();
-    const audio = speechLikeSignal(seconds, seed);
-    let at = 0;
-    for (const size of [1, 111, 159, 160, 401, 7999, 3, 20000]) { stream.push(audio.subarray(at, at + size)); at += size; }
-    stream.push(audio.subarray(at));
-    const n = pitchFrameCount(audio.length, DEFAULT_MEL_CONFIG);
-    const tracks = { aperiodicity: new Float32Array(n), minCmnd: new Float32Array(n) };
-    const hz = pitchFrames(audio, DEFAULT_MEL_CONFIG, DEFAULT_PITCH_CONFIG, tracks);
-    const w = stream.window(audio.length, 48000)!;
-    assert.equal(w.functionals!.length, D);
-    const expected = new Float32Array(D);
-    windowFunctionalsAt(logMelFrames(audio), hz, prior, priorLog2Hz, frameCount(audio.length), 300, expected, 0, undefined, tracks, true);
-    let maxDiff = 0;
-    for (let i = 0; i < D; i++) maxDiff = Math.max(maxDiff, Math.abs(expected[i] - w.functionals![i]));
-    assert.ok(maxDiff < 1e-4, `${seconds} s: max difference ${maxDiff}`);
-    assert.ok(expected.subarray(FUNCTIONAL_COUNT + VOICE_QUALITY_COUNT).every(Number.isFinite));
-  }
+  for (const v of streamEqualsTraining({ spectroTemporal: true })) assert.ok(v.subarray(FUNCTIONAL_COUNT + VOICE_QUALITY_COUNT).every(Number.isFinite));
 });
 
 test('shape functionals: known contour and skewness values; the stream equals training (voice quality + shape, the shipped set) within 1e-4', () => {
@@ -277,30 +267,8 @@ test('shape functionals: known contour and skewness values; the stream equals tr
   windowFunctionals(new Float32Array(T * bands), new Float32Array(T).fill(NaN), T, bands, out, 0, undefined, false, true);
   assert.ok(sh.every((v) => v === 0));
 
-  const prior = { mean: Float32Array.from({ length: bands }, (_, k) => -8 + k * 0.05), std: Float32Array.from({ length: bands }, (_, k) => 2 + k * 0.01) };
-  const priorLog2Hz = Math.log2(130);
-  const D = rawFunctionalCount(true, false, true);
-  const stream = new FeatureSpeechStream({
-    mel: DEFAULT_MEL_CONFIG, windowFrames: 300, activityGate: 1e9, prior, priorWeightFrames: 300,
-    pitch: { config: DEFAULT_PITCH_CONFIG, priorLog2Hz, priorWeightFrames: 1e15, voiceQuality: true, shape: true },
-  });
-  for (const [seconds, seed] of [[4.2, 7], [1.7, 8]] as const) {
-    stream.reset();
-    const audio = speechLikeSignal(seconds, seed);
-    let at = 0;
-    for (const size of [1, 111, 159, 160, 401, 7999, 3, 20000]) { stream.push(audio.subarray(at, at + size)); at += size; }
-    stream.push(audio.subarray(at));
-    const n = pitchFrameCount(audio.length, DEFAULT_MEL_CONFIG);
-    const tracks = { aperiodicity: new Float32Array(n), minCmnd: new Float32Array(n) };
-    const hz = pitchFrames(audio, DEFAULT_MEL_CONFIG, DEFAULT_PITCH_CONFIG, tracks);
-    const w = stream.window(audio.length, 48000)!;
-    assert.equal(w.functionals!.length, D);
-    const expected = new Float32Array(D);
-    windowFunctionalsAt(logMelFrames(audio), hz, prior, priorLog2Hz, frameCount(audio.length), 300, expected, 0, undefined, tracks, false, true);
-    let maxDiff = 0;
-    for (let i = 0; i < D; i++) maxDiff = Math.max(maxDiff, Math.abs(expected[i] - w.functionals![i]));
-    assert.ok(maxDiff < 1e-4, `${seconds} s: max difference ${maxDiff}`);
-    const shOut = expected.subarray(FUNCTIONAL_COUNT + VOICE_QUALITY_COUNT);
-    assert.ok(shOut.every(Number.isFinite) && shOut.some((v) => v !== 0));
+  for (const v of streamEqualsTraining({ shape: true })) {
+    const shOut = v.subarray(FUNCTIONAL_COUNT + VOICE_QUALITY_COUNT);
+    assert.ok(shOut.every(Number.isFinite) && shOut.some((x) => x !== 0));
   }
 });
