@@ -66,10 +66,13 @@ export async function startServer(config: Readonly<AppConfig>): Promise<RunningS
   const loops: Worker[] = [];
   let closing: Promise<void> | null = null;
   let respawns = 0;
-  const stopLoops = () => Promise.all(loops.filter(Boolean).map((w) => stopLoop(w)));
+  /** Settles when each loop thread has ended: a stop must not wait for an `exit` that already happened. */
+  const exits = new Map<Worker, Promise<void>>();
+  const stopLoops = () => Promise.all(loops.filter(Boolean).map((w) => stopLoop(w, exits.get(w)!)));
   const spawn = async (index: number): Promise<void> => {
     const data: LoopWorkerData = { config: loopConfig(config, count, port), shard: { ...shard, index } };
     const w = startTsWorker(WORKER_URL, { workerData: data });
+    exits.set(w, new Promise((resolve) => w.once('exit', () => resolve())));
     loops[index] = w;
     // Without a listener a loop's crash would be rethrown here and take every other loop down with it.
     w.on('error', (err) => first.logger.error({ loop: index, err: err.message }, `event loop ${index} crashed`));
@@ -137,9 +140,7 @@ function loopReady(w: Worker, index: number): Promise<void> {
  * Graceful stop of one loop's server; the thread ends once its sockets are closed. It is never terminated from here:
  * ending a thread that still holds uWebSockets.js handles aborts the whole process.
  */
-async function stopLoop(w: Worker): Promise<void> {
-  await new Promise<void>((resolve) => {
-    w.once('exit', () => resolve());
-    w.postMessage({ t: 'close' } satisfies LoopRequest);
-  });
+async function stopLoop(w: Worker, exited: Promise<void>): Promise<void> {
+  w.postMessage({ t: 'close' } satisfies LoopRequest);
+  await exited;
 }
