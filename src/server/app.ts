@@ -101,16 +101,24 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
   if (shards) {
     sessions.joinShards(shards);
     shards.answer('metrics', () => loopMetricsJson(metrics.registry));
+    shards.answer('sessions', () => sessions.size);
   }
   const routes = new RouteTable(config.http.bodyLimitBytes);
   let draining = false;
   const startedAt = Date.now();
   const closeHooks: (() => Promise<void> | void)[] = [];
 
-  routes.add('GET', '/healthz', () => json(draining ? 503 : 200, {
-    status: draining ? 'draining' : 'ok', uptimeS: Math.round((Date.now() - startedAt) / 1000), sessions: sessions.size,
-    transport: transport.name, models: Object.fromEntries(models.status().map((s) => [String(s.details?.role ?? s.name), s.available])),
-  }));
+  routes.add('GET', '/healthz', async () => {
+    // With several event loops the count is the whole server's; a loop that does not answer within 250 ms is left
+    // out, and `eventLoopsAnswered` says so rather than the probe waiting on it.
+    const others = shards ? await shards.ask<number>('sessions', null, 250) : [];
+    return json(draining ? 503 : 200, {
+      status: draining ? 'draining' : 'ok', uptimeS: Math.round((Date.now() - startedAt) / 1000),
+      sessions: others.reduce((n, k) => n + k, sessions.size),
+      ...(shards ? { eventLoops: shards.info.count, eventLoopsAnswered: 1 + others.length } : {}),
+      transport: transport.name, models: Object.fromEntries(models.status().map((s) => [String(s.details?.role ?? s.name), s.available])),
+    });
+  });
   routes.add('GET', '/metrics', async () => {
     // With several event loops every scrape sees the whole server: the other loops' counters are summed in.
     const others = shards ? await shards.ask<Awaited<ReturnType<typeof loopMetricsJson>>>('metrics', null, 1000) : [];

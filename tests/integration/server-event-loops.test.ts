@@ -39,6 +39,8 @@ test('two event loops on one port: sessions spread over both, every subscriber (
     const onFirst = clients.filter((c) => s.first.sessions.get(c.sessionId)).length;
     assert.ok(onFirst > 0 && onFirst < sessions, `${onFirst} of ${sessions} sessions on the first loop`);
     // A subscriber's connection lands on either loop too, whichever loop holds its session.
+    const health = (await (await fetch(`${url.replace('ws://', 'http://')}/healthz`)).json()) as { sessions: number; eventLoops: number; eventLoopsAnswered: number };
+    assert.deepEqual([health.sessions, health.eventLoops, health.eventLoopsAnswered], [sessions, 2, 2], '/healthz counts the sessions of both loops');
     const subs = await Promise.all(clients.map((c) => EmoSubscriber.connect(url, c.sessionId)));
     const seen: ServerMessage[][] = subs.map(() => []);
     const readers = subs.map((sub, i) => (async () => { for await (const m of sub.messages()) seen[i].push(m); })());
