@@ -76,7 +76,7 @@ class Search {
   readonly rows: RunRow[] = [];
   best: number | null = null;
   done = false;
-  constructor(readonly mode: Mode, private readonly counts: number[]) {
+  constructor(readonly mode: Mode, readonly counts: number[]) {
     if (counts.length === 0) this.done = true;
   }
   get next(): { sessions: number; repeat: number } {
@@ -118,6 +118,12 @@ const summary = {
   capacity: { on: on.best, off: off.best }, ratio, runs: { on: on.rows, off: off.rows },
   minutes: Number(((Date.now() - started) / 60000).toFixed(1)), machine, commit, date: new Date().toISOString(),
 };
+/** What a search found, saying so when it was not run or when its highest count passed (the limit may lie above). */
+function capacityText(s: Search, mode: string): string {
+  if (s.counts.length === 0) return `${mode}: not searched`;
+  if (s.best === null) return `${mode}: none of ${s.counts.join(', ')} real-time`;
+  return `${s.best} sessions ${mode}${s.best === Math.max(...s.counts) ? ' (the highest count tried)' : ''}`;
+}
 const dir = join('bench', 'results', values.tag!);
 writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
 const table = (s: Search) => s.rows.map((r) => `| ${s.mode} | ${r.sessions} | ${r.repeat} | ${r.p95Ms ?? r.error} | ${r.p95WholeRunMs ?? '-'} | ${r.dropped ?? '-'} | ${r.realTime ? 'yes' : 'no'} |`);
@@ -128,7 +134,7 @@ const md = [
   '|---|---|---|---|---|---|---|',
   ...table(on), ...table(off),
   '',
-  `Capacity: **${on.best ?? 'none'} sessions with batching, ${off.best ?? 'none'} without${ratio !== null ? ` (${ratio}x)` : ''}**.`,
+  `Capacity: **${capacityText(on, 'with batching')}, ${capacityText(off, 'without')}${ratio !== null ? ` (${ratio}x)` : ''}**.`,
   '',
 ].join('\n');
 writeFileSync(join(dir, 'summary.md'), md);
