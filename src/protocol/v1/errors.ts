@@ -32,6 +32,15 @@ export const ERROR_CATALOGUE = {
   EMO_ERR_TOO_MANY_SESSIONS: { closeCode: 4023, close: true, text: 'server session limit reached' },
   EMO_ERR_ENDED: { closeCode: 4024, close: false, text: 'session already ended' },
   EMO_ERR_BAD_SUBPROTOCOL: { closeCode: 4025, close: true, text: 'WebSocket subprotocol must be emo.v1' },
+  // Access control (docs/security.md). HTTP answers use the status in brackets; WebSocket upgrades are refused with it.
+  EMO_ERR_UNAUTHORIZED: { closeCode: 4030, close: true, text: 'missing or invalid credentials [401]' },
+  EMO_ERR_TOKEN_EXPIRED: { closeCode: 4031, close: true, text: 'token expired [401]' },
+  EMO_ERR_FORBIDDEN: { closeCode: 4032, close: true, text: 'credentials do not allow this action or session [403]' },
+  EMO_ERR_RATE_LIMITED: { closeCode: 4033, close: false, text: 'rate limit exceeded [429]' },
+  // Session hygiene: a client may not hold resources without streaming, nor move the clock or values out of range.
+  EMO_ERR_IDLE: { closeCode: 4034, close: true, text: 'no media for too long: session ended' },
+  EMO_ERR_TIMESTAMP_JUMP: { closeCode: 4035, close: false, text: 'presentation timestamp jumped too far ahead; frame refused' },
+  EMO_ERR_OUT_OF_RANGE: { closeCode: 4036, close: false, text: 'sample or AU value outside its documented range' },
   EMO_ERR_SHUTTING_DOWN: { closeCode: 1001, close: true, text: 'server shutting down' },
   EMO_ERR_INTERNAL: { closeCode: 1011, close: true, text: 'internal server error' },
 } as const;
