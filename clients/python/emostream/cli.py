@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import AsyncIterator
 
 from ._messages import default_url
 from .client import EmoStreamClient
@@ -32,6 +33,22 @@ def _models_line(welcome: dict) -> str:
     return ", ".join(_model_name(m) for m in welcome.get("models", []))
 
 
+async def _started(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """Waits for the first item (errors raise here), then yields it and the rest."""
+    try:
+        first: bytes | None = await anext(chunks)
+    except StopAsyncIteration:
+        first = None
+
+    async def rest() -> AsyncIterator[bytes]:
+        if first is not None:
+            yield first
+        async for chunk in chunks:
+            yield chunk
+
+    return rest()
+
+
 async def stream(args: argparse.Namespace) -> int:
     if not os.path.isfile(args.file):
         print(f"no such file: {args.file}", file=sys.stderr)
@@ -41,6 +58,8 @@ async def stream(args: argparse.Namespace) -> int:
     def log(line: str) -> None:
         print(line, file=out, flush=True)
 
+    # The first chunk is decoded before the session opens: a file ffmpeg cannot read fails without one.
+    pcm = await _started(decode_pcm16k(args.file, STREAM_SAMPLE_RATE * args.chunk_ms // 1000))
     client = await EmoStreamClient.connect(args.url, token=args.token, client="emostream-python-cli")
     w = client.welcome
     labels = w["labels"]
@@ -70,7 +89,7 @@ async def stream(args: argparse.Namespace) -> int:
     sent_samples = 0
     t0 = time.monotonic()
     try:
-        async for chunk in decode_pcm16k(args.file, STREAM_SAMPLE_RATE * args.chunk_ms // 1000):
+        async for chunk in pcm:
             pts_us = round(sent_samples * 1e6 / STREAM_SAMPLE_RATE)
             end_us = round((sent_samples + len(chunk) // 2) * 1e6 / STREAM_SAMPLE_RATE)
             if args.fast:

@@ -174,6 +174,8 @@ class EmoStreamClient:
                         break
                     continue  # not reachable yet
                 self.reconnects += 1
+                if self._ending:  # end() was called while the new session was opening
+                    await self._send_end()
                 if self._on_reconnect is not None:
                     maybe = self._on_reconnect(self)
                     if asyncio.iscoroutine(maybe):
@@ -332,10 +334,7 @@ class EmoStreamClient:
         """
         if self._connected and not self._ending:
             self._ending = True
-            try:
-                await self._ws.send(json.dumps({"type": "end"}))
-            except ConnectionClosed:
-                pass
+            await self._send_end()
         self._ending = True
         await asyncio.wait_for(self._closed.wait(), timeout_s)
         if self.end_message is None:
@@ -344,6 +343,12 @@ class EmoStreamClient:
             if error is not None:
                 raise error
         return self.end_message
+
+    async def _send_end(self) -> None:
+        try:
+            await self._ws.send(json.dumps({"type": "end"}))
+        except ConnectionClosed:
+            pass
 
     async def close(self, code: int = 1000) -> None:
         """Closes without ``end`` (no final result)."""

@@ -36,8 +36,10 @@ async def decode_pcm16k(path: str, chunk_samples: int) -> AsyncIterator[bytes]:
         code = await proc.wait()
         err = (await stderr_task).decode("utf-8", "replace").strip()
         if code != 0:
-            last = err.splitlines()[-1] if err else f"exit code {code}"
-            raise DecodeError(f"ffmpeg could not decode {path}: {last}")
+            if "does not contain any stream" in err:  # ffmpeg's words when -vn leaves nothing to decode
+                raise DecodeError(f"ffmpeg could not decode {path}: it has no audio track")
+            said = "; ".join(err.splitlines()[-3:]) if err else f"exit code {code}"
+            raise DecodeError(f"ffmpeg could not decode {path}: {said}")
     finally:
         if proc.returncode is None:
             proc.kill()

@@ -67,10 +67,14 @@ class CliTest(unittest.TestCase):
         self.assertGreaterEqual(time.monotonic() - t0, 2.2)
         self.assertEqual(len(r.stdout.splitlines()), 5)
 
-    def test_missing_file_and_unknown_session_are_clear_errors(self) -> None:
+    def test_missing_file_undecodable_file_and_unknown_session_are_clear_errors(self) -> None:
         missing = run_cli("stream", "/nonexistent/clip.wav", "--url", self.url)
         self.assertEqual(missing.returncode, 2)
         self.assertIn("no such file: /nonexistent/clip.wav", missing.stderr)
+        not_media = run_cli("stream", str(PACKAGE_DIR / "pyproject.toml"), "--url", self.url)
+        self.assertEqual(not_media.returncode, 1)
+        self.assertIn("ffmpeg could not decode", not_media.stderr)
+        self.assertNotIn("session", not_media.stdout, "no session is opened for a file ffmpeg cannot read")
         unknown = run_cli("subscribe", "no-such-session", "--url", self.url)
         self.assertEqual(unknown.returncode, 1)
         self.assertIn("EMO_ERR_UNKNOWN_SESSION", unknown.stderr)

@@ -51,7 +51,7 @@ class StreamTest(ServerTestCase):
             assert_posterior(self, r["speech"], labels)
             assert_posterior(self, r["fused"], labels)
             self.assertIn(r["fused"]["label"], labels)
-            self.assertIsNone(r["aus"], "no AU frames were sent")
+            self.assertIsNone(r.get("aus"), "no AU frames were sent")
             self.assertTrue(math.isfinite(r["latency"]["totalMs"]))
             self.assertEqual(r["droppedWindows"], 0)
 
@@ -117,11 +117,12 @@ class StreamTest(ServerTestCase):
         self.assertEqual(client.errors, [])
 
     async def _video_until_face(self, send) -> tuple[list[dict], list]:
-        """Sends a video frame every 100 ms until a result reports a face (at most 6 s), then ends the session."""
+        """Sends a video frame every 100 ms until a result reports a face (at most 30 s: a busy analyzer may be slow),
+        then ends the session."""
         client = await EmoStreamClient.connect(self.url)
         got: list[dict] = []
         reader = collect_into(client, got)
-        for k in range(60):
+        for k in range(300):
             self.assertTrue(await send(client, k * 100_000))
             if any(r.get("faces") and r["faces"]["count"] >= 1 for r in got):
                 break
