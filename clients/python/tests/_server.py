@@ -33,8 +33,8 @@ needs_websockets = unittest.skipUnless(
     WEBSOCKETS, "the Python package 'websockets' is not importable: apt-get install python3-websockets (Debian) or pip install websockets"
 )
 
-# The port appears in the JSON log ("port":N) and in the human line ("listening on host:N").
-_PORT = re.compile(r'"port":\s*(\d+)|listening on \S+?:(\d+)')
+# The port appears in the JSON log line ("port":N), in its text ("listening on host:N"), or in a URL to open.
+_PORT = re.compile(r'"port":\s*(\d+)|listening on \S+?:(\d+)|https?://127\.0\.0\.1:(\d+)')
 
 
 def server_prerequisites() -> str | None:
@@ -44,6 +44,16 @@ def server_prerequisites() -> str | None:
     if not (REPO / "bin" / "emostream.mjs").exists() or not (REPO / "node_modules").exists():
         return "the emostream checkout has no node_modules (run npm ci at the repository root)"
     return None
+
+
+def _die_with_parent() -> None:
+    """Linux: the server gets SIGTERM if the test process dies without stopping it (a killed CI job, Ctrl-C)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 class ServerProcess:
@@ -62,6 +72,7 @@ class ServerProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
         self.log: list[str] = []
         port: list[int] = []
@@ -72,11 +83,10 @@ class ServerProcess:
             assert self.proc.stdout is not None
             for line in self.proc.stdout:
                 self.log.append(line)
-                if not port and "listening" in line:
-                    m = _PORT.search(line)
-                    if m:
-                        port.append(int(m.group(1) or m.group(2)))
-                        ready.set()
+                m = None if port else _PORT.search(line)
+                if m:
+                    port.append(int(next(g for g in m.groups() if g)))
+                    ready.set()
             ready.set()
 
         self._pump = threading.Thread(target=pump, daemon=True)
