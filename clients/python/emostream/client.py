@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -16,6 +17,7 @@ from .errors import ConnectionLost, EmoError, error_from_message
 from .reconnect import Backoff, should_reconnect
 
 PROTOCOL_VERSION = "1.0"
+log = logging.getLogger("emostream")
 # Send times are kept for the latest frames only (enough for several minutes of 20 ms audio chunks).
 MAX_SEND_TIMES = 20000
 
@@ -119,13 +121,18 @@ class EmoStreamClient:
             hello = {"type": "hello", "protocol": self._protocol, "client": self._client_name, "streams": []}
             await ws.send(json.dumps(hello))
             welcome = await asyncio.wait_for(first_message(ws, "welcome"), self._connect_timeout_s)
-        except BaseException:
+        except BaseException as e:
             abort(ws)
+            if isinstance(e, ConnectionClosed):
+                raise ConnectionLost(f"connection closed while sending hello ({close_of(e)[0]})") from e
+            if isinstance(e, TimeoutError):
+                raise EmoError(f"no welcome from {self.url} within {self._connect_timeout_s} s") from e
             raise
+        # The client's clock (frames sent without pts) goes on across a reconnect: the new session takes its origin
+        # from its first frame, and send times stay unique per pts for latency_ms().
         self._ws = ws
         self._connected = True
         self._fatal = None
-        self._audio_pos_us.clear()
         self.welcome = welcome
         self._reader = asyncio.get_running_loop().create_task(self._read(ws))
 
@@ -173,13 +180,12 @@ class EmoStreamClient:
                         self._fatal = e
                         break
                     continue  # not reachable yet
+                except Exception:  # noqa: BLE001  (anything else from the network: try again after the next delay)
+                    continue
                 self.reconnects += 1
                 if self._ending:  # end() was called while the new session was opening
                     await self._send_end()
-                if self._on_reconnect is not None:
-                    maybe = self._on_reconnect(self)
-                    if asyncio.iscoroutine(maybe):
-                        await maybe
+                await self._notify_reconnect()
                 return
         self.close_info = close
         error = final_error(close, self._fatal)
@@ -190,6 +196,16 @@ class EmoStreamClient:
         self._results.close(error)
         self._messages.close(error)
         self._closed.set()
+
+    async def _notify_reconnect(self) -> None:
+        if self._on_reconnect is None:
+            return
+        try:
+            maybe = self._on_reconnect(self)
+            if asyncio.iscoroutine(maybe):
+                await maybe
+        except Exception:  # noqa: BLE001  (a failing callback must not stop the session's reader)
+            log.exception("on_reconnect callback failed")
 
     # -- sending ------------------------------------------------------------------------------------------------
 

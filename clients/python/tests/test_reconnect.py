@@ -103,6 +103,17 @@ class DropTest(ServerTestCase):
         with self.assertRaises(emostream.ConnectionLost):
             await client.end()
 
+    async def test_when_every_attempt_fails_results_raise_connection_lost(self) -> None:
+        reopened: list[str] = []
+        client = await EmoStreamClient.connect(
+            self.relay.url, reconnect=Backoff(retries=3, initial_s=0.01, jitter=0), on_reconnect=lambda c: reopened.append(c.session_id)
+        )
+        await self.relay.close()  # nothing listens there any more: every attempt is refused
+        with self.assertRaises(emostream.ConnectionLost):
+            async for _ in client.results():
+                pass
+        self.assertEqual((client.reconnects, reopened, client.close_info.code), (0, [], 1006))
+
     async def test_emostream_token_from_the_environment(self) -> None:
         os.environ["EMOSTREAM_TOKEN"] = "from-env"
         try:
