@@ -248,6 +248,14 @@ class ErrorTest(ServerTestCase):
             self.assertGreaterEqual(await client.ping(), 0, "non-fatal errors leave the session open")
         self.assertEqual(client.close_info.code, 1000)
 
+    async def test_a_refused_upgrade_is_an_emo_error_with_its_http_status(self) -> None:
+        from emostream._ws import open_socket
+
+        with self.assertRaises(emostream.EmoError) as cm:
+            await open_socket(f"{self.url}/v1/nowhere", token=None, timeout_s=5)
+        self.assertEqual(cm.exception.http_status, 404)
+        self.assertIsNone(cm.exception.code)
+
     async def test_unsupported_protocol_version_is_raised_by_connect(self) -> None:
         with self.assertRaises(emostream.ProtocolVersionError) as cm:
             await EmoStreamClient.connect(self.url, protocol="2.0")
