@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_SMOOTHING } from '../streaming/posterior-smoother.js';
 
 /** streaming.featureWorkers when not configured: one front-end worker where a second core can run it. */
 export const DEFAULT_FEATURE_WORKERS = availableParallelism() >= 2 ? 1 : 0;
@@ -59,6 +60,13 @@ export const configSchema = z.object({
      * cost of a thread hop per window (~0.6 ms at light load). On one core a worker only adds hand-offs: 0.
      */
     featureWorkers: z.number().int().min(0).max(16).default(DEFAULT_FEATURE_WORKERS),
+    /** `smoothed` in every result: the fused posterior smoothed exponentially in session time, with a sticky label. */
+    smoothing: z.object({
+      /** Time for an old posterior's weight to halve; 0 = no smoothing (smoothed = fused). */
+      halfLifeMs: z.number().min(0).max(600_000).default(DEFAULT_SMOOTHING.halfLifeMs),
+      /** The smoothed label changes only when another class leads it by at least this much. */
+      switchMargin: z.number().min(0).max(0.99).default(DEFAULT_SMOOTHING.switchMargin),
+    }).prefault({}),
   }).prefault({}),
   models: z.object({
     executionProvider: z.enum(['auto', 'cpu', 'webgpu', 'cuda']).default('cpu'),
@@ -140,6 +148,7 @@ export const ENV_VARS: Record<string, { path: string[]; type: 'int' | 'number' |
   EMOSTREAM_VIDEO_EXPRESSION: { path: ['models', 'video', 'expression'], type: 'bool' },
   EMOSTREAM_MAX_PENDING_HOPS: { path: ['streaming', 'maxPendingHops'], type: 'int' },
   EMOSTREAM_FEATURE_WORKERS: { path: ['streaming', 'featureWorkers'], type: 'int' },
+  EMOSTREAM_SMOOTHING_HALF_LIFE_MS: { path: ['streaming', 'smoothing', 'halfLifeMs'], type: 'number' },
   EMOSTREAM_LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
 };
 

@@ -3,7 +3,7 @@ import { EMOTIONS } from '../labels.js';
 import { ERROR_CATALOGUE, ProtocolError, type ErrorCode } from './errors.js';
 
 /** Protocol version spoken by this server: `major.minor`. A different major is refused; minors are compatible. */
-export const PROTOCOL_VERSION = '1.0';
+export const PROTOCOL_VERSION = '1.1';
 export const PROTOCOL_MAJOR = 1;
 /** WebSocket subprotocol clients offer on /v1/stream and /v1/subscribe. */
 export const SUBPROTOCOL = 'emo.v1';
@@ -74,6 +74,11 @@ export interface EmotionResult {
    */
   aus: { mean: number[] } | null;
   fused: (Posterior & { label: string; head: string }) | null;
+  /**
+   * The fused posterior smoothed over time (exponential in session time, `streaming.smoothing.halfLifeMs`) with a
+   * sticky label (`switchMargin`); null when `fused` is null (the smoothing state is kept). Added in protocol 1.1.
+   */
+  smoothed: { probs: number[]; label: string } | null;
   latency: { queueMs: number; speechMs: number | null; faceMs: number | null; fuseMs: number; totalMs: number };
   /** Windows this session has dropped so far because inference fell behind real time. */
   droppedWindows: number;
