@@ -114,7 +114,22 @@ export interface EndMessage {
   droppedWindows: number;
 }
 
-export type ServerMessage = Welcome | EmotionResult | ErrorMessage | SubscribedMessage | EndMessage | { type: 'pong'; id?: number };
+/** An alert rule fired on a result of the session (protocol 1.1; docs/alerts.md). */
+export interface AlertMessage {
+  type: 'alert';
+  sessionId: string;
+  /** The rule's name from the configuration. */
+  rule: string;
+  /** Hop and window end (session time) of the result that made it fire. */
+  hop: number;
+  atUs: number;
+  kind: 'label' | 'perclos' | 'no-face' | 'no-voice';
+  /** The smoothed probability (label), the PERCLOS (perclos), or the seconds the condition has held (no-face, no-voice). */
+  value: number;
+  message: string;
+}
+
+export type ServerMessage = Welcome | EmotionResult | ErrorMessage | SubscribedMessage | EndMessage | AlertMessage | { type: 'pong'; id?: number };
 
 export function errorMessage(code: ErrorCode, message?: string, extra: { streamId?: number; seq?: number } = {}): ErrorMessage {
   return { type: 'error', code, message: message ?? ERROR_CATALOGUE[code].text, ...extra };
@@ -169,5 +184,6 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('error'), code: z.string(), message: z.string() }).passthrough(),
   z.object({ type: z.literal('subscribed'), sessionId: z.string() }).passthrough(),
   z.object({ type: z.literal('end'), sessionId: z.string() }).passthrough(),
+  z.object({ type: z.literal('alert'), sessionId: z.string(), rule: z.string(), kind: z.string(), value: z.number() }).passthrough(),
   z.object({ type: z.literal('pong') }).passthrough(),
 ]);
