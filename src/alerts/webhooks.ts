@@ -93,12 +93,19 @@ export class WebhookDispatcher {
     const raw = JSON.stringify(body);
     let failure: AttemptFailure;
     let detail: string;
+    // An own timer rather than AbortSignal.any([AbortSignal.timeout()]): on Node 20 such a combined timeout signal
+    // can be garbage-collected and never fire, leaving a hanging target's request open for good.
+    const abort = new AbortController();
+    let timedOut = false;
+    const deadline = setTimeout(() => { timedOut = true; abort.abort(); }, this.config.timeoutMs);
+    const onStop = () => abort.abort();
+    this.stop.signal.addEventListener('abort', onStop);
     try {
       const res = await fetch(d.url, {
         method: 'POST',
         body: raw,
         redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(this.config.timeoutMs), this.stop.signal]),
+        signal: abort.signal,
         headers: {
           'content-type': 'application/json',
           'user-agent': 'emostream-webhook/1',
@@ -117,9 +124,11 @@ export class WebhookDispatcher {
       failure = res.status >= 300 && res.status < 400 ? 'redirect' : res.status >= 500 || res.status === 408 || res.status === 429 ? 'http-5xx' : 'http-4xx';
       detail = `HTTP ${res.status}${failure === 'redirect' ? ` to ${res.headers.get('location') ?? '(no location)'} (redirects are not followed)` : ''}`;
     } catch (err) {
-      const name = (err as { name?: string } | null)?.name;
-      failure = this.stop.signal.aborted ? 'shutdown' : name === 'TimeoutError' ? 'timeout' : 'network';
+      failure = this.stop.signal.aborted ? 'shutdown' : timedOut ? 'timeout' : 'network';
       detail = failure === 'timeout' ? `no answer within ${this.config.timeoutMs} ms` : String((err as { cause?: unknown }).cause ?? err);
+    } finally {
+      clearTimeout(deadline);
+      this.stop.signal.removeEventListener('abort', onStop);
     }
     this.observer.attempt(failure);
     if (!RETRIED.has(failure) || d.attempts >= this.config.maxAttempts || this.stop.signal.aborted) {
