@@ -57,6 +57,20 @@ function alerting(webhooks: Partial<WebhookConfig> & { urls: string[] }): { a: A
   return { a: new Alerting(config, metrics, pino({ level: 'silent' })), metrics };
 }
 
+type Target = Awaited<ReturnType<typeof target>>;
+
+/** One target and one Alerting posting to it (plus `extraUrls`), torn down after `body` whatever happens. */
+async function scenario(answer: Parameters<typeof target>[0], webhooks: Partial<WebhookConfig>, body: (t: Target, a: Alerting, metrics: Metrics) => Promise<void>): Promise<void> {
+  const t = await target(answer);
+  const { a, metrics } = alerting({ ...webhooks, urls: [t.url] });
+  try {
+    await body(t, a, metrics);
+  } finally {
+    await a.close(1000);
+    await t.close();
+  }
+}
+
 async function metric(m: Metrics, name: string, labels: Record<string, string> = {}): Promise<number> {
   const all = await m.registry.getMetricsAsJSON();
   const found = all.find((x) => x.name === name);
@@ -74,9 +88,7 @@ async function eventually(check: () => Promise<boolean> | boolean, what: string,
 }
 
 test('webhook: a good target receives the alert, signed (HMAC-SHA256 of the raw body) with a signed timestamp', async () => {
-  const t = await target((_n, _q, res) => res.writeHead(204).end());
-  const { a, metrics } = alerting({ urls: [t.url] });
-  try {
+  await scenario((_n, _q, res) => res.writeHead(204).end(), {}, async (t, a, metrics) => {
     a.publish(alert());
     await t.waitFor(1);
     const [r] = t.received;
@@ -96,16 +108,11 @@ test('webhook: a good target receives the alert, signed (HMAC-SHA256 of the raw 
     await eventually(async () => (await metric(metrics, 'emostream_webhook_delivered_total')) === 1, 'delivered counted');
     assert.equal(await metric(metrics, 'emostream_webhook_queue_depth'), 0);
     assert.equal(await metric(metrics, 'emostream_alerts_total', { kind: 'label' }), 1);
-  } finally {
-    await a.close(1000);
-    await t.close();
-  }
+  });
 });
 
 test('webhook: 500 then success is retried (same delivery id, a new signature and attempt number)', async () => {
-  const t = await target((n, _q, res) => res.writeHead(n === 1 ? 500 : 200).end('ok'));
-  const { a, metrics } = alerting({ urls: [t.url] });
-  try {
+  await scenario((n, _q, res) => res.writeHead(n === 1 ? 500 : 200).end('ok'), {}, async (t, a, metrics) => {
     a.publish(alert());
     await t.waitFor(2);
     const [first, second] = t.received;
@@ -115,49 +122,33 @@ test('webhook: 500 then success is retried (same delivery id, a new signature an
     await eventually(async () => (await metric(metrics, 'emostream_webhook_delivered_total')) === 1, 'delivered after the retry');
     assert.equal(await metric(metrics, 'emostream_webhook_attempts_total', { result: 'http-5xx' }), 1);
     assert.equal(await metric(metrics, 'emostream_webhook_dead_letters_total'), 0);
-  } finally {
-    await a.close(1000);
-    await t.close();
-  }
+  });
 });
 
 test('webhook: a target that hangs times out on every attempt, then the delivery is a dead letter', async () => {
-  const t = await target(() => undefined); // never answers
-  const { a, metrics } = alerting({ urls: [t.url], timeoutMs: 200, maxAttempts: 3 });
-  try {
+  await scenario(() => undefined, { timeoutMs: 200, maxAttempts: 3 }, async (t, a, metrics) => { // never answers
     a.publish(alert());
     await eventually(async () => (await metric(metrics, 'emostream_webhook_dead_letters_total', { reason: 'timeout' })) === 1, 'dead letter after 3 timeouts');
     assert.equal(t.received.length, 3, 'three attempts');
     assert.equal(await metric(metrics, 'emostream_webhook_attempts_total', { result: 'timeout' }), 3);
     assert.equal(await metric(metrics, 'emostream_webhook_queue_depth'), 0);
-  } finally {
-    await a.close(1000);
-    await t.close();
-  }
+  });
 });
 
 test('webhook: a redirect is not followed; the delivery is a dead letter at once (no retry)', async () => {
   const elsewhere = await target((_n, _q, res) => res.writeHead(200).end());
-  const t = await target((_n, _q, res) => res.writeHead(302, { location: elsewhere.url }).end());
-  const { a, metrics } = alerting({ urls: [t.url] });
-  try {
+  await scenario((_n, _q, res) => res.writeHead(302, { location: elsewhere.url }).end(), {}, async (t, a, metrics) => {
     a.publish(alert());
     await eventually(async () => (await metric(metrics, 'emostream_webhook_dead_letters_total', { reason: 'redirect' })) === 1, 'redirect dead letter');
     assert.equal(t.received.length, 1);
     assert.equal(elsewhere.received.length, 0, 'the signed alert never reached the redirect target');
-  } finally {
-    await a.close(1000);
-    await t.close();
-    await elsewhere.close();
-  }
+  }).finally(() => elsewhere.close());
 });
 
 test('webhook: a full queue drops new deliveries and counts them; the queue drains afterwards', async () => {
   let release: (() => void) | null = null;
   const gate = new Promise<void>((r) => { release = r; });
-  const t = await target((_n, _q, res) => void gate.then(() => res.writeHead(200).end()));
-  const { a, metrics } = alerting({ urls: [t.url], maxQueue: 3, maxConcurrent: 1, timeoutMs: 10_000 });
-  try {
+  await scenario((_n, _q, res) => void gate.then(() => res.writeHead(200).end()), { maxQueue: 3, maxConcurrent: 1, timeoutMs: 10_000 }, async (t, a, metrics) => {
     for (let i = 0; i < 10; i++) a.publish(alert('anger', i));
     assert.equal(await metric(metrics, 'emostream_webhook_dropped_total'), 7);
     assert.equal(await metric(metrics, 'emostream_webhook_queue_depth'), 3);
@@ -166,27 +157,19 @@ test('webhook: a full queue drops new deliveries and counts them; the queue drai
     await eventually(async () => (await metric(metrics, 'emostream_webhook_delivered_total')) === 3, 'three delivered');
     assert.deepEqual(t.received.map((r) => r.parsed.alert.hop), [0, 1, 2], 'the first three, in order');
     assert.equal(await metric(metrics, 'emostream_webhook_queue_depth'), 0);
-  } finally {
-    await a.close(1000);
-    await t.close();
-  }
+  });
 });
 
 test('webhook: 4xx is not retried; listeners get every alert, and one that throws does not stop the others', async () => {
-  const t = await target((_n, _q, res) => res.writeHead(410).end());
-  const { a, metrics } = alerting({ urls: [t.url] });
   const heard: string[] = [];
-  a.onAlert(() => { throw new Error('broken listener'); });
-  a.onAlert((x) => heard.push(x.rule));
-  try {
+  await scenario((_n, _q, res) => res.writeHead(410).end(), {}, async (t, a, metrics) => {
+    a.onAlert(() => { throw new Error('broken listener'); });
+    a.onAlert((x) => heard.push(x.rule));
     a.publish(alert('r1'));
     assert.deepEqual(heard, ['r1']);
     await eventually(async () => (await metric(metrics, 'emostream_webhook_dead_letters_total', { reason: 'http-4xx' })) === 1, '4xx dead letter');
     assert.equal(t.received.length, 1);
-  } finally {
-    await a.close(1000);
-    await t.close();
-  }
+  });
 });
 
 test('webhook: shutdown gives the queue its grace, then counts what is left as dead letters (shutdown)', async () => {
