@@ -7,6 +7,7 @@ import { EMOTIONS } from '../../src/protocol/labels.js';
 import type { EmotionResult } from '../../src/protocol/v1/messages.js';
 import type { PipelineModels } from '../../src/streaming/pipeline-models.js';
 import { auFrames, oneHot } from '../helpers/synthetic.js';
+import { loadConfig } from '../../src/server/config.js';
 
 const HAPPY = EMOTIONS.indexOf('happy');
 const ANGRY = EMOTIONS.indexOf('angry');
@@ -76,4 +77,11 @@ test('smoothed: the fused posterior smoothed in session time with a sticky label
 test('smoothed: half-life 0 turns smoothing off (smoothed = fused)', async () => {
   const results = await run(scriptedFace([oneHot(HAPPY), oneHot(HAPPY), oneHot(ANGRY)]), { halfLifeMs: 0, switchMargin: 0 });
   for (const r of results) assert.deepEqual(r.smoothed, { probs: r.fused!.probs, label: r.fused!.label });
+});
+
+test('smoothing config: defaults, env, and out-of-range values refused at start', () => {
+  assert.deepEqual(loadConfig({ env: {} }).streaming.smoothing, { halfLifeMs: 2000, switchMargin: 0.1 });
+  assert.equal(loadConfig({ env: { EMOSTREAM_SMOOTHING_HALF_LIFE_MS: '750' } }).streaming.smoothing.halfLifeMs, 750);
+  assert.throws(() => loadConfig({ env: {}, overrides: { streaming: { smoothing: { switchMargin: 1 } } } }), /streaming\.smoothing\.switchMargin/);
+  assert.throws(() => loadConfig({ env: { EMOSTREAM_SMOOTHING_HALF_LIFE_MS: '-5' } }), /streaming\.smoothing\.halfLifeMs/);
 });
