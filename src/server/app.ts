@@ -16,6 +16,7 @@ import type { Transport, TransportHooks } from './transport.js';
 import { createWsTransport } from './transport-ws.js';
 import { createUwsTransport, loadUws } from './transport-uws.js';
 import { streamConnection, subscribeConnection } from './ws-handlers.js';
+import { Alerting, type AlertListener } from '../alerts/alerting.js';
 
 export interface CreateServerOptions {
   config?: Readonly<AppConfig>;
@@ -41,6 +42,11 @@ export interface ServerPluginApi {
   /** The server's other event loops (server.eventLoops > 1), else null. */
   shards: ShardBus | null;
   onClose(fn: () => Promise<void> | void): void;
+  /**
+   * Every alert this event loop fires (docs/alerts.md), after it went to the session and its subscribers: the hook for
+   * storage and other consumers. Runs on the streaming path: queue, do not wait.
+   */
+  onAlert(listener: AlertListener): void;
 }
 
 export interface EmoServer extends ServerPluginApi {
@@ -96,7 +102,8 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
   );
   for (const s of models.status()) metrics.modelAvailable.set({ model: String(s.details?.role ?? s.name), provider: s.provider ?? 'none' }, s.available ? 1 : 0);
 
-  const sessions = new SessionManager(config, models, metrics, logger);
+  const alerting = new Alerting(config.alerts, metrics, logger);
+  const sessions = new SessionManager(config, models, metrics, logger, alerting);
   const shards = opts.shard && opts.shard.count > 1 ? new ShardBus(opts.shard) : null;
   if (shards) {
     sessions.joinShards(shards);
@@ -164,6 +171,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
     get transportName() { return transport.name; },
     get port() { return port; },
     onClose: (fn) => { closeHooks.push(fn); },
+    onAlert: (listener) => alerting.onAlert(listener),
     listen: async () => {
       port = await transport.listen(config.server.host, config.server.port);
       logger.info({ host: config.server.host, port, transport: transport.name }, `emostream listening on ${config.server.host}:${port} (${transport.name})`);
@@ -174,6 +182,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
       draining = true;
       transport.stopAccepting();
       await sessions.drain(config.server.shutdownGraceMs);
+      await alerting.close(config.server.shutdownGraceMs);
       for (const fn of closeHooks) {
         try {
           await fn();

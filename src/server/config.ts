@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_SMOOTHING } from '../streaming/posterior-smoother.js';
+import { alertsConfigSchema } from '../alerts/config.js';
 
 /** streaming.featureWorkers when not configured: one front-end worker where a second core can run it. */
 export const DEFAULT_FEATURE_WORKERS = availableParallelism() >= 2 ? 1 : 0;
@@ -59,6 +61,13 @@ export const configSchema = z.object({
      * cost of a thread hop per window (~0.6 ms at light load). On one core a worker only adds hand-offs: 0.
      */
     featureWorkers: z.number().int().min(0).max(16).default(DEFAULT_FEATURE_WORKERS),
+    /** `smoothed` in every result: the fused posterior smoothed exponentially in session time, with a sticky label. */
+    smoothing: z.object({
+      /** Time for an old posterior's weight to halve; 0 = no smoothing (smoothed = fused). */
+      halfLifeMs: z.number().min(0).max(600_000).default(DEFAULT_SMOOTHING.halfLifeMs),
+      /** The smoothed label changes only when another class leads it by at least this much. */
+      switchMargin: z.number().min(0).max(0.99).default(DEFAULT_SMOOTHING.switchMargin),
+    }).prefault({}),
   }).prefault({}),
   models: z.object({
     executionProvider: z.enum(['auto', 'cpu', 'webgpu', 'cuda']).default('cpu'),
@@ -107,6 +116,8 @@ export const configSchema = z.object({
       timeoutMs: z.number().int().min(10).default(5000),
     }).prefault({}),
   }).prefault({}),
+  /** Alert rules evaluated on every result, and the webhooks alerts are POSTed to (docs/alerts.md). */
+  alerts: alertsConfigSchema.prefault({}),
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }).prefault({}),
@@ -118,7 +129,8 @@ export type AppConfig = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
 /** Environment variables and the config path each one sets. */
-export const ENV_VARS: Record<string, { path: string[]; type: 'int' | 'number' | 'string' | 'bool' }> = {
+type EnvType = 'int' | 'number' | 'string' | 'bool' | 'json' | 'list';
+export const ENV_VARS: Record<string, { path: string[]; type: EnvType }> = {
   EMOSTREAM_HOST: { path: ['server', 'host'], type: 'string' },
   EMOSTREAM_PORT: { path: ['server', 'port'], type: 'int' },
   EMOSTREAM_TRANSPORT: { path: ['server', 'transport'], type: 'string' },
@@ -140,7 +152,11 @@ export const ENV_VARS: Record<string, { path: string[]; type: 'int' | 'number' |
   EMOSTREAM_VIDEO_EXPRESSION: { path: ['models', 'video', 'expression'], type: 'bool' },
   EMOSTREAM_MAX_PENDING_HOPS: { path: ['streaming', 'maxPendingHops'], type: 'int' },
   EMOSTREAM_FEATURE_WORKERS: { path: ['streaming', 'featureWorkers'], type: 'int' },
+  EMOSTREAM_SMOOTHING_HALF_LIFE_MS: { path: ['streaming', 'smoothing', 'halfLifeMs'], type: 'number' },
   EMOSTREAM_LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
+  EMOSTREAM_ALERT_RULES: { path: ['alerts', 'rules'], type: 'json' },
+  EMOSTREAM_WEBHOOK_URLS: { path: ['alerts', 'webhooks', 'urls'], type: 'list' },
+  EMOSTREAM_WEBHOOK_SECRET: { path: ['alerts', 'webhooks', 'secret'], type: 'string' },
 };
 
 type Json = Record<string, unknown>;
@@ -154,8 +170,17 @@ function setPath(obj: Json, path: string[], value: unknown): void {
   cur[path[path.length - 1]] = value;
 }
 
-function parseEnvValue(name: string, raw: string, type: 'int' | 'number' | 'string' | 'bool'): unknown {
+function parseEnvValue(name: string, raw: string, type: EnvType): unknown {
   if (type === 'string') return raw;
+  // Comma-separated; surrounding spaces and empty items are ignored.
+  if (type === 'list') return raw.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  if (type === 'json') {
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch (err) {
+      throw new Error(`${name} is not valid JSON: ${(err as Error).message}`, { cause: err });
+    }
+  }
   if (type === 'bool') {
     if (/^(1|true|on|yes)$/i.test(raw)) return true;
     if (/^(0|false|off|no)$/i.test(raw)) return false;

@@ -21,6 +21,12 @@ export function createMetrics() {
     modelWindowErrors: new Counter({ name: 'emostream_model_window_errors_total', help: 'Windows a model failed on', labelNames: ['model'], registers: [registry] }),
     videoSkipped: new Counter({ name: 'emostream_video_frames_skipped_total', help: 'Video frames not analysed (rate cap or analyzer busy)', registers: [registry] }),
     slowConsumers: new Counter({ name: 'emostream_slow_consumers_total', help: 'Connections closed because their send buffer exceeded the limit', labelNames: ['role'], registers: [registry] }),
+    alerts: new Counter({ name: 'emostream_alerts_total', help: 'Alerts fired, by rule kind', labelNames: ['kind'], registers: [registry] }),
+    webhookAttempts: new Counter({ name: 'emostream_webhook_attempts_total', help: 'Webhook POSTs, by result (ok, timeout, network, http-5xx, http-4xx, redirect, shutdown)', labelNames: ['result'], registers: [registry] }),
+    webhookDelivered: new Counter({ name: 'emostream_webhook_delivered_total', help: 'Alerts delivered to a webhook URL (2xx)', registers: [registry] }),
+    webhookDeadLetters: new Counter({ name: 'emostream_webhook_dead_letters_total', help: 'Webhook deliveries given up, by the last failure', labelNames: ['reason'], registers: [registry] }),
+    webhookDropped: new Counter({ name: 'emostream_webhook_dropped_total', help: 'Webhook deliveries refused because the queue was full', registers: [registry] }),
+    webhookQueueDepth: new Gauge({ name: 'emostream_webhook_queue_depth', help: 'Webhook deliveries waiting, in flight or between retries', registers: [registry] }),
     // Every event loop loads the models: across loops (server.eventLoops) the highest value, not the sum.
     modelAvailable: new Gauge({ name: 'emostream_model_available', help: '1 when the model is loaded and serving', labelNames: ['model', 'provider'], registers: [registry], aggregator: 'max' }),
   };

@@ -12,6 +12,7 @@ import type { Metrics } from './metrics.js';
 import { StreamSession, type PcmInput, type SessionSink } from './session.js';
 import { SubscriberHub } from './subscribers.js';
 import type { ShardBus } from './shard-bus.js';
+import type { Alerting } from '../alerts/alerting.js';
 
 export type { SessionSink, PcmInput };
 
@@ -52,6 +53,8 @@ export class SessionManager {
     private readonly models: ModelRegistry,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    /** Alert rules and their listeners; absent, no alert is evaluated. */
+    private readonly alerting: Alerting | null = null,
   ) {
     this.hub = new SubscriberHub(config.server.maxSendBufferBytes, metrics);
   }
@@ -93,15 +96,21 @@ export class SessionManager {
     };
     let session: StreamSession | null = null;
     const log = this.log.child({ sessionId: id });
+    const alerts = this.alerting?.evaluator() ?? null;
     const pipeline = new SessionPipeline({
       sessionId: id, windowMs: s.windowMs, hopMs: s.hopMs, maxPendingHops: s.maxPendingHops,
       videoAnalysisFps: s.videoAnalysisFps, maxBufferedChunks: s.maxBufferedAudioChunks,
       models: this.models.pipelineModels(), createResampler: createMonoResampler,
-      onResult: (r) => session?.deliver(r),
+      onResult: (r) => {
+        session?.deliver(r);
+        // Each alert right after the result that fired it; listeners and webhooks hear only what reached the session.
+        for (const a of alerts?.evaluate(r) ?? []) if (session?.deliverAlert(a)) this.alerting!.publish(a);
+      },
       onError: (e) => session?.fail(e),
       onDrop: (n, reason) => this.metrics.droppedWindows.inc({ reason }, n),
       onVideoSkipped: (n) => this.metrics.videoSkipped.inc(n),
       log: (level, msg, extra) => log[level](extra ?? {}, msg),
+      smoothing: s.smoothing,
     });
     session = new StreamSession(id, welcome, pipeline, opts.sink, this.hub, this.metrics, log, (done) => {
       this.sessions.delete(done.id);

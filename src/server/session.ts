@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { ProtocolError, ERROR_CATALOGUE, CLOSE_NORMAL, type ErrorCode } from '../protocol/v1/errors.js';
 import { FrameKind, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, type MediaFrame } from '../protocol/v1/frames.js';
-import { errorMessage, type EmotionResult, type EndMessage, type ServerMessage, type Welcome } from '../protocol/v1/messages.js';
+import { errorMessage, type AlertMessage, type EmotionResult, type EndMessage, type ServerMessage, type Welcome } from '../protocol/v1/messages.js';
 import type { VideoFrameInput } from '../models/backend.js';
 import { SessionPipeline } from '../streaming/session-pipeline.js';
 import type { Metrics } from './metrics.js';
@@ -56,6 +56,15 @@ export class StreamSession {
     const text = JSON.stringify(result);
     this.sink.send(result, text);
     this.hub.broadcast(this.id, text);
+  }
+
+  /** An alert fired on this session's latest result: to the client and the subscribers. False once closed. */
+  deliverAlert(alert: AlertMessage): boolean {
+    if (this.state === 'closed') return false;
+    const text = JSON.stringify(alert);
+    this.sink.send(alert, text);
+    this.hub.broadcast(this.id, text);
+    return true;
   }
 
   /** Reports a problem to the client; closes the session when the code is fatal. Returns false for convenience. */

@@ -11,6 +11,7 @@ import { HopScheduler, type Hop } from './hop-scheduler.js';
 import { WindowDroppedError, type InferOutcome, type PipelineModels } from './pipeline-models.js';
 import type { RemoteSpeechStream } from './feature-offload.js';
 import { VideoGate } from './video-gate.js';
+import { PosteriorSmoother, type PosteriorSmootherOptions } from './posterior-smoother.js';
 
 export interface PipelineOptions {
   sessionId: string;
@@ -32,6 +33,8 @@ export interface PipelineOptions {
   /** At `end`, how long to wait for video frames still in analysis so their AUs reach the final result (default 2000). */
   videoDrainMs?: number;
   log?: (level: 'warn' | 'error' | 'info', msg: string, extra?: Record<string, unknown>) => void;
+  /** Smoothing of the fused posterior into `smoothed` (default DEFAULT_SMOOTHING). */
+  smoothing?: PosteriorSmootherOptions;
 }
 
 interface HopJob {
@@ -102,6 +105,7 @@ export class SessionPipeline {
   private readonly aus: AuWindower;
   private readonly scheduler: HopScheduler;
   private readonly fusion: FusionStage;
+  private readonly smoother: PosteriorSmoother;
   private readonly pending: DropOldestQueue<HopJob>;
   private readonly speechStream: SpeechStream<unknown> | null;
   private readonly remoteSpeech: RemoteSpeechStream | null;
@@ -132,6 +136,7 @@ export class SessionPipeline {
     this.aus = new AuWindower(windowUs * 2, Math.ceil((opts.windowMs / 1000) * 240));
     this.scheduler = new HopScheduler(windowUs, opts.hopMs * 1000);
     this.fusion = new FusionStage(opts.models.fusion);
+    this.smoother = new PosteriorSmoother(opts.smoothing);
     this.pending = new DropOldestQueue<HopJob>(opts.maxPendingHops, () => this.countDrop(1, 'session-queue'));
     const speech = opts.models.speech;
     this.remoteSpeech = speech?.openRemoteStream
@@ -397,6 +402,8 @@ export class SessionPipeline {
       expression: expression ? { probs: probsOut(expression) } : null,
       aus: job.au ? { mean: probsOut(meanAuVector(job.au.window)) } : null,
       fused: fused ? { probs: probsOut(fused.probs), label: fused.label, head: fused.head } : null,
+      // On the window's end in session time; a window without a fused posterior leaves the smoother as it was.
+      smoothed: fused ? this.smoother.update(fused.probs, job.hop.endUs / 1000) : null,
       latency: {
         queueMs: ms(sessionQueueMs + modelQueueMs),
         speechMs: speech ? ms(job.featureMs + speech.inferMs) : null,

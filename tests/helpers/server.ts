@@ -34,6 +34,7 @@ export async function startTestServer(transport: 'uws' | 'ws', overrides: Config
     },
     log: { level: 'silent' },
     plugins: overrides.plugins ?? [],
+    ...(overrides.alerts ? { alerts: overrides.alerts } : {}),
   };
   const config = loadConfig({ env: {}, overrides: base });
   const server = await createEmoServer({ config, loaders, logger: pino({ level: process.env.EMOSTREAM_TEST_LOG ?? 'silent' }) });

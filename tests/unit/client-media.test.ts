@@ -44,6 +44,7 @@ test('summary: percentiles, label share, mean posterior; timeline line mentions 
     return {
       type: 'emotion', sessionId: 's', hop: 0, windowStartUs: 0, windowEndUs: 500000, lastFramePtsUs: 480000, final: false,
       speech: { probs }, face: null, faces: null, expression: null, aus: null, fused: { probs, label: ['neutral', 'calm', 'happy', 'sad', 'angry'][label], head: 'h' },
+      smoothed: null,
       latency: { queueMs: 1, speechMs: 1, faceMs: null, fuseMs: 0, totalMs: total }, droppedWindows: 0,
     };
   };

@@ -3,7 +3,7 @@ import { EMOTIONS } from '../labels.js';
 import { ERROR_CATALOGUE, ProtocolError, type ErrorCode } from './errors.js';
 
 /** Protocol version spoken by this server: `major.minor`. A different major is refused; minors are compatible. */
-export const PROTOCOL_VERSION = '1.0';
+export const PROTOCOL_VERSION = '1.1';
 export const PROTOCOL_MAJOR = 1;
 /** WebSocket subprotocol clients offer on /v1/stream and /v1/subscribe. */
 export const SUBPROTOCOL = 'emo.v1';
@@ -74,6 +74,11 @@ export interface EmotionResult {
    */
   aus: { mean: number[] } | null;
   fused: (Posterior & { label: string; head: string }) | null;
+  /**
+   * The fused posterior smoothed over time (exponential in session time, `streaming.smoothing.halfLifeMs`) with a
+   * sticky label (`switchMargin`); null when `fused` is null (the smoothing state is kept). Added in protocol 1.1.
+   */
+  smoothed: { probs: number[]; label: string } | null;
   latency: { queueMs: number; speechMs: number | null; faceMs: number | null; fuseMs: number; totalMs: number };
   /** Windows this session has dropped so far because inference fell behind real time. */
   droppedWindows: number;
@@ -109,7 +114,22 @@ export interface EndMessage {
   droppedWindows: number;
 }
 
-export type ServerMessage = Welcome | EmotionResult | ErrorMessage | SubscribedMessage | EndMessage | { type: 'pong'; id?: number };
+/** An alert rule fired on a result of the session (protocol 1.1; docs/alerts.md). */
+export interface AlertMessage {
+  type: 'alert';
+  sessionId: string;
+  /** The rule's name from the configuration. */
+  rule: string;
+  /** Hop and window end (session time) of the result that made it fire. */
+  hop: number;
+  atUs: number;
+  kind: 'label' | 'perclos' | 'no-face' | 'no-voice';
+  /** The smoothed probability (label), the PERCLOS (perclos), or the seconds the condition has held (no-face, no-voice). */
+  value: number;
+  message: string;
+}
+
+export type ServerMessage = Welcome | EmotionResult | ErrorMessage | SubscribedMessage | EndMessage | AlertMessage | { type: 'pong'; id?: number };
 
 export function errorMessage(code: ErrorCode, message?: string, extra: { streamId?: number; seq?: number } = {}): ErrorMessage {
   return { type: 'error', code, message: message ?? ERROR_CATALOGUE[code].text, ...extra };
@@ -164,5 +184,6 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('error'), code: z.string(), message: z.string() }).passthrough(),
   z.object({ type: z.literal('subscribed'), sessionId: z.string() }).passthrough(),
   z.object({ type: z.literal('end'), sessionId: z.string() }).passthrough(),
+  z.object({ type: z.literal('alert'), sessionId: z.string(), rule: z.string(), kind: z.string(), value: z.number() }).passthrough(),
   z.object({ type: z.literal('pong') }).passthrough(),
 ]);
