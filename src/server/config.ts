@@ -109,6 +109,8 @@ export const configSchema = z.object({
   }).prefault({}),
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** json: one JSON object a line; pretty: readable lines; auto: pretty when stdout is a terminal, else json. */
+    format: z.enum(['auto', 'json', 'pretty']).default('auto'),
   }).prefault({}),
   /** Modules (relative to src/server/) whose `register(api)` is called at start-up; missing ones are skipped. */
   plugins: z.array(z.string()).default(['../webrtc/index.ts']),
@@ -141,6 +143,7 @@ export const ENV_VARS: Record<string, { path: string[]; type: 'int' | 'number' |
   EMOSTREAM_MAX_PENDING_HOPS: { path: ['streaming', 'maxPendingHops'], type: 'int' },
   EMOSTREAM_FEATURE_WORKERS: { path: ['streaming', 'featureWorkers'], type: 'int' },
   EMOSTREAM_LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
+  EMOSTREAM_LOG_FORMAT: { path: ['log', 'format'], type: 'string' },
 };
 
 type Json = Record<string, unknown>;
