@@ -156,6 +156,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
       }
       : (req) => routes.dispatch(req),
     bodyLimit: (method, path) => routes.bodyLimit(method, path),
+    tooLarge: (method, path, limitBytes) => routes.tooLarge(method, path, limitBytes),
   };
   const transport = pickTransport(config, hooks, logger, opts.uwsLoader ?? loadUws);
   let port = 0;
