@@ -50,6 +50,23 @@ async function caughtUp(page: Page, results: EmotionResult[]): Promise<void> {
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 }
 
+/**
+ * Opens the page following a new session, streams `seconds` of media into it and ends it; resolves with the
+ * session's results once the page has drawn them all. Ended first, so nothing changes while the page is measured.
+ */
+async function followedSession(page: Page, wsUrl: string, seconds: number, withAudio: boolean): Promise<EmotionResult[]> {
+  const c = await EmoStreamClient.connect({ url: wsUrl });
+  const results: EmotionResult[] = [];
+  const reader = (async () => { for await (const r of c.results()) results.push(r); })();
+  await page.goto(`${wsUrl.replace('ws://', 'http://')}/?follow=${encodeURIComponent(c.sessionId)}`);
+  await page.waitForFunction(() => /Following session/.test(document.getElementById('status')!.textContent!));
+  await stream(c, seconds, withAudio);
+  await c.end();
+  await reader;
+  await caughtUp(page, results);
+  return results;
+}
+
 test('web page in Chromium: bars as wide as their values, live label, no-voice state, share link, no 404', {
   skip: hasChromium() ? false : `needs Chromium at ${CHROMIUM} (apt-get install chromium)`,
   timeout: 120_000,
@@ -66,17 +83,8 @@ test('web page in Chromium: bars as wide as their values, live label, no-voice s
     page.on('requestfailed', (r) => failed.push(`failed ${r.url()}`));
 
     // A session with voice and face, followed through the page's ?follow= link.
-    const c = await EmoStreamClient.connect({ url: ts.url });
-    const results: EmotionResult[] = [];
-    const reader = (async () => { for await (const r of c.results()) results.push(r); })();
-    await page.goto(`${http}/?follow=${encodeURIComponent(c.sessionId)}`);
-    await page.waitForFunction(() => /Following session/.test(document.getElementById('status')!.textContent!));
-    await stream(c, 3, true);
-    // Ended first, so nothing changes while the page is measured: the follower has every result and the end.
-    await c.end();
-    await reader;
+    const results = await followedSession(page, ts.url, 3, true);
     assert.ok(results.length >= 6, `${results.length} results for 3 s of media`);
-    await caughtUp(page, results);
 
     const bars = await readBars(page);
     const last = results.at(-1)!;
@@ -108,16 +116,8 @@ test('web page in Chromium: bars as wide as their values, live label, no-voice s
     console.log(`web page screenshot: ${screenshot}`);
 
     // A session with a face but no voice: the voice bars say so instead of keeping the old scores.
-    const quiet = await EmoStreamClient.connect({ url: ts.url });
-    const quietResults: EmotionResult[] = [];
-    const quietReader = (async () => { for await (const r of quiet.results()) quietResults.push(r); })();
-    await page.goto(`${http}/?follow=${encodeURIComponent(quiet.sessionId)}`);
-    await page.waitForFunction(() => /Following session/.test(document.getElementById('status')!.textContent!));
-    await stream(quiet, 2, false);
-    await quiet.end();
-    await quietReader;
+    const quietResults = await followedSession(page, ts.url, 2, false);
     assert.ok(quietResults.length >= 3, `${quietResults.length} results for the AU-only session`);
-    await caughtUp(page, quietResults);
     assert.ok(quietResults.every((r) => r.speech === null));
     const noVoice = await page.evaluate(() => ({
       voice: document.getElementById('voice-state')!.textContent,
