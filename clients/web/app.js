@@ -2,23 +2,25 @@
 // emostream web client: capture (WebRTC by default, WebSocket fallback), a live chart and posterior bars, and a
 // subscriber view. No framework: the DOM is small and updated in place once per result.
 import { COLORS, ProbChart } from './chart.js';
+import { LABELS, ResultsView } from './results-view.js';
 import { startWebRtc } from './transport-webrtc.js';
 import { startWebSocket } from './transport-ws.js';
+import { endpoints } from './urls.js';
 
-const LABELS = ['neutral', 'calm', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised'];
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
+const urls = endpoints();
 
 // State the page exposes for its own tests (tests/integration/webrtc-browser.test.ts) and for debugging.
 const state = { transport: null, sessionId: null, results: [], latencies: [], stats: null, errors: [], status: 'idle' };
 window.emostream = state;
 
 const chart = new ProbChart($('chart'), LABELS);
+const view = new ResultsView();
 let session = null;
 let mediaStream = null;
 let subscriber = null;
 let stopping = false;
-let lastAnnounce = { label: null, at: 0 };
 
 function setStatus(text) {
   $('status').textContent = text;
@@ -34,33 +36,6 @@ function buildLegend() {
   });
 }
 
-function buildBars(id) {
-  const root = $(id);
-  root.innerHTML = '';
-  LABELS.forEach((l, i) => {
-    const row = document.createElement('div');
-    row.className = 'bar';
-    row.innerHTML = `<span>${l}</span><span class="track" role="meter" aria-label="${id.replace('bars-', '')} ${l}" aria-valuemin="0" aria-valuemax="1" aria-valuenow="0"><span class="fill" style="background:${COLORS[i]}"></span></span><span class="v">–</span>`;
-    root.append(row);
-  });
-}
-
-function setBars(id, probs) {
-  const rows = $(id).children;
-  for (let i = 0; i < LABELS.length; i++) {
-    const p = probs ? probs[i] : null;
-    const track = rows[i].children[1];
-    track.firstElementChild.style.width = p === null ? '0' : `${(p * 100).toFixed(1)}%`;
-    track.setAttribute('aria-valuenow', p === null ? '0' : p.toFixed(3));
-    rows[i].children[2].textContent = p === null ? '–' : p.toFixed(2);
-  }
-}
-
-function percentile(sorted, q) {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1) + 0.5))];
-}
-
 function onResult(msg, captureEpochMs, basis) {
   const receivedAt = performance.timeOrigin + performance.now();
   state.results.push(msg);
@@ -68,43 +43,39 @@ function onResult(msg, captureEpochMs, basis) {
     const fused = msg.fused?.probs ?? null;
     if (fused) chart.push(msg.windowEndUs / 1e6, fused);
     chart.draw();
-    setBars('bars-speech', msg.speech?.probs ?? null);
-    setBars('bars-face', msg.face?.probs ?? null);
-    setBars('bars-fused', fused);
-    const label = msg.fused?.label ?? '–';
-    $('fused-label').textContent = label;
-    $('chart').setAttribute('aria-label', `Fused emotion probabilities over time; now ${label}`);
-    $('faces').textContent = msg.faces ? String(msg.faces.count) : '–';
-    $('count').textContent = String(state.results.length);
-    if (label !== lastAnnounce.label && Date.now() - lastAnnounce.at > 3000) {
-      $('announce').textContent = `Emotion: ${label}`;
-      lastAnnounce = { label, at: Date.now() };
-    }
+    view.show(msg);
+    $('chart').setAttribute('aria-label', `Combined emotion scores over the last 30 seconds; now ${msg.smoothed?.label ?? msg.fused?.label ?? 'no signal'}`);
     if (captureEpochMs !== null && captureEpochMs !== undefined) {
       // Shown = after this frame's DOM and canvas updates, on the page's clock.
       const shownAt = performance.timeOrigin + performance.now();
       const ms = shownAt - captureEpochMs;
       // `receivedMs`: the part before the page got the message; the rest is the page drawing it.
       state.latencies.push({ ms, receivedMs: receivedAt - captureEpochMs, basis, hop: msg.hop, windowEndUs: msg.windowEndUs });
-      const sorted = state.latencies.map((l) => l.ms).sort((a, b) => a - b);
-      $('latency').textContent = `${ms.toFixed(0)} ms`;
-      $('latency-pct').textContent = `${percentile(sorted, 0.5).toFixed(0)} / ${percentile(sorted, 0.95).toFixed(0)} ms`;
+      view.addLatency(ms, shownAt);
     }
   });
+}
+
+function showSession(id) {
+  state.sessionId = id;
+  $('session-id').textContent = id ?? '';
+  const link = id ? urls.followLink(id) : '';
+  $('share-link').value = link;
+  $('share').hidden = !id;
 }
 
 function onMessage(msg) {
   switch (msg.type) {
     case 'welcome':
-      state.sessionId = msg.sessionId;
-      $('session-id').textContent = msg.sessionId;
+      showSession(msg.sessionId);
+      view.setTiming(msg);
       break;
     case 'emotion':
       onResult(msg, session?.captureEpochMs(msg) ?? null, session?.captureBasis(msg) ?? null);
       break;
     case 'webrtc-stats':
       state.stats = msg;
-      if (msg.audio) $('missing').textContent = `${msg.audio.missingAudioMs.toFixed(0)} ms (${msg.audio.lost} pkts), jitter ${msg.audio.interarrivalJitterMs.toFixed(1)} ms`;
+      if (msg.audio) $('missing').textContent = `${msg.audio.missingAudioMs.toFixed(0)} ms (${msg.audio.lost} packets)`;
       break;
     case 'error':
       state.errors.push(msg);
@@ -138,6 +109,7 @@ async function start() {
   state.results = [];
   state.latencies = [];
   chart.reset();
+  view.reset();
   const mic = $('mic').value;
   const cam = $('cam').value;
   // Raw audio: echo cancellation, noise suppression and AGC would change what the speech model hears.
@@ -150,11 +122,10 @@ async function start() {
     $('preview').srcObject = mediaStream;
     $('preview').classList.toggle('on', mediaStream.getVideoTracks().length > 0);
     const mode = $('transport').value;
-    const base = location.origin;
     if (mode !== 'ws') {
       try {
         setStatus('Connecting over WebRTC…');
-        session = await startWebRtc({ stream: mediaStream, whipUrl: `${base}/v1/whip`, onMessage, videoCodec: params.get('codec'), onState: (s) => {
+        session = await startWebRtc({ stream: mediaStream, whipUrl: urls.whip(), onMessage, videoCodec: params.get('codec'), onState: (s) => {
           if (s === 'disconnected') setStatus('WebRTC connection interrupted…');
           if (s === 'failed' && session) void stop('WebRTC connection failed; session ended.');
         } });
@@ -163,10 +134,9 @@ async function start() {
         setStatus(`WebRTC unavailable (${err.message}); falling back to WebSocket…`);
       }
     }
-    session ??= await startWebSocket({ stream: mediaStream, baseUrl: base, onMessage });
+    session ??= await startWebSocket({ stream: mediaStream, url: urls.stream(), onMessage });
     state.transport = session.kind;
-    state.sessionId = session.sessionId || state.sessionId;
-    $('session-id').textContent = state.sessionId ?? '';
+    showSession(session.sessionId || state.sessionId);
     setStatus(`Streaming over ${session.kind === 'webrtc' ? 'WebRTC' : 'WebSocket'}. Session ${state.sessionId}.`);
     $('stop').disabled = false;
   } catch (err) {
@@ -196,17 +166,19 @@ async function stop(finalStatus = null) {
 
 function follow(id) {
   unfollow();
-  const url = new URL(`/v1/subscribe?session=${encodeURIComponent(id)}`, location.href);
-  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  const ws = new WebSocket(url, ['emo.v1']);
+  const ws = new WebSocket(urls.subscribe(id), ['emo.v1']);
   subscriber = ws;
   state.results = [];
   chart.reset();
+  view.reset();
   $('session-id').textContent = id;
   $('unsubscribe').disabled = false;
   ws.onmessage = (e) => {
     const msg = JSON.parse(e.data);
-    if (msg.type === 'subscribed') setStatus(`Following session ${msg.sessionId}.`);
+    if (msg.type === 'subscribed') {
+      setStatus(`Following session ${msg.sessionId}.`);
+      view.setTiming(msg);
+    }
     else if (msg.type === 'emotion') onResult(msg, null, null);
     else onMessage(msg);
   };
@@ -222,8 +194,20 @@ function unfollow() {
   ws?.close();
 }
 
+async function copyShareLink() {
+  const link = $('share-link').value;
+  try {
+    await navigator.clipboard.writeText(link);
+    $('copy-state').textContent = 'Link copied.';
+  } catch {
+    // No clipboard permission (plain http, an old browser): select the text so Ctrl+C copies it.
+    $('share-link').select();
+    $('copy-state').textContent = 'Press Ctrl+C (or Cmd+C) to copy the selected link.';
+  }
+}
+
 buildLegend();
-['bars-speech', 'bars-face', 'bars-fused'].forEach(buildBars);
+$('copy-link').addEventListener('click', () => void copyShareLink());
 chart.draw();
 $('capture-form').addEventListener('submit', (e) => {
   e.preventDefault();

@@ -12,9 +12,8 @@ registerProcessor('emostream-tap', class extends AudioWorkletProcessor {
   }
 });`;
 
-export async function startWebSocket({ stream, baseUrl, onMessage, videoFps = 10 }) {
-  const url = new URL('/v1/stream', baseUrl);
-  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+/** `url`: the ws(s):// address of /v1/stream (clients/web/urls.js builds it). */
+export async function startWebSocket({ stream, url, onMessage, videoFps = 10 }) {
   const ws = new WebSocket(url, ['emo.v1']);
   ws.binaryType = 'arraybuffer';
   await new Promise((resolve, reject) => {

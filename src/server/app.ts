@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { EMOTIONS } from '../protocol/labels.js';
 import { PROTOCOL_VERSION, SUBPROTOCOL } from '../protocol/v1/messages.js';
 import { MODEL_SAMPLE_RATE } from '../streaming/audio-input.js';
@@ -8,6 +8,7 @@ import type { OnnxRunnerFactory } from '../models/backend.js';
 import { ModelRegistry, defaultLoaders, type ModelLoaders } from '../models/registry.js';
 import { OnnxWorkerPool } from '../models/worker-pool.js';
 import { loadConfig, type AppConfig, type ConfigInput } from './config.js';
+import { browserUrl, createLogger } from './logger.js';
 import { aggregateMetricsText, createMetrics, loopMetricsJson, type Metrics } from './metrics.js';
 import { ShardBus, type ShardInfo } from './shard-bus.js';
 import { RouteTable, json } from './routes.js';
@@ -78,7 +79,7 @@ function pickTransport(config: Readonly<AppConfig>, hooks: TransportHooks, log: 
 
 export async function createEmoServer(opts: CreateServerOptions = {}): Promise<EmoServer> {
   const config = opts.config ?? loadConfig({ overrides: opts.overrides });
-  const logger = opts.logger ?? pino({ level: config.log.level, base: { service: 'emostream', ...(opts.shard ? { eventLoop: opts.shard.index } : {}) } });
+  const logger = opts.logger ?? createLogger(config, { service: 'emostream', ...(opts.shard ? { eventLoop: opts.shard.index } : {}) });
   const metrics = createMetrics();
   const pool = opts.runnerFactory ? null : new OnnxWorkerPool({
     workers: config.models.workers, intraOpThreads: config.models.intraOpThreads, executionProvider: config.models.executionProvider,
@@ -162,6 +163,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
       }
       : (req) => routes.dispatch(req),
     bodyLimit: (method, path) => routes.bodyLimit(method, path),
+    tooLarge: (method, path, limitBytes) => routes.tooLarge(method, path, limitBytes),
   };
   const transport = pickTransport(config, hooks, logger, opts.uwsLoader ?? loadUws);
   let port = 0;
@@ -174,7 +176,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
     onAlert: (listener) => alerting.onAlert(listener),
     listen: async () => {
       port = await transport.listen(config.server.host, config.server.port);
-      logger.info({ host: config.server.host, port, transport: transport.name }, `emostream listening on ${config.server.host}:${port} (${transport.name})`);
+      logger.info({ host: config.server.host, port, transport: transport.name, url: browserUrl(config.server.host, port) }, `emostream listening on ${config.server.host}:${port} (${transport.name})`);
       return port;
     },
     close: async () => {

@@ -120,6 +120,8 @@ export const configSchema = z.object({
   alerts: alertsConfigSchema.prefault({}),
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** json: one JSON object a line; pretty: readable lines; auto: pretty when stdout is a terminal, else json. */
+    format: z.enum(['auto', 'json', 'pretty']).default('auto'),
   }).prefault({}),
   /** Modules (relative to src/server/) whose `register(api)` is called at start-up; missing ones are skipped. */
   plugins: z.array(z.string()).default(['../webrtc/index.ts']),
@@ -157,6 +159,7 @@ export const ENV_VARS: Record<string, { path: string[]; type: EnvType }> = {
   EMOSTREAM_ALERT_RULES: { path: ['alerts', 'rules'], type: 'json' },
   EMOSTREAM_WEBHOOK_URLS: { path: ['alerts', 'webhooks', 'urls'], type: 'list' },
   EMOSTREAM_WEBHOOK_SECRET: { path: ['alerts', 'webhooks', 'secret'], type: 'string' },
+  EMOSTREAM_LOG_FORMAT: { path: ['log', 'format'], type: 'string' },
 };
 
 type Json = Record<string, unknown>;

@@ -28,6 +28,8 @@ interface Route {
   wildcard: boolean;
   handler: RouteHandler;
   bodyLimitBytes: number;
+  /** The route's own answer to a body over its limit (a catalogue code); a generic 413 otherwise. */
+  tooLarge?: (limitBytes: number) => HttpResponse;
 }
 
 const MIME: Record<string, string> = {
@@ -50,11 +52,11 @@ export class RouteTable {
 
   constructor(private readonly defaultBodyLimitBytes: number) {}
 
-  add(method: HttpMethod, pattern: string, handler: RouteHandler, opts: { bodyLimitBytes?: number } = {}): void {
+  add(method: HttpMethod, pattern: string, handler: RouteHandler, opts: { bodyLimitBytes?: number; tooLarge?: (limitBytes: number) => HttpResponse } = {}): void {
     const segments = pattern.split('/').filter(Boolean);
     const wildcard = segments[segments.length - 1] === '*';
     if (wildcard) segments.pop();
-    this.routes.push({ method, segments, wildcard, handler, bodyLimitBytes: opts.bodyLimitBytes ?? this.defaultBodyLimitBytes });
+    this.routes.push({ method, segments, wildcard, handler, bodyLimitBytes: opts.bodyLimitBytes ?? this.defaultBodyLimitBytes, tooLarge: opts.tooLarge });
   }
 
   /** GET/HEAD of files under `dir` at `prefix` (index.html for directories); never escapes `dir`. */
@@ -94,6 +96,13 @@ export class RouteTable {
   bodyLimit(method: string, path: string): number {
     const m = this.match(method, path);
     return 'route' in m ? m.route.bodyLimitBytes : this.defaultBodyLimitBytes;
+  }
+
+  /** The answer to a body over `limitBytes` on the route a request hit: the route's own, or a generic JSON 413. */
+  tooLarge(method: string, path: string, limitBytes: number): HttpResponse {
+    const m = this.match(method, path);
+    const own = 'route' in m ? m.route.tooLarge : undefined;
+    return own ? own(limitBytes) : json(413, { error: `request body over ${limitBytes} bytes` });
   }
 
   async dispatch(req: Omit<HttpRequest, 'params'>): Promise<HttpResponse> {

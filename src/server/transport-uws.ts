@@ -113,8 +113,11 @@ export function createUwsTransport(hooks: TransportHooks, limits: TransportLimit
       size += chunk.byteLength;
       if (size > limit) {
         aborted = true;
+        const out = hooks.tooLarge(method, path, limit);
         res.cork(() => {
-          res.writeStatus('413 Payload Too Large').writeHeader('content-type', 'application/json').end(JSON.stringify({ error: `request body over ${limit} bytes` }), true);
+          res.writeStatus(`${out.status} ${STATUS_TEXT[out.status] ?? ''}`.trim());
+          for (const [k, v] of Object.entries(out.headers ?? {})) res.writeHeader(k, v);
+          res.end(out.body ?? '', true);
         });
         return;
       }

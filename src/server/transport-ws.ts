@@ -23,7 +23,8 @@ export function createWsTransport(hooks: TransportHooks, limits: TransportLimits
     });
     req.on('end', () => {
       if (tooLarge) {
-        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ error: `request body over ${limit} bytes` }));
+        const out = hooks.tooLarge(method, url.pathname, limit);
+        res.writeHead(out.status, { ...out.headers, connection: 'close' }).end(out.body ?? '');
         return;
       }
       const headers: Record<string, string> = {};

@@ -30,6 +30,8 @@ export interface TransportHooks {
   upgrade(req: UpgradeRequest): UpgradeDecision;
   http(req: Omit<HttpRequest, 'params'>): Promise<HttpResponse>;
   bodyLimit(method: string, path: string): number;
+  /** The 413 answer for a body over the route's limit (the transports stop reading there). */
+  tooLarge(method: string, path: string, limitBytes: number): HttpResponse;
 }
 
 export interface TransportLimits {

@@ -63,9 +63,12 @@ const ms = (x: number): number => round(x, 3);
  */
 /** Per-column mean of a window's AU vectors (frames x 35, row-major). */
 export function meanAuVector(window: AuWindow): Float32Array {
+  // Summed in float64: a float32 sum of large (finite) values overflowed to Infinity, which JSON sends as null. The
+  // mean of finite float32 values is itself a finite float32.
+  const sum = new Float64Array(AU_VECTOR_LENGTH);
+  for (let f = 0; f < window.frames; f++) for (let k = 0; k < AU_VECTOR_LENGTH; k++) sum[k] += window.aus[f * AU_VECTOR_LENGTH + k];
   const mean = new Float32Array(AU_VECTOR_LENGTH);
-  for (let f = 0; f < window.frames; f++) for (let k = 0; k < AU_VECTOR_LENGTH; k++) mean[k] += window.aus[f * AU_VECTOR_LENGTH + k];
-  for (let k = 0; k < AU_VECTOR_LENGTH; k++) mean[k] /= Math.max(1, window.frames);
+  for (let k = 0; k < AU_VECTOR_LENGTH; k++) mean[k] = sum[k] / Math.max(1, window.frames);
   return mean;
 }
 

@@ -85,6 +85,11 @@ export class WhipEndpoint {
     return { status: err.status, headers: this.cors({ 'content-type': 'application/json', ...extra }), body: JSON.stringify(err.toJSON()) };
   }
 
+  /** A POST body over `limitBytes`, refused by the transport before it was read whole. */
+  tooLarge(limitBytes: number): WhipResponse {
+    return this.error(new WhipError('EMO_ERR_WHIP_TOO_LARGE', `SDP offer exceeds ${limitBytes} bytes`));
+  }
+
   options(): WhipResponse {
     return {
       status: 204,

@@ -29,7 +29,7 @@ export async function probe(url: string, path = '/v1/stream', protocols: string[
     ws.once('error', reject);
     ws.once('unexpected-response', (_q, res) => reject(new Error(`HTTP ${res.statusCode}`)));
   });
-  const waitFor = (pred: (m: ServerMessage) => boolean, timeoutMs = 5000): Promise<ServerMessage> => new Promise((resolve, reject) => {
+  const waitFor = (pred: (m: ServerMessage) => boolean, timeoutMs = 20_000): Promise<ServerMessage> => new Promise((resolve, reject) => {
     const check = () => {
       const m = messages.find(pred);
       if (m) {

@@ -7,6 +7,7 @@ import type { VideoAnalyzer, VideoFrameInput } from '../../src/models/backend.js
 import type { ModelLoaders } from '../../src/models/registry.js';
 import { startTestServer, TRANSPORTS, type TestServer } from '../helpers/server.js';
 import { meanAus, readHead, referencePosterior, tinyLoaders } from '../helpers/tiny-models.js';
+import { until } from '../helpers/until.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -81,12 +82,13 @@ for (const transport of TRANSPORTS) {
       for (let k = 0; k < 30; k++) {
         const frame = new Uint8Array(rawVideoBytes('i420', w, h)).fill(50 + k);
         c.sendVideo('i420', w, h, frame, Math.round((k * 1e6) / 30));
-        await sleep(12);
+        // Every third frame passes the 10 fps cap; waiting for its analysis to start (not pacing by the wall clock)
+        // means a busy machine can never have a waiting frame replaced, so the count is exact.
+        if (k % 3 === 0) await until(() => analysed.length === k / 3 + 1, `frame ${k} in analysis`);
       }
-      await sleep(50);
       await c.end();
       await reader;
-      assert.ok(analysed.length >= 8 && analysed.length <= 12, `${analysed.length} of 30 frames analysed at the 10 fps cap`);
+      assert.equal(analysed.length, 10, `${analysed.length} of 30 frames analysed at the 10 fps cap`);
       // A final result that only repeats the last window (no new media after it) carries no new latency figures.
       const withFace = results.filter((r) => r.face && r.repeatOfHop === undefined);
       assert.ok(withFace.length >= 2);

@@ -71,7 +71,8 @@ for (const transport of TRANSPORTS) {
         }
         assert.equal(r.fused!.head, 'mean:speech+face');
         assert.equal(r.fused!.label, EMOTIONS[r.fused!.probs.indexOf(Math.max(...r.fused!.probs))]);
-        assert.ok(r.latency.totalMs >= 0 && r.latency.totalMs < 1000);
+        // No upper bound: latency is wall-clock time and a busy machine stretches it (targets live in bench/).
+        assert.ok(Number.isFinite(r.latency.totalMs) && r.latency.totalMs >= r.latency.queueMs && r.latency.queueMs >= 0);
         assert.ok(r.lastFramePtsUs !== null && r.lastFramePtsUs < r.windowEndUs);
         assert.ok((c.latencyMs(r) ?? -1) >= 0, 'the client can compute end-to-end latency');
       }

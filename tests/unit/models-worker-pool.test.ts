@@ -1,5 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { until } from '../helpers/until.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,7 +110,7 @@ test('a worker that dies is replaced and reloads its models; calls after that su
   const feeds = { aus: { data: new Float32Array(35).fill(0.3), dims: [1, 35] } };
   const before = await runner.run(feeds);
   await (p as unknown as { workers: { worker: { terminate(): Promise<number> } }[] }).workers[0].worker.terminate();
-  for (let i = 0; i < 50 && p.respawns === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await until(() => p.respawns > 0, 'the replacement worker');
   assert.equal(p.respawns, 1);
   assert.match(logs.join('\n'), /died .*replacement/);
   const after = await runner.run(feeds);

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { until } from '../helpers/until.js';
 import { readFileSync } from 'node:fs';
 import { decodeWav } from '../../src/features/wav.js';
 import { createInProcessRunner } from '../../src/models/onnx-runner-inprocess.js';
@@ -43,8 +44,7 @@ test('feature worker streams build exactly the windows of the in-thread stream (
     assert.equal(pool.stats().streams, 2);
     assert.equal(pool.stats().workers, 2);
     for (const s of sessions) s.remote.close();
-    await sleep(20);
-    assert.equal(pool.stats().streams, 0);
+    await until(() => pool.stats().streams === 0, 'the closed streams released');
   } finally {
     await pool.close();
     await model.dispose();
@@ -63,7 +63,7 @@ test('a worker that falls too far behind stops the stream visibly (bounded backl
     assert.equal(await s.window(3000, 3000), null);
     assert.equal(pool.stats().brokenStreams, 1);
     // Once the worker has caught up, other sessions stream normally.
-    for (let i = 0; i < 100 && pool.stats().backlogSamples > 0; i++) await sleep(10);
+    await until(() => pool.stats().backlogSamples === 0, 'the worker caught up');
     assert.equal(pool.stats().backlogSamples, 0);
     const ok = pool.open();
     ok.push(new Float32Array(3200).fill(0.1));
@@ -82,7 +82,7 @@ test('a crashed feature worker: its pending windows resolve null, it is replaced
     await pool.killWorker(0);
     assert.equal(await before, null);
     assert.equal(await s.window(8000, 8000), null);
-    for (let i = 0; i < 200 && pool.stats().respawns === 0; i++) await sleep(25);
+    await until(() => pool.stats().respawns > 0, 'the replacement worker');
     assert.equal(pool.stats().respawns, 1);
     // The replacement loads the model; wait for it, then a new session gets real windows.
     let w: unknown = null;
@@ -110,7 +110,7 @@ test('after one of two feature workers dies, new sessions go to the live one bef
     pool.open(); // worker 1: both now hold one session, so a tie would pick worker 0
     await pool.killWorker(0);
     // The session on worker 0 broke; worker 1 is alive, so a session opened now must get real windows at once.
-    for (let i = 0; i < 200 && pool.stats().respawns === 0; i++) await sleep(25);
+    await until(() => pool.stats().respawns > 0, 'the replacement worker');
     assert.equal(pool.stats().respawns, 1);
     assert.equal(await first.window(8000, 8000), null);
     const fresh = pool.open();

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig, type ConfigInput } from '../../server/config.js';
+import { browserUrl, resolveLogFormat } from '../../server/logger.js';
 
 /** `emostream serve`: the streaming server (config file, env vars, then flags). */
 export function register(program: Command): void {
@@ -11,16 +12,24 @@ export function register(program: Command): void {
     .option('--transport <name>', 'uws or ws')
     .option('--provider <name>', 'ONNX execution provider: auto, cpu, webgpu, cuda')
     .option('--event-loops <n>', 'event loops sharing the port (env EMOSTREAM_EVENT_LOOPS; default 1): one per few cores on a big host')
-    .action(async (o: { port?: string; host?: string; config?: string; transport?: string; provider?: string; eventLoops?: string }) => {
+    .option('--log-format <fmt>', 'auto, json or pretty (env EMOSTREAM_LOG_FORMAT; default auto: pretty on a terminal, JSON otherwise)')
+    .action(async (o: { port?: string; host?: string; config?: string; transport?: string; provider?: string; eventLoops?: string; logFormat?: string }) => {
       const overrides: Record<string, Record<string, unknown>> = {};
       if (o.port !== undefined) (overrides.server ??= {}).port = Number(o.port);
       if (o.host !== undefined) (overrides.server ??= {}).host = o.host;
       if (o.transport !== undefined) (overrides.server ??= {}).transport = o.transport;
       if (o.provider !== undefined) (overrides.models ??= {}).executionProvider = o.provider;
       if (o.eventLoops !== undefined) (overrides.server ??= {}).eventLoops = Number(o.eventLoops);
-      const config = loadConfig({ file: o.config, overrides: overrides as ConfigInput });
+      if (o.logFormat !== undefined) (overrides.log ??= {}).format = o.logFormat;
+      const loaded = loadConfig({ file: o.config, overrides: overrides as ConfigInput });
+      // Decided here, where stdout is the terminal (or not): event-loop threads log in the same format.
+      const format = resolveLogFormat(loaded.log.format);
+      const config = { ...loaded, log: { ...loaded.log, format } };
       const { startServer } = await import('../../server/event-loops.js');
       const server = await startServer(config);
+      if (format === 'pretty' && process.stdout.isTTY) {
+        process.stdout.write(`\nemostream listening on ${browserUrl(config.server.host, server.port)} — open it in a browser (Ctrl+C stops)\n\n`);
+      }
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) {
