@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { ApiKeyStore } from './api-keys.js';
 import type { AuthConfig } from './config.js';
-import { extractCredential, normalizeAddress } from './credentials.js';
+import { extractCredential, normalizeAddress, redactUrl } from './credentials.js';
 import { FailureLimiter } from './failure-limiter.js';
 import { JwtVerifier } from './jwt.js';
 import { refusal, SCOPES, type AuthOutcome, type AuthRefusal, type AuthRequest, type Identity } from './types.js';
@@ -44,7 +44,7 @@ export class Authenticator {
     if ('refusal' in cred) out = { ok: false, refusal: cred.refusal };
     else if (cred.token === null) out = { ok: false, refusal: refusal(401, 'EMO_ERR_UNAUTHORIZED', 'credentials required: Authorization: Bearer <token> or ?access_token=') };
     else out = this.jwt ? await this.jwt.verify(cred.token) : this.keys!.verify(cred.token);
-    if (!out.ok) this.failed(addr, out.refusal);
+    if (!out.ok) this.failed(addr, out.refusal, req);
     return out;
   }
 
@@ -53,9 +53,11 @@ export class Authenticator {
     this.audit.warn({ event: 'auth-forbidden', remote: normalizeAddress(req.remoteAddress ?? ''), subject: identity.owner, action, code: why.code, reason: why.message }, 'request forbidden');
   }
 
-  private failed(addr: string, why: AuthRefusal): void {
+  private failed(addr: string, why: AuthRefusal, req: AuthRequest): void {
     const reachedLimit = this.failures.fail(addr);
-    this.audit.warn({ event: 'auth-failed', remote: addr, code: why.code, reason: why.message }, 'authentication failed');
+    const query = req.query.toString();
+    const url = redactUrl(`${req.path ?? ''}${query ? `?${query}` : ''}`);
+    this.audit.warn({ event: 'auth-failed', remote: addr, url, code: why.code, reason: why.message }, 'authentication failed');
     if (reachedLimit) this.audit.warn({ event: 'auth-blocked', remote: addr }, 'failed-authentication limit reached: address refused for the rest of the minute');
   }
 }

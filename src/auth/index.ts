@@ -10,3 +10,4 @@ export { SCOPES, isScope, type AuthOutcome, type AuthRefusal, type AuthRequest, 
 export { withoutPaths } from './public-view.js';
 export { ServerAuth, type ServerAuthConfig } from './server-auth.js';
 export { grantPublish, grantSubscribe, type Grant, type SessionDirectory } from './grants.js';
+export { mintToken, parseScopes, parseTtlS, type MintOptions } from './mint.js';

@@ -52,6 +52,8 @@ export interface AuthRequest {
   /** Lower-case header names. */
   headers: Readonly<Record<string, string | undefined>>;
   query: URLSearchParams;
+  /** For the audit log (query values are redacted there). */
+  path?: string;
   /** The peer's address, for the failed-attempt limiter and the audit log ('' when unknown). */
   remoteAddress?: string;
 }
