@@ -8,6 +8,25 @@ import { startWebSocket } from './transport-ws.js';
 const LABELS = ['neutral', 'calm', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised'];
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
+// A credential handed over in the page's URL (?access_token=, docs/security.md): kept in memory only and taken out
+// of the address bar at once, so it stays out of the history, bookmarks and Referer headers.
+const accessToken = params.get('access_token');
+if (accessToken) {
+  params.delete('access_token');
+  window.history.replaceState(null, '', `${location.pathname}${params.size ? `?${params}` : ''}${location.hash}`);
+}
+
+/** Why the server refuses this page's credential, in words (browsers cannot read a refused WebSocket's answer). */
+async function refusalReason(check) {
+  try {
+    const res = await window.fetch(`/v1/auth/whoami?${new URLSearchParams(check)}`, { headers: accessToken ? { authorization: `Bearer ${accessToken}` } : {} });
+    if (res.ok) return null;
+    const body = await res.json();
+    return `access refused (${body.code}): ${body.message}${accessToken ? '' : '. Open this page with ?access_token=<token>'}`;
+  } catch {
+    return null;
+  }
+}
 
 // State the page exposes for its own tests (tests/integration/webrtc-browser.test.ts) and for debugging.
 const state = { transport: null, sessionId: null, results: [], latencies: [], stats: null, errors: [], status: 'idle' };
@@ -154,7 +173,7 @@ async function start() {
     if (mode !== 'ws') {
       try {
         setStatus('Connecting over WebRTC…');
-        session = await startWebRtc({ stream: mediaStream, whipUrl: `${base}/v1/whip`, onMessage, videoCodec: params.get('codec'), onState: (s) => {
+        session = await startWebRtc({ stream: mediaStream, whipUrl: `${base}/v1/whip`, token: accessToken, onMessage, videoCodec: params.get('codec'), onState: (s) => {
           if (s === 'disconnected') setStatus('WebRTC connection interrupted…');
           if (s === 'failed' && session) void stop('WebRTC connection failed; session ended.');
         } });
@@ -163,15 +182,16 @@ async function start() {
         setStatus(`WebRTC unavailable (${err.message}); falling back to WebSocket…`);
       }
     }
-    session ??= await startWebSocket({ stream: mediaStream, baseUrl: base, onMessage });
+    session ??= await startWebSocket({ stream: mediaStream, baseUrl: base, token: accessToken, onMessage });
     state.transport = session.kind;
     state.sessionId = session.sessionId || state.sessionId;
     $('session-id').textContent = state.sessionId ?? '';
     setStatus(`Streaming over ${session.kind === 'webrtc' ? 'WebRTC' : 'WebSocket'}. Session ${state.sessionId}.`);
     $('stop').disabled = false;
   } catch (err) {
-    state.errors.push({ message: err.message });
-    setStatus(`Could not start: ${err.message}`);
+    const reason = (await refusalReason({ scope: 'publish' })) ?? err.message;
+    state.errors.push({ message: reason });
+    setStatus(`Could not start: ${reason}`);
     await stop();
   }
 }
@@ -198,8 +218,11 @@ function follow(id) {
   unfollow();
   const url = new URL(`/v1/subscribe?session=${encodeURIComponent(id)}`, location.href);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  if (accessToken) url.searchParams.set('access_token', accessToken);
   const ws = new WebSocket(url, ['emo.v1']);
   subscriber = ws;
+  let opened = false;
+  ws.onopen = () => { opened = true; };
   state.results = [];
   chart.reset();
   $('session-id').textContent = id;
@@ -210,8 +233,9 @@ function follow(id) {
     else if (msg.type === 'emotion') onResult(msg, null, null);
     else onMessage(msg);
   };
-  ws.onclose = (e) => {
-    if (subscriber === ws) setStatus(`Stopped following (${e.code}${e.reason ? ` ${e.reason}` : ''}).`);
+  ws.onclose = async (e) => {
+    const refused = opened ? null : await refusalReason({ scope: 'subscribe', session: id });
+    if (subscriber === ws) setStatus(refused ? `Could not follow: ${refused}` : `Stopped following (${e.code}${e.reason ? ` ${e.reason}` : ''}).`);
     $('unsubscribe').disabled = true;
   };
 }

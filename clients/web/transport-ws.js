@@ -12,14 +12,16 @@ registerProcessor('emostream-tap', class extends AudioWorkletProcessor {
   }
 });`;
 
-export async function startWebSocket({ stream, baseUrl, onMessage, videoFps = 10 }) {
+export async function startWebSocket({ stream, baseUrl, onMessage, videoFps = 10, token = null }) {
   const url = new URL('/v1/stream', baseUrl);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  // Browsers cannot set Authorization on a WebSocket: the credential travels as access_token.
+  if (token) url.searchParams.set('access_token', token);
   const ws = new WebSocket(url, ['emo.v1']);
   ws.binaryType = 'arraybuffer';
   await new Promise((resolve, reject) => {
     ws.onopen = resolve;
-    ws.onerror = () => reject(new Error(`WebSocket to ${url} failed`));
+    ws.onerror = () => reject(new Error(`WebSocket to ${new URL(url.pathname, url)} failed`));
   });
   const ctx = new AudioContext();
   const rate = ctx.sampleRate;

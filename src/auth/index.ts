@@ -11,3 +11,4 @@ export { withoutPaths } from './public-view.js';
 export { ServerAuth, type ServerAuthConfig } from './server-auth.js';
 export { grantPublish, grantSubscribe, type Grant, type SessionDirectory } from './grants.js';
 export { mintToken, parseScopes, parseTtlS, type MintOptions } from './mint.js';
+export { registerAuthRoutes } from './routes.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { grantPublish, grantSubscribe, ServerAuth, withoutPaths, type Grant } from '../auth/index.js';
+import { grantPublish, grantSubscribe, registerAuthRoutes, ServerAuth, withoutPaths, type Grant } from '../auth/index.js';
 import { EMOTIONS } from '../protocol/labels.js';
 import { PROTOCOL_VERSION, SUBPROTOCOL } from '../protocol/v1/messages.js';
 import { MODEL_SAMPLE_RATE } from '../streaming/audio-input.js';
@@ -137,6 +137,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
     // Filesystem paths only for an authenticated admin (docs/security.md); everyone else gets them cut out.
     return json(200, auth.isAuthenticatedAdmin(who.identity) ? modelsInfo() : withoutPaths(modelsInfo()));
   });
+  registerAuthRoutes(routes, auth, async (id) => sessions.ownerOf(id) ?? await sessions.ownerElsewhere(id));
   const modelsInfo = () => ({
     protocol: PROTOCOL_VERSION, labels: EMOTIONS, sampleRate: MODEL_SAMPLE_RATE,
     windowMs: config.streaming.windowMs, hopMs: config.streaming.hopMs,

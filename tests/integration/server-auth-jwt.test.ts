@@ -119,6 +119,13 @@ for (const transport of TRANSPORTS) {
       const full = await (await fetch(`${http}/v1/models`, { headers: { authorization: `Bearer ${admin}` } })).text();
       assert.ok(full.includes(ts.dirs.speech), 'admins see where the models come from');
       assert.equal((await fetch(`${http}/healthz`)).status, 200, 'health probes need no credential');
+      // whoami: what the web page asks to explain a refused WebSocket.
+      const who = await fetch(`${http}/v1/auth/whoami`, { headers: { authorization: `Bearer ${remember(await token('alice', ['subscribe'], { session: 'r1' }))}` } });
+      assert.deepEqual(Object.fromEntries(Object.entries(await who.json() as Record<string, unknown>).filter(([k]) => k !== 'expiresAt')),
+        { mode: 'jwt', kind: 'jwt', subject: 'alice', scopes: ['subscribe'], session: 'r1' });
+      const expired = await fetch(`${http}/v1/auth/whoami?access_token=${remember(await sign(claims({ exp: now() - 60 })))}`);
+      assert.equal(expired.status, 401);
+      assert.equal((await expired.json() as { code: string }).code, 'EMO_ERR_TOKEN_EXPIRED');
       const t = remember(await token('alice', ['publish']));
       await refused(`${ts.url}/v1/stream`, { token: t, headers: { origin: 'https://evil.example' } }, 403, 'EMO_ERR_FORBIDDEN');
       const same = await upgrade(`${ts.url}/v1/stream`, { token: t, headers: { origin: http } });
