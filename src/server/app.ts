@@ -214,7 +214,8 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
     listen: async () => {
       port = await transport.listen(config.server.host, config.server.port);
       const scheme = config.server.tls.certFile ? 'https' : 'http';
-      logger.info({ host: config.server.host, port, transport: transport.name, auth: auth.authenticator.mode }, `emostream listening on ${scheme}://${config.server.host}:${port} (${transport.name})`);
+      const openHost = config.server.host === '0.0.0.0' || config.server.host === '::' ? 'localhost' : config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+      logger.info({ host: config.server.host, port, transport: transport.name, auth: auth.authenticator.mode }, `emostream listening on ${scheme}://${openHost}:${port}/ (${transport.name}, auth ${auth.authenticator.mode})`);
       if (!auth.enabled && !isLoopback(config.server.host) && (opts.shard?.index ?? 0) === 0) {
         logger.warn({ host: config.server.host, auth: 'none' }, `SECURITY WARNING: listening on ${config.server.host} with server.auth.mode none: anyone who can reach this port can stream, read every session's results and end sessions. Set EMOSTREAM_AUTH=jwt (docs/security.md) or bind 127.0.0.1.`);
       }

@@ -1,6 +1,6 @@
 import { Counter, Gauge } from 'prom-client';
 import type { ServerPluginApi } from '../server/app.js';
-import { checkSessionAccess, grantPublish, type Identity } from '../auth/index.js';
+import { grantPublish } from '../auth/index.js';
 import type { HttpRequest } from '../server/routes.js';
 import { peerConfigFromEnv } from './config.js';
 import { DEFAULT_MAX_OFFER_BYTES } from './sdp-offer.js';
@@ -54,28 +54,23 @@ export async function register(api: ServerPluginApi): Promise<void> {
     else g.release();
     return res;
   }, limit);
-  /** Ending a session: its owner, a credential pinned to it, or admin (docs/security.md). */
-  const mayDelete = (identity: Identity, id: string, remoteAddress?: string): WhipResponse | null => {
-    const why = checkSessionAccess(identity, id, api.sessions.ownerOf(id));
-    if (!why) return null;
-    api.auth.authenticator.forbidden({ headers: {}, query: new URLSearchParams(), remoteAddress }, identity, why, `whip-delete ${id}`);
-    return api.auth.respond(why, cors);
-  };
+  /**
+   * Ending a session: its owner, a credential pinned to it, or admin (docs/security.md). Checked before the session
+   * is looked up, so an unknown id answers 403 like another identity's (ids cannot be probed).
+   */
   api.routes.add('DELETE', `${WHIP_PATH}/:id`, async (req) => {
     const r = wreq(req);
     const id = r.params.id ?? '';
-    const who = await api.auth.authorize(req, 'publish');
+    const who = await api.auth.authorize(req, 'publish', { id, owner: api.sessions.ownerOf(id) ?? await api.sessions.ownerElsewhere(id) });
     if (!who.ok) return api.auth.respond(who.refusal, cors);
-    if (!api.shards || whip.has(id)) return whip.has(id) ? mayDelete(who.identity, id, req.remoteAddress) ?? whip.delete(r) : whip.delete(r);
+    if (!api.shards || whip.has(id)) return whip.delete(r);
     // With several event loops the DELETE may reach another loop than the one holding the peer: ask them.
-    const answers = await api.shards.ask<WhipResponse>('whip-delete', { ...r, body: Buffer.alloc(0), identity: who.identity }, 1000);
+    const answers = await api.shards.ask<WhipResponse>('whip-delete', { ...r, body: Buffer.alloc(0) }, 1000);
     return answers[0] ?? whip.delete(r);
   });
   api.shards?.answer('whip-delete', (body) => {
-    const r = body as WhipRequest & { identity: Identity };
-    const id = r.params.id ?? '';
-    if (!whip.has(id)) return null;
-    return mayDelete(r.identity, id) ?? whip.delete({ ...r, body: Buffer.alloc(0) });
+    const r = body as WhipRequest;
+    return whip.has(r.params.id ?? '') ? whip.delete({ ...r, body: Buffer.alloc(0) }) : null;
   });
   api.routes.add('*', WHIP_PATH, (req) => whip.notAllowed(wreq(req)), limit);
   api.routes.add('*', `${WHIP_PATH}/:id`, (req) => whip.notAllowed(wreq(req)), limit);

@@ -45,6 +45,8 @@ describe('WHIP access control (uws)', () => {
     assert.equal(r.status, 403);
     assert.equal(((await r.json()) as { code: string }).code, 'EMO_ERR_FORBIDDEN');
     assert.equal((await fetch(alice.location, { method: 'DELETE' })).status, 401);
+    // An id that does not exist answers like another identity's session: ids cannot be probed.
+    assert.equal((await fetch(`${whip}/no-such-session`, { method: 'DELETE', headers: bearer(await token('mallory', ['publish'])) })).status, 403);
     await streaming;
     await alice.waitFor(() => alice.messages.filter((m) => m.type === 'emotion').length >= 2, 10_000, 'results after the refused DELETE');
     const own = await alice.delete();
