@@ -6,6 +6,9 @@ import { EmoStreamClient, type EmotionResult } from '../../clients/node/index.js
 import { mintToken } from '../../src/auth/mint.js';
 import type { Scope } from '../../src/auth/types.js';
 import { SUBPROTOCOL } from '../../src/protocol/v1/messages.js';
+import type { ConfigInput } from '../../src/server/config.js';
+import { startTestServer, type TestServer } from './server.js';
+import { tinyLoaders } from './tiny-models.js';
 
 export const SECRET = 'integration-test-secret-0123456789abcdefghij';
 
@@ -100,4 +103,19 @@ export class SteadySession {
     await this.reader;
     assert.equal(close.code, 1000, 'the well-behaved session ends normally');
   }
+}
+
+/** A test server with a SteadySession already getting results, and one close() for both (in that order). */
+export async function serverWithSteady(
+  transport: 'uws' | 'ws', overrides: ConfigInput, credential: string | Promise<string>, logger?: Logger,
+): Promise<{ ts: TestServer; steady: SteadySession; close: () => Promise<void> }> {
+  const ts = await startTestServer(transport, overrides, tinyLoaders(), logger);
+  const steady = await SteadySession.start(ts.url, await credential);
+  await steady.more(1);
+  return {
+    ts, steady, close: async () => {
+      await steady.stop();
+      await ts.close();
+    },
+  };
 }

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { exportJWK, SignJWT } from 'jose';
 import { EmoSubscriber } from '../../clients/node/index.js';
 import { newApiKey } from '../../src/auth/api-keys.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { refused, SteadySession, token, upgrade } from '../helpers/auth.js';
+import type { TestServer } from '../helpers/server.js';
+import { refused, serverWithSteady, type SteadySession, token, upgrade } from '../helpers/auth.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'emo-auth-keys-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,6 +16,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 describe('API keys (uws)', () => {
   let ts: TestServer;
   let steady: SteadySession;
+  let close: () => Promise<void>;
   const cabin = newApiKey('cabin-7', ['publish']);
   const viewer = newApiKey('viewer', ['subscribe']);
   const ops = newApiKey('ops', ['admin']);
@@ -23,14 +24,9 @@ describe('API keys (uws)', () => {
   before(async () => {
     const file = join(dir, 'keys.json');
     writeFileSync(file, JSON.stringify({ keys: [{ ...cabin.entry, maxSessions: 1 }, viewer.entry, ops.entry, { ...old.entry, expires: '2021-01-01T00:00:00Z' }] }));
-    ts = await startTestServer('uws', { server: { auth: { mode: 'api-key', apiKeysFile: file } } });
-    steady = await SteadySession.start(ts.url, cabin.key);
-    await steady.more(1);
+    ({ ts, steady, close } = await serverWithSteady('uws', { server: { auth: { mode: 'api-key', apiKeysFile: file } } }, cabin.key));
   });
-  after(async () => {
-    await steady.stop();
-    await ts.close();
-  });
+  after(() => close());
 
   test('a key publishes up to its own session limit; unknown, expired and JWT credentials are refused', async () => {
     assert.match(await refused(`${ts.url}/v1/stream`, { token: cabin.key }, 429, 'EMO_ERR_TOO_MANY_SESSIONS'), /maximum of 1/);
@@ -54,6 +50,7 @@ describe('API keys (uws)', () => {
 describe('RS256 via a JWKS file (ws)', () => {
   let ts: TestServer;
   let steady: SteadySession;
+  let close: () => Promise<void>;
   const idp = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const rogue = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const rs256 = (key: typeof idp.privateKey, iss = 'https://idp.example') => new SignJWT({ scope: 'publish' })
@@ -62,14 +59,9 @@ describe('RS256 via a JWKS file (ws)', () => {
   before(async () => {
     const file = join(dir, 'jwks.json');
     writeFileSync(file, JSON.stringify({ keys: [{ ...(await exportJWK(idp.publicKey)), kid: 'idp-1', alg: 'RS256', use: 'sig' }] }));
-    ts = await startTestServer('ws', { server: { auth: { mode: 'jwt', jwt: { jwksFile: file, issuer: 'https://idp.example' } } } });
-    steady = await SteadySession.start(ts.url, await rs256(idp.privateKey));
-    await steady.more(1);
+    ({ ts, steady, close } = await serverWithSteady('ws', { server: { auth: { mode: 'jwt', jwt: { jwksFile: file, issuer: 'https://idp.example' } } } }, rs256(idp.privateKey)));
   });
-  after(async () => {
-    await steady.stop();
-    await ts.close();
-  });
+  after(() => close());
 
   test("the identity provider's RS256 token streams; another key, another issuer and HS256 are refused", async () => {
     await refused(`${ts.url}/v1/stream`, { token: await rs256(rogue.privateKey) }, 401, 'EMO_ERR_UNAUTHORIZED');

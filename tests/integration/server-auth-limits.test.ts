@@ -1,21 +1,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, TRANSPORTS, type TestServer } from '../helpers/server.js';
-import { SECRET, SteadySession, token, upgrade } from '../helpers/auth.js';
+import { TRANSPORTS, type TestServer } from '../helpers/server.js';
+import { SECRET, serverWithSteady, type SteadySession, token, upgrade } from '../helpers/auth.js';
 
 for (const transport of TRANSPORTS) {
   describe(`failed-authentication flood over ${transport}`, () => {
     let ts: TestServer;
     let steady: SteadySession;
+    let close: () => Promise<void>;
     before(async () => {
-      ts = await startTestServer(transport, { server: { auth: { mode: 'jwt', jwt: { secret: SECRET }, maxFailuresPerMinute: 20 } } });
-      steady = await SteadySession.start(ts.url, await token('alice', ['publish']));
-      await steady.more(1);
+      ({ ts, steady, close } = await serverWithSteady(transport, { server: { auth: { mode: 'jwt', jwt: { secret: SECRET }, maxFailuresPerMinute: 20 } } }, token('alice', ['publish'])));
     });
-    after(async () => {
-      await steady.stop();
-      await ts.close();
-    });
+    after(() => close());
 
     test('1,000 failed attempts from one address: 401 up to the limit, then 429 with Retry-After; the good session keeps its results', async () => {
       const http = ts.url.replace('ws://', 'http://');

@@ -1,26 +1,21 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WhipClient } from '../../src/webrtc/whip-client.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { SECRET, SteadySession, token } from '../helpers/auth.js';
+import { SECRET, serverWithSteady, type SteadySession, token } from '../helpers/auth.js';
 import { tone48k } from './webrtc-harness.js';
 
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 
 describe('WHIP access control (uws)', () => {
-  let ts: TestServer;
   let steady: SteadySession;
   let whip: string;
+  let close: () => Promise<void>;
   before(async () => {
-    ts = await startTestServer('uws', { server: { auth: { mode: 'jwt', jwt: { secret: SECRET } } }, plugins: ['../webrtc/index.ts'] });
-    whip = `${ts.url.replace('ws://', 'http://')}/v1/whip`;
-    steady = await SteadySession.start(ts.url, await token('carol', ['publish']));
-    await steady.more(1);
+    const s = await serverWithSteady('uws', { server: { auth: { mode: 'jwt', jwt: { secret: SECRET } } }, plugins: ['../webrtc/index.ts'] }, token('carol', ['publish']));
+    ({ steady, close } = s);
+    whip = `${s.ts.url.replace('ws://', 'http://')}/v1/whip`;
   });
-  after(async () => {
-    await steady.stop();
-    await ts.close();
-  });
+  after(() => close());
 
   test('POST needs a publish credential; the session is named by a pinned token', async () => {
     const offer = { method: 'POST', body: 'v=0\r\n' };
