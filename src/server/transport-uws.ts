@@ -54,7 +54,7 @@ export function createUwsTransport(hooks: TransportHooks, limits: TransportLimit
           res.upgrade<UserData>({ handlers: null, open: decision.open, closed: false, remote }, key, decision.protocol ?? '', extensions, context);
         });
       };
-      Promise.resolve(hooks.upgrade({ path, query, protocols: parseProtocols(headers['sec-websocket-protocol']), headers, remoteAddress: remote }))
+      Promise.resolve().then(() => hooks.upgrade({ path, query, protocols: parseProtocols(headers['sec-websocket-protocol']), headers, remoteAddress: remote }))
         .then(answer, () => answer({ accept: false, status: 500, body: 'internal error' }));
     },
     open: (ws) => {
