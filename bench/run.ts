@@ -4,14 +4,21 @@
  * for RAVDESS here). Reports client-measured end-to-end latency, server-side latency per stage, results per second,
  * dropped windows, server CPU and peak RSS, the batch-size histogram, and writes JSON with the machine's details.
  *
- *   npm run bench -- --sessions 64 --seconds 30 --transport uws --batching on --provider cpu [--cpu-prof DIR]
+ *   npm run bench -- --sessions 64 --seconds 30 --transport uws --batching on --provider cpu [--cpu-prof DIR] [--auth on]
+ *
+ * --auth on runs the server with server.auth.mode jwt (a fresh HS256 secret per run, handed to the server and to
+ * load-generator children through EMOSTREAM_AUTH_JWT_SECRET) and gives every session its own publish token, so
+ * auth on and off can be compared side by side.
  */
 import { spawn, execSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, platform, release, arch, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
 import { EmoStreamClient } from '../clients/node/index.js';
+import { mintToken } from '../src/auth/mint.js';
+import type { Scope } from '../src/auth/types.js';
 import { clipId, readAuCsv } from '../clients/node/openface-csv.js';
 import { percentile } from '../clients/node/timeline.js';
 import { hasShared, listSpeechClips, RAVDESS_DIR } from '../src/training/ravdess.js';
@@ -29,6 +36,8 @@ const { values: args } = parseArgs({
      */
     'warmup-s': { type: 'string', default: '0' },
     transport: { type: 'string', default: 'uws' },
+    /** on: the server verifies a JWT on every connection (server.auth.mode jwt); off: auth none. */
+    auth: { type: 'string', default: 'off' },
     batching: { type: 'string', default: 'on' },
     provider: { type: 'string', default: 'cpu' },
     port: { type: 'string', default: '18090' },
@@ -74,10 +83,20 @@ if (!hasShared()) {
   console.error(`bench needs RAVDESS under ${RAVDESS_DIR} (../shared); not found`);
   process.exit(2);
 }
-if (!['uws', 'ws'].includes(transport) || !['on', 'off'].includes(args.batching!)) {
-  console.error('--transport uws|ws, --batching on|off');
+if (!['uws', 'ws'].includes(transport) || !['on', 'off'].includes(args.batching!) || !['on', 'off'].includes(args.auth!)) {
+  console.error('--transport uws|ws, --batching on|off, --auth on|off');
   process.exit(2);
 }
+// With --auth on: one secret per run, in the environment the server and the load-generator children inherit.
+const benchSecret = args.auth === 'on' ? (process.env.EMOSTREAM_AUTH_JWT_SECRET ||= randomBytes(32).toString('base64url')) : null;
+const tokenFor = async (sub: string, scopes: Scope[]): Promise<string | undefined> => (benchSecret
+  ? mintToken({ secret: benchSecret, sub, scopes, ttlS: 6 * 3600, audience: process.env.EMOSTREAM_AUTH_AUDIENCE || 'emostream' })
+  : undefined);
+/** Headers for /v1/models and /metrics (admin with auth on). */
+const adminHeaders = async (): Promise<Record<string, string>> => {
+  const t = await tokenFor('bench-admin', ['admin']);
+  return t ? { authorization: `Bearer ${t}` } : {};
+};
 
 const loadProcesses = Number(args['load-processes']);
 const childOut = args['load-child'];
@@ -109,7 +128,7 @@ async function startServer(port: number): Promise<{ child: ChildProcess; url: st
   const profArgs = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : [];
   const child = spawn(process.execPath, [...profArgs, 'bin/emostream.mjs', 'serve', '--port', String(port), '--host', '127.0.0.1', '--transport', transport, '--provider', args.provider!], {
     env: {
-      ...process.env, EMOSTREAM_LOG_LEVEL: 'warn', EMOSTREAM_BATCHING: args.batching === 'on' ? 'true' : 'false',
+      ...process.env, EMOSTREAM_LOG_LEVEL: 'warn', EMOSTREAM_AUTH: args.auth === 'on' ? 'jwt' : 'none', EMOSTREAM_BATCHING: args.batching === 'on' ? 'true' : 'false',
       EMOSTREAM_MAX_SESSIONS: String(Math.max(512, sessions * 2)), EMOSTREAM_VIDEO: 'false', EMOSTREAM_WORKERS: args.workers,
       ...(args['feature-workers'] !== undefined ? { EMOSTREAM_FEATURE_WORKERS: args['feature-workers'] } : {}),
       ...(args['max-delay-ms'] !== undefined ? { EMOSTREAM_MAX_DELAY_MS: args['max-delay-ms'] } : {}),
@@ -198,7 +217,8 @@ interface LoadRaw {
  */
 async function driveLoad(url: string, plans: SessionPlan[], hopMs: number, offset: number, total: number, go: () => Promise<void>,
   onTick: () => void = () => undefined): Promise<LoadRaw> {
-  const clients = await Promise.all(plans.map(() => EmoStreamClient.connect({ url, client: 'bench' })));
+  const tokens = await Promise.all(plans.map((_, i) => tokenFor(`bench-${offset + i}`, ['publish'])));
+  const clients = await Promise.all(plans.map((_, i) => EmoStreamClient.connect({ url, client: 'bench', token: tokens[i] })));
   await go();
   const cpu0 = process.cpuUsage();
   let t0 = performance.now();
@@ -296,7 +316,7 @@ function planSlice(offset: number, count: number): SessionPlan[] {
 /** --load-child: drive this slice against the parent's server, say "ready", wait for "go" on stdin, write the raw results. */
 async function childMain(out: string) {
   const plans = planSlice(sessionOffset, sessions);
-  const hopMs = Number(((await (await fetch(`${args.url!.replace('ws://', 'http://')}/v1/models`)).json()) as { hopMs: number }).hopMs);
+  const hopMs = Number(((await (await fetch(`${args.url!.replace('ws://', 'http://')}/v1/models`, { headers: await adminHeaders() })).json()) as { hopMs: number }).hopMs);
   const go = () => new Promise<void>((resolve) => {
     process.stdin.once('data', () => resolve());
     process.stdout.write('ready\n');
@@ -315,7 +335,7 @@ async function runChildren(url: string, onTick: () => void): Promise<LoadRaw> {
     const file = join(dir, `load-${k}.json`);
     const childArgs = ['--import', 'tsx', 'bench/run.ts', '--url', url, '--sessions', String(n), '--total-sessions', String(sessions),
       '--session-offset', String(offset), '--seconds', String(seconds), '--warmup-s', String(warmupS), '--chunk-ms', String(chunkMs),
-      '--au-fps', String(auFps), '--seed', args.seed!, '--load-child', file];
+      '--au-fps', String(auFps), '--seed', args.seed!, '--auth', args.auth!, '--load-child', file];
     offset += n;
     const child = spawn(process.execPath, childArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
     const ready = new Promise<void>((resolve, reject) => {
@@ -347,8 +367,8 @@ async function main() {
   const url = args.url ?? server!.url;
   const httpUrl = url.replace('ws://', 'http://');
   const plans = loadProcesses === 1 ? planSlice(0, sessions) : [];
-  const models = (await (await fetch(`${httpUrl}/v1/models`)).json()) as { models: { name: string; available: boolean; provider?: string; error?: string }[]; hopMs: number; windowMs: number; featureWorkers?: number };
-  const metricsBefore = await (await fetch(`${httpUrl}/metrics`)).text();
+  const models = (await (await fetch(`${httpUrl}/v1/models`, { headers: await adminHeaders() })).json()) as { models: { name: string; available: boolean; provider?: string; error?: string }[]; hopMs: number; windowMs: number; featureWorkers?: number };
+  const metricsBefore = await (await fetch(`${httpUrl}/metrics`, { headers: await adminHeaders() })).text();
   for (const m of models.models.filter((x) => !x.available && !/disabled in configuration/.test(x.error ?? ''))) {
     console.warn(`warning: model ${m.name} unavailable (${m.error}); its posteriors will be null in this run`);
   }
@@ -387,7 +407,7 @@ async function main() {
   const threads1 = serverPid ? sampleThreads(serverPid) : null;
   const benchCpu = process.cpuUsage(start.benchCpu);
   const { cpu: cpu0, threads: threads0 } = start;
-  const metricsAfter = await (await fetch(`${httpUrl}/metrics`)).text();
+  const metricsAfter = await (await fetch(`${httpUrl}/metrics`, { headers: await adminHeaders() })).text();
   if (server) {
     server.child.kill('SIGTERM');
     await new Promise((r) => server.child.once('exit', r));
@@ -414,7 +434,7 @@ async function main() {
   let commit = 'unknown';
   try { commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim(); } catch { /* not a checkout */ }
   const report = {
-    sessions, seconds, transport,
+    sessions, seconds, transport, auth: args.auth,
     batching: args.batching, provider: args.provider, workers: Number(args.workers), featureWorkers: models.featureWorkers ?? 0,
     maxDelayMs: args['max-delay-ms'] !== undefined ? Number(args['max-delay-ms']) : 'default',
     loadProcesses,
@@ -460,11 +480,11 @@ async function main() {
     },
     commit, date: new Date().toISOString(),
   };
-  const out = args.out ?? join('bench', 'results', `server-${transport}-${sessions}s-${args.batching === 'on' ? 'batch' : 'nobatch'}-${args.provider}.json`);
+  const out = args.out ?? join('bench', 'results', `server-${transport}-${sessions}s-${args.batching === 'on' ? 'batch' : 'nobatch'}-${args.provider}${args.auth === 'on' ? '-auth' : ''}.json`);
   mkdirSync(join(out, '..'), { recursive: true });
   writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
   const f = (x: number | null) => (x === null ? '-' : x.toFixed(1));
-  console.log(`${sessions} sessions x ${seconds}s${warmupS ? ` (first ${warmupS} s not in the percentiles)` : ''} over ${transport} (batching ${args.batching}, ${args.provider}${loadProcesses > 1 ? `, ${loadProcesses} load processes` : ''}): ` +
+  console.log(`${sessions} sessions x ${seconds}s${warmupS ? ` (first ${warmupS} s not in the percentiles)` : ''} over ${transport} (batching ${args.batching}, auth ${args.auth}, ${args.provider}${loadProcesses > 1 ? `, ${loadProcesses} load processes` : ''}): ` +
     `e2e p50/p95/p99 ${f(report.latencyMs.p50)}/${f(report.latencyMs.p95)}/${f(report.latencyMs.p99)} ms, server p95 ${f(report.serverMs.p95)} ms, ` +
     `${report.resultsPerSecond} results/s (expected ${report.expectedResultsPerSecond}), dropped ${dropped}, server CPU ${f(report.cpuPercent)} % (main thread ${f(report.serverThreadCpuPercent?.main ?? null)} %), peak RSS ${f(report.peakRssMb)} MB -> ${out}`);
 }

@@ -15,6 +15,8 @@ export interface StreamClientOptions {
   reconnect?: { retries: number; delayMs: number };
   /** Give up connecting after this long. */
   connectTimeoutMs?: number;
+  /** Credential (JWT or API key), sent as `Authorization: Bearer` on the upgrade (docs/security.md). */
+  token?: string;
 }
 
 export interface CloseInfo {
@@ -38,9 +40,10 @@ function parse(data: WebSocket.RawData): ServerMessage | null {
   }
 }
 
-function openSocket(url: string, timeoutMs: number, attach?: (ws: WebSocket) => void): Promise<WebSocket> {
+function openSocket(url: string, timeoutMs: number, attach?: (ws: WebSocket) => void, token?: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, [SUBPROTOCOL], { perMessageDeflate: false });
+    const headers = token ? { authorization: `Bearer ${token}` } : undefined;
+    const ws = new WebSocket(url, [SUBPROTOCOL], { perMessageDeflate: false, headers });
     // Listeners go on before the handshake completes: the server may speak first (subscribers get `subscribed`).
     attach?.(ws);
     const timer = setTimeout(() => {
@@ -93,7 +96,7 @@ export class EmoStreamClient {
   }
 
   private async open(): Promise<void> {
-    const ws = await openSocket(endpoint(this.opts.url, '/v1/stream'), this.opts.connectTimeoutMs ?? 10000);
+    const ws = await openSocket(endpoint(this.opts.url, '/v1/stream'), this.opts.connectTimeoutMs ?? 10000, undefined, this.opts.token);
     this.ws = ws;
     this.closeInfo = null;
     const welcome = new Promise<Welcome>((resolve, reject) => {
@@ -256,14 +259,15 @@ export class EmoSubscriber {
     ws.on('error', () => undefined);
   }
 
-  static async connect(url: string, sessionId: string, timeoutMs = 10000): Promise<EmoSubscriber> {
+  /** `opts.token`: credential with the subscribe scope, sent as `Authorization: Bearer`. */
+  static async connect(url: string, sessionId: string, timeoutMs = 10000, opts: { token?: string } = {}): Promise<EmoSubscriber> {
     const u = new URL(endpoint(url, '/v1/subscribe'));
     u.searchParams.set('session', sessionId);
     let sub: EmoSubscriber | null = null;
     const ws = await openSocket(u.toString(), timeoutMs, (socket) => {
       sub = new EmoSubscriber(socket);
       sub.attach(socket);
-    });
+    }, opts.token);
     return sub ?? new EmoSubscriber(ws);
   }
 

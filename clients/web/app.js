@@ -9,7 +9,26 @@ import { endpoints } from './urls.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
-const urls = endpoints();
+// A credential handed over in the page's URL (?access_token=, docs/security.md): kept in memory only and taken out
+// of the address bar at once, so it stays out of the history, bookmarks and Referer headers.
+const accessToken = params.get('access_token');
+if (accessToken) {
+  params.delete('access_token');
+  window.history.replaceState(null, '', `${location.pathname}${params.size ? `?${params}` : ''}${location.hash}`);
+}
+
+/** Why the server refuses this page's credential, in words (browsers cannot read a refused WebSocket's answer). */
+async function refusalReason(check) {
+  try {
+    const res = await window.fetch(`/v1/auth/whoami?${new URLSearchParams(check)}`, { headers: accessToken ? { authorization: `Bearer ${accessToken}` } : {} });
+    if (res.ok) return null;
+    const body = await res.json();
+    return `access refused (${body.code}): ${body.message}${accessToken ? '' : '. Open this page with ?access_token=<token>'}`;
+  } catch {
+    return null;
+  }
+}
+const urls = endpoints(location.href, accessToken);
 
 // State the page exposes for its own tests (tests/integration/webrtc-browser.test.ts) and for debugging.
 const state = { transport: null, sessionId: null, results: [], latencies: [], stats: null, errors: [], status: 'idle' };
@@ -125,7 +144,7 @@ async function start() {
     if (mode !== 'ws') {
       try {
         setStatus('Connecting over WebRTC…');
-        session = await startWebRtc({ stream: mediaStream, whipUrl: urls.whip(), onMessage, videoCodec: params.get('codec'), onState: (s) => {
+        session = await startWebRtc({ stream: mediaStream, whipUrl: urls.whip(), token: accessToken, onMessage, videoCodec: params.get('codec'), onState: (s) => {
           if (s === 'disconnected') setStatus('WebRTC connection interrupted…');
           if (s === 'failed' && session) void stop('WebRTC connection failed; session ended.');
         } });
@@ -140,8 +159,9 @@ async function start() {
     setStatus(`Streaming over ${session.kind === 'webrtc' ? 'WebRTC' : 'WebSocket'}. Session ${state.sessionId}.`);
     $('stop').disabled = false;
   } catch (err) {
-    state.errors.push({ message: err.message });
-    setStatus(`Could not start: ${err.message}`);
+    const reason = (await refusalReason({ scope: 'publish' })) ?? err.message;
+    state.errors.push({ message: reason });
+    setStatus(`Could not start: ${reason}`);
     await stop();
   }
 }
@@ -168,6 +188,8 @@ function follow(id) {
   unfollow();
   const ws = new WebSocket(urls.subscribe(id), ['emo.v1']);
   subscriber = ws;
+  let opened = false;
+  ws.onopen = () => { opened = true; };
   state.results = [];
   chart.reset();
   view.reset();
@@ -182,8 +204,9 @@ function follow(id) {
     else if (msg.type === 'emotion') onResult(msg, null, null);
     else onMessage(msg);
   };
-  ws.onclose = (e) => {
-    if (subscriber === ws) setStatus(`Stopped following (${e.code}${e.reason ? ` ${e.reason}` : ''}).`);
+  ws.onclose = async (e) => {
+    const refused = opened ? null : await refusalReason({ scope: 'subscribe', session: id });
+    if (subscriber === ws) setStatus(refused ? `Could not follow: ${refused}` : `Stopped following (${e.code}${e.reason ? ` ${e.reason}` : ''}).`);
     $('unsubscribe').disabled = true;
   };
 }

@@ -22,7 +22,9 @@ function preferCodec(transceiver, codec) {
   transceiver.setCodecPreferences(wanted);
 }
 
-export async function startWebRtc({ stream, whipUrl, onMessage, onState, videoCodec = null, connectTimeoutMs = 8000 }) {
+export async function startWebRtc({ stream, whipUrl, onMessage, onState, videoCodec = null, connectTimeoutMs = 8000, token = null }) {
+  // WHIP carries the credential as a Bearer token (RFC 9725).
+  const auth = token ? { authorization: `Bearer ${token}` } : {};
   if (typeof RTCPeerConnection === 'undefined') throw new Error('this browser has no WebRTC');
   const pc = new RTCPeerConnection();
   // Tracks are attached only once the DataChannel is open: media sent earlier would be analysed while its results
@@ -59,7 +61,7 @@ export async function startWebRtc({ stream, whipUrl, onMessage, onState, videoCo
   await gathered(pc, 2000);
   let res;
   try {
-    res = await fetch(whipUrl, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: pc.localDescription.sdp });
+    res = await fetch(whipUrl, { method: 'POST', headers: { 'content-type': 'application/sdp', ...auth }, body: pc.localDescription.sdp });
   } catch (err) {
     pc.close();
     throw new Error(`WHIP request failed: ${err.message}`, { cause: err });
@@ -91,7 +93,7 @@ export async function startWebRtc({ stream, whipUrl, onMessage, onState, videoCo
     });
   }).catch((err) => {
     pc.close();
-    fetch(location, { method: 'DELETE' }).catch(() => undefined);
+    fetch(location, { method: 'DELETE', headers: auth }).catch(() => undefined);
     throw err;
   });
   // One round trip on the channel before media flows: the first messages of a fresh SCTP association can take a
@@ -114,7 +116,7 @@ export async function startWebRtc({ stream, whipUrl, onMessage, onState, videoCo
         dc.send(JSON.stringify({ type: 'end' }));
         if (!ended) await new Promise((resolve) => { endWaiter = resolve; setTimeout(resolve, 4000); });
       }
-      if (!ended) await fetch(location, { method: 'DELETE' }).catch(() => undefined);
+      if (!ended) await fetch(location, { method: 'DELETE', headers: auth }).catch(() => undefined);
       pc.close();
     },
   };

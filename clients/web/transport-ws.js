@@ -18,7 +18,7 @@ export async function startWebSocket({ stream, url, onMessage, videoFps = 10 }) 
   ws.binaryType = 'arraybuffer';
   await new Promise((resolve, reject) => {
     ws.onopen = resolve;
-    ws.onerror = () => reject(new Error(`WebSocket to ${url} failed`));
+    ws.onerror = () => reject(new Error(`WebSocket to ${new URL(url.pathname, url)} failed`));
   });
   const ctx = new AudioContext();
   const rate = ctx.sampleRate;

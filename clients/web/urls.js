@@ -10,13 +10,18 @@ function wsUrl(page, path, query = {}) {
   return u.toString();
 }
 
-export function endpoints(pageHref = location.href) {
+/**
+ * `token`: a credential from the page's URL (?access_token=). Browsers cannot set Authorization on a WebSocket, so the
+ * WebSocket URLs carry it as access_token; WHIP sends it as a Bearer header instead (transport-webrtc.js).
+ */
+export function endpoints(pageHref = location.href, token = null) {
   const page = new URL(pageHref);
+  const auth = token ? { access_token: token } : {};
   return {
     /** WebSocket ingest (protocol v1). */
-    stream: () => wsUrl(page, '/v1/stream'),
+    stream: () => wsUrl(page, '/v1/stream', auth),
     /** WebSocket subscription to session `id`. */
-    subscribe: (id) => wsUrl(page, '/v1/subscribe', { session: id }),
+    subscribe: (id) => wsUrl(page, '/v1/subscribe', { session: id, ...auth }),
     /** WHIP endpoint (WebRTC ingest). */
     whip: () => new URL('/v1/whip', page).toString(),
     /** This page, following session `id`: the link to share with followers. */

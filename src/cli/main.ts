@@ -16,6 +16,7 @@ const COMMAND_MODULES: string[] = [
   './commands/stream.js',
   './commands/subscribe.js',
   './commands/publish.js',
+  './commands/token.js',
 ];
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -22,7 +22,7 @@ export function createLogger(config: Readonly<AppConfig>, base: Record<string, u
 }
 
 /** The address a person on this machine opens in a browser (a wildcard bind is reachable on loopback). */
-export function browserUrl(host: string, port: number): string {
+export function browserUrl(host: string, port: number, scheme: 'http' | 'https' = 'http'): string {
   const h = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  return `http://${h}:${port}/`;
+  return `${scheme}://${h}:${port}/`;
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { createEmoServer, type EmoServer } from '../../src/server/app.js';
 import { loadConfig, type ConfigInput } from '../../src/server/config.js';
 import { buildTinyModels, tinyLoaders, type TinyDirs } from './tiny-models.js';
@@ -20,7 +20,7 @@ export interface TestServer {
  * The real server on port 0 with tiny ONNX models (built into a temp dir and passed via config, run by the real
  * worker pool and batcher), short windows so tests run in seconds, and no plugins.
  */
-export async function startTestServer(transport: 'uws' | 'ws', overrides: ConfigInput = {}, loaders: ModelLoaders = tinyLoaders()): Promise<TestServer> {
+export async function startTestServer(transport: 'uws' | 'ws', overrides: ConfigInput = {}, loaders: ModelLoaders = tinyLoaders(), logger?: Logger): Promise<TestServer> {
   const root = mkdtempSync(join(tmpdir(), 'emo-it-'));
   const dirs = buildTinyModels(root);
   const base: ConfigInput = {
@@ -37,7 +37,7 @@ export async function startTestServer(transport: 'uws' | 'ws', overrides: Config
     ...(overrides.alerts ? { alerts: overrides.alerts } : {}),
   };
   const config = loadConfig({ env: {}, overrides: base });
-  const server = await createEmoServer({ config, loaders, logger: pino({ level: process.env.EMOSTREAM_TEST_LOG ?? 'silent' }) });
+  const server = await createEmoServer({ config, loaders, logger: logger ?? pino({ level: process.env.EMOSTREAM_TEST_LOG ?? 'silent' }) });
   const port = await server.listen();
   return {
     server,

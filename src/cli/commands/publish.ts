@@ -8,6 +8,7 @@ import { to48k, WhipClient } from '../../webrtc/whip-client.js';
 
 interface PublishOpts {
   url: string;
+  token?: string;
   video?: string;
   json?: boolean;
 }
@@ -22,6 +23,7 @@ export function register(program: Command): void {
     .description('Publish an audio or video file to a server over WebRTC (WHIP) and print the emotion timeline')
     .option('-u, --url <url>', 'server base URL (the WHIP endpoint is <url>/v1/whip)', process.env.EMOSTREAM_HTTP_URL ?? 'http://localhost:8080')
     .option('--video <codec>', "also publish the file's video: vp8 or h264")
+    .option('--token <token>', 'credential (JWT or API key) sent as Authorization: Bearer (env EMOSTREAM_TOKEN)', process.env.EMOSTREAM_TOKEN)
     .option('--json', 'one JSON result per line on stdout (summary on stderr)')
     .action(async (file: string, o: PublishOpts) => {
       if (!existsSync(file)) throw new Error(`no such file: ${file}`);
@@ -38,7 +40,7 @@ export function register(program: Command): void {
       const video = codec ? await encodeVideoFixture(codec, file, Math.max(1, durationS), 15, '640x-2') : null;
 
       const url = new URL('/v1/whip', o.url).toString();
-      const client = await WhipClient.connect({ url, video: codec });
+      const client = await WhipClient.connect({ url, video: codec, headers: o.token ? { authorization: `Bearer ${o.token}` } : undefined });
       const log = (line: string) => (o.json ? process.stderr : process.stdout).write(line + '\n');
       log(`session ${client.sessionId} over WebRTC (${url})${codec ? `, video ${codec}` : ''}`);
       // Send time of each 20 ms Opus frame: the session clock starts with the first audio packet, so a result's

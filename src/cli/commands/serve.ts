@@ -7,7 +7,7 @@ export function register(program: Command): void {
   program.command('serve')
     .description('Run the real-time emotion recognition server (WebSocket /v1/stream, /v1/subscribe, /healthz, /metrics, /v1/models)')
     .option('-p, --port <n>', 'port (env EMOSTREAM_PORT; default 8080)')
-    .option('-H, --host <host>', 'interface to bind (env EMOSTREAM_HOST; default 0.0.0.0)')
+    .option('-H, --host <host>', 'interface to bind (env EMOSTREAM_HOST; default 127.0.0.1: pass 0.0.0.0 to expose it, with auth on, docs/security.md)')
     .option('-c, --config <file>', 'JSON config file (env EMOSTREAM_CONFIG); see docs/configuration.md')
     .option('--transport <name>', 'uws or ws')
     .option('--provider <name>', 'ONNX execution provider: auto, cpu, webgpu, cuda')
@@ -28,7 +28,7 @@ export function register(program: Command): void {
       const { startServer } = await import('../../server/event-loops.js');
       const server = await startServer(config);
       if (format === 'pretty' && process.stdout.isTTY) {
-        process.stdout.write(`\nemostream listening on ${browserUrl(config.server.host, server.port)} — open it in a browser (Ctrl+C stops)\n\n`);
+        process.stdout.write(`\nemostream listening on ${browserUrl(config.server.host, server.port, config.server.tls.certFile ? 'https' : 'http')} — open it in a browser (Ctrl+C stops)\n\n`);
       }
       let stopping = false;
       const stop = (signal: string) => {

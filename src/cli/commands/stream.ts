@@ -8,6 +8,7 @@ import { formatResult, formatSummary, summarize } from '../../../clients/node/ti
 
 interface StreamOpts {
   url: string;
+  token?: string;
   aus?: string;
   fast?: boolean;
   json?: boolean;
@@ -26,6 +27,7 @@ export function register(program: Command): void {
     .option('--aus <csv>', 'OpenFace CSV (per-frame, or a clip-mean table with a name column) to send as AU frames')
     .option('--fps <n>', 'frame rate for clip-mean AUs', '30')
     .option('--fast', 'send as fast as the server keeps up instead of real time')
+    .option('--token <token>', 'credential (JWT or API key) sent as Authorization: Bearer (env EMOSTREAM_TOKEN)', process.env.EMOSTREAM_TOKEN)
     .option('--json', 'one JSON result per line on stdout (summary on stderr)')
     .option('--chunk-ms <n>', 'audio chunk length', '20')
     .option('--video', "send the file's video as raw I420 frames for the server's face analysis (alone for a file without audio)")
@@ -48,7 +50,7 @@ export function register(program: Command): void {
         if (!videoSize && !aus) throw new Error(`${file} has no audio track; add --video to stream its video (or --aus to send AU frames)`);
         process.stderr.write(`${file} has no audio track; streaming ${videoSize ? 'its video' : 'the AU frames'} only\n`);
       }
-      const client = await EmoStreamClient.connect({ url: o.url, client: 'emostream-cli' });
+      const client = await EmoStreamClient.connect({ url: o.url, client: 'emostream-cli', token: o.token });
       const w = client.welcome;
       const avail = w.models.map((m) => `${m.name}${m.available ? `${m.provider ? `@${m.provider}` : ''}` : ' (unavailable)'}`).join(', ');
       log(`session ${w.sessionId}  window ${w.windowMs} ms, hop ${w.hopMs} ms  models: ${avail}`);

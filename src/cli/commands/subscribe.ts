@@ -7,9 +7,10 @@ export function register(program: Command): void {
   program.command('subscribe <sessionId>')
     .description("Print another session's results live")
     .option('-u, --url <url>', 'server URL', process.env.EMOSTREAM_URL ?? 'ws://localhost:8080')
+    .option('--token <token>', 'credential (JWT or API key) sent as Authorization: Bearer (env EMOSTREAM_TOKEN)', process.env.EMOSTREAM_TOKEN)
     .option('--json', 'one JSON message per line')
-    .action(async (sessionId: string, o: { url: string; json?: boolean }) => {
-      const sub = await EmoSubscriber.connect(o.url, sessionId);
+    .action(async (sessionId: string, o: { url: string; json?: boolean; token?: string }) => {
+      const sub = await EmoSubscriber.connect(o.url, sessionId, 10000, { token: o.token });
       for await (const m of sub.messages()) {
         if (o.json) process.stdout.write(JSON.stringify(m) + '\n');
         else if (m.type === 'emotion') process.stdout.write(formatResult(m, null) + '\n');
