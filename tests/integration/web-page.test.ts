@@ -88,7 +88,8 @@ test('web page in Chromium: bars as wide as their values, live label, no-voice s
 
     const bars = await readBars(page);
     const last = results.at(-1)!;
-    const expected: Record<string, number[] | undefined> = { 'bars-speech': last.speech?.probs, 'bars-face': last.face?.probs, 'bars-fused': last.fused?.probs };
+    const expected: Record<string, number[] | undefined> = { 'bars-speech': last.speech?.probs, 'bars-face': last.face?.probs, // The combined bars show the smoothed posterior when results carry one (protocol 1.1), as the page says.
+    'bars-fused': (last as { smoothed?: { probs: number[] } | null }).smoothed?.probs ?? last.fused?.probs };
     assert.equal(bars.length, 24, 'three sets of eight bars');
     for (const b of bars) {
       const value = expected[b.set]![['neutral', 'calm', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised'].indexOf(b.label)];
