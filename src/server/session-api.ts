@@ -10,6 +10,8 @@ import { createMonoResampler } from '../streaming/resampler.js';
 import type { AppConfig } from './config.js';
 import type { Metrics } from './metrics.js';
 import { StreamSession, type PcmInput, type SessionSink } from './session.js';
+import { MediaAdmission } from './media-admission.js';
+import { IdleReaper } from './idle-reaper.js';
 import { SubscriberHub } from './subscribers.js';
 import type { ShardBus } from './shard-bus.js';
 
@@ -46,6 +48,7 @@ export class SessionManager {
   private accepting = true;
   /** The other event loops (server.eventLoops > 1), else null. */
   shards: ShardBus | null = null;
+  readonly reaper: IdleReaper;
 
   constructor(
     private readonly config: Readonly<AppConfig>,
@@ -54,6 +57,8 @@ export class SessionManager {
     private readonly log: Logger,
   ) {
     this.hub = new SubscriberHub(config.server.maxSendBufferBytes, metrics);
+    this.reaper = new IdleReaper(config.server.idleSessionTimeoutMs, () => this.sessions.values(), (s) => log.info({ sessionId: s.id }, 'idle session ended'));
+    this.reaper.start();
   }
 
   get size(): number {
@@ -107,7 +112,7 @@ export class SessionManager {
       this.sessions.delete(done.id);
       this.metrics.sessionsActive.dec();
       log.info('session closed');
-    });
+    }, new MediaAdmission(this.config.server));
     this.sessions.set(id, session);
     this.metrics.sessionsActive.inc();
     this.metrics.sessionsTotal.inc({ transport: opts.transport ?? 'api' });
@@ -132,6 +137,7 @@ export class SessionManager {
   /** Graceful shutdown: no new sessions; every open one flushes its final result (bounded by graceMs), then closes 1001. */
   async drain(graceMs: number): Promise<void> {
     this.accepting = false;
+    this.reaper.stop();
     const all = [...this.sessions.values()];
     const ends = Promise.all(all.map((s) => s.end('shutdown', ERROR_CATALOGUE.EMO_ERR_SHUTTING_DOWN.closeCode)));
     let timer: NodeJS.Timeout | undefined;
