@@ -40,16 +40,15 @@ export class MediaAdmission {
    * EMO_ERR_TIMESTAMP_JUMP, EMO_ERR_RATE_LIMITED) for a refusal the client should hear about.
    */
   admit(stream: MediaStreamKind, ptsUs: number, durationUs: number): number | null {
-    const { ptsUs: pts, advanceUs } = this.pts.check(stream, ptsUs, durationUs);
+    const { ptsUs: pts, advanceUs } = this.pts.offer(stream, ptsUs, durationUs);
     if (this.rate.allows(advanceUs)) return pts;
     if (!this.rate.shouldReport()) return null;
     throw new ProtocolError('EMO_ERR_RATE_LIMITED', `media arriving faster than ${this.rate.factor}x real time (after a ${this.rate.burstUs / 1e6} s burst): frames refused (${this.rate.refused} so far); this error is sent at most once per second`);
   }
 
   commit(stream: MediaStreamKind, ptsUs: number, durationUs: number): void {
-    const { advanceUs } = this.pts.check(stream, ptsUs, durationUs);
+    this.rate.spend(this.pts.advanceOf(stream, ptsUs, durationUs));
     this.pts.accept(stream, ptsUs, durationUs);
-    this.rate.spend(advanceUs);
     this.lastMediaMs = this.nowMs();
   }
 }

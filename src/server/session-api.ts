@@ -94,7 +94,11 @@ export class SessionManager {
     const welcome: Welcome = {
       type: 'welcome', protocol: PROTOCOL_VERSION, sessionId: id, models: this.models.summary(),
       windowMs: s.windowMs, hopMs: s.hopMs, labels: EMOTIONS,
-      limits: { maxFrameBytes: this.config.server.maxFrameBytes, videoAnalysisFps: s.videoAnalysisFps },
+      limits: {
+        maxFrameBytes: this.config.server.maxFrameBytes, videoAnalysisFps: s.videoAnalysisFps,
+        maxRealtimeFactor: this.config.server.maxRealtimeFactor, realtimeBurstMs: this.config.server.realtimeBurstMs,
+        maxPtsJumpMs: this.config.server.maxPtsJumpMs, idleSessionTimeoutMs: this.config.server.idleSessionTimeoutMs,
+      },
     };
     let session: StreamSession | null = null;
     const log = this.log.child({ sessionId: id });

@@ -39,22 +39,29 @@ test('HopScheduler: a clock leap of 2^53 µs returns at most maxHopsPerAdvance h
 
 test('PtsGuard: the first frame sets the clock; more than maxJump ahead is EMO_ERR_TIMESTAMP_JUMP; audio counts its duration', () => {
   const g = new PtsGuard(10_000_000);
-  assert.equal(g.check('au', 0, 0).advanceUs, 0);
+  assert.equal(g.offer('au', 0, 0).advanceUs, 0);
   g.accept('au', 0, 0);
-  assert.equal(codeOf(() => g.check('au', 9e18, 0)), 'EMO_ERR_OUT_OF_RANGE', 'beyond 2^53 is not an exact integer');
-  assert.equal(codeOf(() => g.check('au', 1e12, 0)), 'EMO_ERR_TIMESTAMP_JUMP');
-  assert.equal(codeOf(() => g.check('audio', 10_000_001, 20_000)), 'EMO_ERR_TIMESTAMP_JUMP', 'audio after AU is held to the same clock');
-  assert.equal(codeOf(() => g.check('video', Number.NaN, 0)), 'EMO_ERR_OUT_OF_RANGE');
-  assert.deepEqual(g.check('video', 10_000_000, 0), { ptsUs: 10_000_000, advanceUs: 10_000_000 }, 'exactly maxJump ahead is allowed');
-  assert.equal(g.check('au', 33_333.4, 0).ptsUs, 33_333, 'fractional µs (session API) are rounded');
+  assert.equal(codeOf(() => g.offer('au', 9e18, 0)), 'EMO_ERR_OUT_OF_RANGE', 'beyond 2^53 is not an exact integer');
+  assert.equal(codeOf(() => g.offer('au', 1e12, 0)), 'EMO_ERR_TIMESTAMP_JUMP');
+  assert.equal(codeOf(() => g.offer('audio', 10_000_001, 20_000)), 'EMO_ERR_TIMESTAMP_JUMP', 'audio after AU is held to the same clock');
+  assert.equal(codeOf(() => g.offer('video', Number.NaN, 0)), 'EMO_ERR_OUT_OF_RANGE');
+  assert.deepEqual(g.offer('video', 10_000_000, 0), { ptsUs: 10_000_000, advanceUs: 10_000_000 }, 'exactly maxJump ahead is allowed');
+  assert.equal(g.offer('au', 33_333.4, 0).ptsUs, 33_333, 'fractional µs (session API) are rounded');
+  // Offered but never accepted (rate-limited, say): the jump limit follows the client's own timeline...
+  assert.equal(g.offer('au', 19_000_000, 0).advanceUs, 19_000_000, '...while the cost is counted from what was accepted');
+  assert.equal(g.sessionClockUs, 0);
+  // Audio costs its duration: the windower counts samples, so a chunk stamped after a gap adds only its length.
+  g.accept('audio', 19_000_000, 20_000);
+  assert.equal(g.sessionClockUs, 19_020_000, 'audio starts at its first pts');
+  assert.equal(g.offer('audio', 25_000_000, 20_000).advanceUs, 20_000);
   // Audio chunks all stamped 0 still advance the clock by their duration (the windower counts samples).
   const a = new PtsGuard(10_000_000);
   for (let k = 0; k < 5; k++) {
-    assert.equal(a.check('audio', 0, 20_000).advanceUs, 20_000);
+    assert.equal(a.offer('audio', 0, 20_000).advanceUs, 20_000);
     a.accept('audio', 0, 20_000);
   }
   assert.equal(a.sessionClockUs, 100_000);
-  assert.equal(a.check('au', 50_000, 0).advanceUs, 0, 'a stream behind the clock adds nothing');
+  assert.equal(a.offer('au', 50_000, 0).advanceUs, 0, 'a stream behind the clock adds nothing');
 });
 
 test('MediaRateLimiter: a full bucket lets a burst through, then media at most factor x wall time; reports once per interval', () => {
