@@ -28,6 +28,8 @@ interface Route {
   wildcard: boolean;
   handler: RouteHandler;
   bodyLimitBytes: number;
+  /** The answer to a body over the limit (default: 413 with a generic JSON error). */
+  tooLarge?: () => HttpResponse;
 }
 
 const MIME: Record<string, string> = {
@@ -50,11 +52,11 @@ export class RouteTable {
 
   constructor(private readonly defaultBodyLimitBytes: number) {}
 
-  add(method: HttpMethod, pattern: string, handler: RouteHandler, opts: { bodyLimitBytes?: number } = {}): void {
+  add(method: HttpMethod, pattern: string, handler: RouteHandler, opts: { bodyLimitBytes?: number; tooLarge?: () => HttpResponse } = {}): void {
     const segments = pattern.split('/').filter(Boolean);
     const wildcard = segments[segments.length - 1] === '*';
     if (wildcard) segments.pop();
-    this.routes.push({ method, segments, wildcard, handler, bodyLimitBytes: opts.bodyLimitBytes ?? this.defaultBodyLimitBytes });
+    this.routes.push({ method, segments, wildcard, handler, bodyLimitBytes: opts.bodyLimitBytes ?? this.defaultBodyLimitBytes, tooLarge: opts.tooLarge });
   }
 
   /** GET/HEAD of files under `dir` at `prefix` (index.html for directories); never escapes `dir`. */
@@ -94,6 +96,13 @@ export class RouteTable {
   bodyLimit(method: string, path: string): number {
     const m = this.match(method, path);
     return 'route' in m ? m.route.bodyLimitBytes : this.defaultBodyLimitBytes;
+  }
+
+  /** What the transports answer when a request body passes `bodyLimit` (the route's own error when it has one). */
+  tooLarge(method: string, path: string): HttpResponse {
+    const m = this.match(method, path);
+    const own = 'route' in m ? m.route.tooLarge?.() : undefined;
+    return own ?? json(413, { error: `request body over ${this.bodyLimit(method, path)} bytes` });
   }
 
   async dispatch(req: Omit<HttpRequest, 'params'>): Promise<HttpResponse> {

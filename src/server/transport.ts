@@ -30,10 +30,18 @@ export interface TransportHooks {
   upgrade(req: UpgradeRequest): UpgradeDecision;
   http(req: Omit<HttpRequest, 'params'>): Promise<HttpResponse>;
   bodyLimit(method: string, path: string): number;
+  /** The 413 answer for a body over bodyLimit. */
+  tooLarge(method: string, path: string): HttpResponse;
 }
 
 export interface TransportLimits {
+  /** Longer messages end the connection with close 1009 (RFC 6455: message too big). */
   maxMessageBytes: number;
+  /**
+   * uWS only: what it will buffer of one message at all. uWS drops the TCP connection without a close frame (1006)
+   * past its maxPayloadLength, so that is set above maxMessageBytes and messages in between get a real 1009.
+   */
+  bufferCeilingBytes?: number;
   idleTimeoutS: number;
   /** Past this backlog uWS drops messages; the server closes slow consumers before that. */
   maxBackpressureBytes: number;

@@ -34,7 +34,8 @@ export async function register(api: ServerPluginApi): Promise<void> {
   new Gauge({ name: 'emostream_webrtc_sessions', help: 'Open WebRTC sessions', registers: [api.metrics], collect() { this.set(whip.size); } });
 
   const wreq = (req: HttpRequest) => ({ method: req.method, path: req.path, params: req.params, headers: req.headers, body: req.body });
-  const limit = { bodyLimitBytes: DEFAULT_MAX_OFFER_BYTES + 1 };
+  // Bodies over the limit are cut off by the transport, which answers with the route's own WHIP error.
+  const limit = { bodyLimitBytes: DEFAULT_MAX_OFFER_BYTES, tooLarge: () => whip.tooLarge(DEFAULT_MAX_OFFER_BYTES) };
   api.routes.add('OPTIONS', WHIP_PATH, () => whip.options());
   api.routes.add('OPTIONS', `${WHIP_PATH}/:id`, () => whip.options());
   api.routes.add('POST', WHIP_PATH, (req) => whip.post(wreq(req)), limit);

@@ -4,16 +4,15 @@ import { EmoStreamClient, EmoSubscriber, type ServerMessage } from '../../client
 import { encodeAudioFrame, encodeAuFrame } from '../../src/protocol/v1/frames.js';
 import type { Welcome } from '../../src/protocol/v1/messages.js';
 import { startTestServer, TRANSPORTS, type TestServer } from '../helpers/server.js';
-import { probe, hello, isError, type Probe } from '../helpers/ws-probe.js';
+import { probe, hello, helloProbe, isError, type Probe } from '../helpers/ws-probe.js';
 import { healthySession, tone } from '../helpers/healthy-session.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const IDLE_MS = 1000;
 
 async function helloOnly(ts: TestServer): Promise<{ p: Probe; sessionId: string }> {
-  const p = await probe(ts.url);
-  p.ws.send(hello());
-  const welcome = (await p.waitFor((m) => m.type === 'welcome')) as Welcome;
+  const p = await helloProbe(ts.url);
+  const welcome = p.messages.find((m) => m.type === 'welcome') as Welcome;
   return { p, sessionId: welcome.sessionId };
 }
 

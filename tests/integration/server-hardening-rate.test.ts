@@ -5,7 +5,7 @@ import { replay } from '../../clients/node/replay.js';
 import { encodeAudioFrame } from '../../src/protocol/v1/frames.js';
 import type { EmotionResult, EndMessage } from '../../src/protocol/v1/messages.js';
 import { startTestServer, TRANSPORTS, type TestServer } from '../helpers/server.js';
-import { probe, hello, isError } from '../helpers/ws-probe.js';
+import { isError, helloProbe } from '../helpers/ws-probe.js';
 import { healthySession, tone } from '../helpers/healthy-session.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -20,9 +20,7 @@ for (const transport of TRANSPORTS) {
 
     test('30 s of audio sent at 10x real time or faster: frames refused, EMO_ERR_RATE_LIMITED at most once a second, the session goes on', async () => {
       const healthy = healthySession(ts);
-      const p = await probe(ts.url);
-      p.ws.send(hello());
-      await p.waitFor((m) => m.type === 'welcome');
+      const p = await helloProbe(ts.url);
       const t0 = performance.now();
       // Three batches of 10 s of audio, 500 ms apart: 30 s of media in a little over 1 s of wall time.
       let seq = 0;

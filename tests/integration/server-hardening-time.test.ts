@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { encodeAudioFrame, encodeAuFrame, encodeVideoFrame, rawVideoBytes } from '../../src/protocol/v1/frames.js';
 import type { EmotionResult, EndMessage } from '../../src/protocol/v1/messages.js';
 import { startTestServer, TRANSPORTS, type TestServer } from '../helpers/server.js';
-import { probe, hello, isError, type Probe } from '../helpers/ws-probe.js';
+import { isError, type Probe, helloProbe } from '../helpers/ws-probe.js';
 import { healthySession, tone } from '../helpers/healthy-session.js';
 
 const AUS = new Array(35).fill(0.5);
@@ -18,9 +18,7 @@ function withPts(frame: Uint8Array, ptsUs: bigint): Uint8Array {
 }
 
 async function session(ts: TestServer): Promise<Probe> {
-  const p = await probe(ts.url);
-  p.ws.send(hello());
-  await p.waitFor((m) => m.type === 'welcome');
+  const p = await helloProbe(ts.url);
   return p;
 }
 

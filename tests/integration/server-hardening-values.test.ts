@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { encodeAudioFrame, encodeAuFrame } from '../../src/protocol/v1/frames.js';
 import type { EmotionResult } from '../../src/protocol/v1/messages.js';
 import { startTestServer, TRANSPORTS, type TestServer } from '../helpers/server.js';
-import { probe, hello, isError } from '../helpers/ws-probe.js';
+import { isError, helloProbe } from '../helpers/ws-probe.js';
 import { healthySession, tone } from '../helpers/healthy-session.js';
 
 for (const transport of TRANSPORTS) {
@@ -15,9 +15,7 @@ for (const transport of TRANSPORTS) {
 
     test('AU 1e6 and 3.4e38, float audio ±1e30: EMO_ERR_OUT_OF_RANGE per frame; results stay finite and the session goes on', async () => {
       const healthy = healthySession(ts);
-      const p = await probe(ts.url);
-      p.ws.send(hello());
-      await p.waitFor((m) => m.type === 'welcome');
+      const p = await helloProbe(ts.url);
       const huge = new Array(35).fill(0.5);
       huge[4] = 1e6;
       const maxFloat = new Array(35).fill(3.4e38);
