@@ -19,7 +19,12 @@ export class MediaAdmission {
   private readonly rate: MediaRateLimiter;
   private lastMediaMs: number;
 
-  constructor(limits: AdmissionLimits, private readonly nowMs: () => number = () => performance.now()) {
+  constructor(
+    limits: AdmissionLimits,
+    private readonly nowMs: () => number = () => performance.now(),
+    /** Called for every frame refused by the rate limit, reported to the client or not (metrics). */
+    private readonly onRateLimited?: () => void,
+  ) {
     this.pts = new PtsGuard(limits.maxPtsJumpMs * 1000);
     this.rate = new MediaRateLimiter(limits.maxRealtimeFactor, limits.realtimeBurstMs * 1000, nowMs);
     this.lastMediaMs = nowMs();
@@ -42,6 +47,7 @@ export class MediaAdmission {
   admit(stream: MediaStreamKind, ptsUs: number, durationUs: number): number | null {
     const { ptsUs: pts, advanceUs } = this.pts.offer(stream, ptsUs, durationUs);
     if (this.rate.allows(advanceUs)) return pts;
+    this.onRateLimited?.();
     if (!this.rate.shouldReport()) return null;
     throw new ProtocolError('EMO_ERR_RATE_LIMITED', `media arriving faster than ${this.rate.factor}x real time (after a ${this.rate.burstUs / 1e6} s burst): frames refused (${this.rate.refused} so far); this error is sent at most once per second`);
   }

@@ -20,6 +20,7 @@ export function createMetrics() {
     modelInferMs: new Histogram({ name: 'emostream_model_infer_ms', help: 'Time of one batched model call (ms)', labelNames: ['model'], buckets: LATENCY_BUCKETS_MS, registers: [registry] }),
     modelWindowErrors: new Counter({ name: 'emostream_model_window_errors_total', help: 'Windows a model failed on', labelNames: ['model'], registers: [registry] }),
     videoSkipped: new Counter({ name: 'emostream_video_frames_skipped_total', help: 'Video frames not analysed (rate cap or analyzer busy)', registers: [registry] }),
+    rateLimitedFrames: new Counter({ name: 'emostream_rate_limited_frames_total', help: 'Media frames refused for arriving faster than server.maxRealtimeFactor x real time (reported or not)', registers: [registry] }),
     slowConsumers: new Counter({ name: 'emostream_slow_consumers_total', help: 'Connections closed because their send buffer exceeded the limit', labelNames: ['role'], registers: [registry] }),
     // Every event loop loads the models: across loops (server.eventLoops) the highest value, not the sum.
     modelAvailable: new Gauge({ name: 'emostream_model_available', help: '1 when the model is loaded and serving', labelNames: ['model', 'provider'], registers: [registry], aggregator: 'max' }),

@@ -116,7 +116,7 @@ export class SessionManager {
       this.sessions.delete(done.id);
       this.metrics.sessionsActive.dec();
       log.info('session closed');
-    }, new MediaAdmission(this.config.server));
+    }, new MediaAdmission(this.config.server, undefined, () => this.metrics.rateLimitedFrames.inc()));
     this.sessions.set(id, session);
     this.metrics.sessionsActive.inc();
     this.metrics.sessionsTotal.inc({ transport: opts.transport ?? 'api' });

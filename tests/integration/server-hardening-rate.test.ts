@@ -45,6 +45,8 @@ for (const transport of TRANSPORTS) {
       assert.ok(acceptedUs <= (BURST_MS / 1000 + FACTOR * wallS) * 1e6 + 20_000, `accepted ${acceptedUs / 1e6} s of media in ${wallS.toFixed(1)} s`);
       assert.ok(acceptedUs < 30e6, 'frames were refused');
       assert.ok(end.results >= 3);
+      const refusedFrames = Number(/emostream_rate_limited_frames_total (\d+)/.exec(await (await fetch(`${ts.url.replace('ws://', 'http://')}/metrics`)).text())?.[1]);
+      assert.equal(refusedFrames, 1500 - Math.round(acceptedUs / 20_000), 'every refused frame is counted in /metrics, reported or not');
       await healthy;
     });
 
