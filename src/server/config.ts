@@ -34,7 +34,7 @@ export const configSchema = z.object({
     /** Sessions may not send media faster than this many times real time, after a burst (EMO_ERR_RATE_LIMITED). */
     maxRealtimeFactor: z.number().min(1).max(10000).default(4),
     /** Media time a session may send at once beyond the real-time budget (a short file with --fast). */
-    realtimeBurstMs: z.number().int().min(0).max(3_600_000).default(30000),
+    realtimeBurstMs: z.number().int().min(0).max(3_600_000).default(10000),
     /** A session with no accepted media frame for this long is ended (EMO_ERR_IDLE, close 4034). */
     idleSessionTimeoutMs: z.number().int().min(100).max(86_400_000).default(30000),
     /**
