@@ -1,19 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProtocolError } from '../../src/protocol/v1/errors.js';
+import { codeOf } from '../helpers/protocol-error.js';
 import { HopScheduler } from '../../src/streaming/hop-scheduler.js';
 import { PtsGuard } from '../../src/streaming/pts-guard.js';
 import { MediaRateLimiter } from '../../src/server/rate-limit.js';
 import { MediaAdmission } from '../../src/server/media-admission.js';
 
-const codeOf = (fn: () => unknown): string | null => {
-  try {
-    fn();
-    return null;
-  } catch (err) {
-    return err instanceof ProtocolError ? err.code : `not a ProtocolError: ${String(err)}`;
-  }
-};
 
 test('HopScheduler: a clock leap of 2^53 µs returns at most maxHopsPerAdvance hops, counted not looped', () => {
   const skipped: number[] = [];
