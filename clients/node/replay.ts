@@ -63,6 +63,13 @@ export async function replay(client: EmoStreamClient, pcm: AsyncIterable<Int16Ar
       if (wait > 0) await sleep(wait);
       return;
     }
+    // The server refuses media past maxRealtimeFactor x real time once its burst is spent (EMO_ERR_RATE_LIMITED):
+    // stay a little under both, counted from our own start, which is after the server's.
+    const { maxRealtimeFactor: factor, realtimeBurstMs: burstMs } = client.welcome.limits;
+    if (factor && burstMs !== undefined) {
+      const wait = t0 + ((untilUs - origin) / 1000 - 0.9 * burstMs) / (0.95 * factor) - performance.now();
+      if (wait > 0) await sleep(wait);
+    }
     const since = performance.now();
     while (client.isOpen && (ptsUs - Math.max(lastResultEndUs, origin) > aheadUs || client.bufferedAmount > 1 << 20)) {
       if (client.bufferedAmount <= 1 << 20 && performance.now() - Math.max(lastResultAt, since) > stallMs) break;

@@ -64,6 +64,8 @@ export async function startWebSocket({ stream, url, onMessage, videoFps = 10 }) 
     const out = new Float32Array(pendingLen);
     let o = 0;
     for (const p of pending) { out.set(p, o); o += p.length; }
+    // The server refuses float audio beyond [-1, 1] (EMO_ERR_OUT_OF_RANGE); a browser's gain stages can overshoot.
+    for (let i = 0; i < out.length; i++) out[i] = Math.max(-1, Math.min(1, out[i]));
     pending = [];
     pendingLen = 0;
     const ptsUs = (samplesSent * 1e6) / rate;

@@ -65,8 +65,10 @@ export interface EmoServer extends ServerPluginApi {
 function pickTransport(config: Readonly<AppConfig>, hooks: TransportHooks, log: Logger, uwsLoader: typeof loadUws): Transport {
   const limits = {
     // Frames up to twice the protocol limit reach the codec, which answers EMO_ERR_FRAME_TOO_LARGE; bigger ones are
-    // cut off by the transport itself (close 1009).
+    // cut off by the transport itself (close 1009). uWS cannot send a close frame past the most it buffers: up to 4x
+    // the limit the client still gets 1009, beyond that a dropped connection (docs/protocol.md).
     maxMessageBytes: Math.min(config.server.maxFrameBytes * 2, 128 * 1024 * 1024),
+    bufferCeilingBytes: Math.min(config.server.maxFrameBytes * 4, 256 * 1024 * 1024),
     idleTimeoutS: config.server.idleTimeoutS,
     maxBackpressureBytes: config.server.maxSendBufferBytes * 4,
   };
@@ -233,8 +235,9 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
     },
     close: async () => {
       if (draining) return;
+      // While sessions drain the port stays open: load balancers read /healthz (503 "draining") and new WebSocket
+      // upgrades get 503; only then does the listener close.
       draining = true;
-      transport.stopAccepting();
       await sessions.drain(config.server.shutdownGraceMs);
       await alerting.close(config.server.shutdownGraceMs);
       for (const fn of closeHooks) {
@@ -244,6 +247,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
           logger.error({ err }, 'plugin close hook failed');
         }
       }
+      transport.stopAccepting();
       await models.dispose();
       await pool?.close();
       await transport.close();

@@ -33,6 +33,14 @@ export const configSchema = z.object({
     idleTimeoutS: z.number().int().min(8).max(960).default(120),
     /** How long graceful shutdown waits for final results. */
     shutdownGraceMs: z.number().int().min(0).default(3000),
+    /** A frame whose ptsUs lies further ahead of the session clock is refused (EMO_ERR_TIMESTAMP_JUMP). */
+    maxPtsJumpMs: z.number().int().min(100).max(3_600_000).default(10000),
+    /** Sessions may not send media faster than this many times real time, after a burst (EMO_ERR_RATE_LIMITED). */
+    maxRealtimeFactor: z.number().min(1).max(10000).default(4),
+    /** Media time a session may send at once beyond the real-time budget (a short file with --fast). */
+    realtimeBurstMs: z.number().int().min(0).max(3_600_000).default(10000),
+    /** A session with no accepted media frame for this long is ended (EMO_ERR_IDLE, close 4034). */
+    idleSessionTimeoutMs: z.number().int().min(100).max(86_400_000).default(30000),
     /**
      * Event loops that serve connections (uws transport): 1 = this thread alone; N > 1 starts N - 1 more threads, each
      * a whole server (its sessions, model and feature workers) on the same port, the kernel spreading connections
@@ -160,6 +168,8 @@ export const ENV_VARS: Record<string, { path: string[]; type: EnvType }> = {
   EMOSTREAM_ALLOWED_ORIGINS: { path: ['server', 'allowedOrigins'], type: 'list' },
   EMOSTREAM_TLS_CERT_FILE: { path: ['server', 'tls', 'certFile'], type: 'string' },
   EMOSTREAM_TLS_KEY_FILE: { path: ['server', 'tls', 'keyFile'], type: 'string' },
+  EMOSTREAM_IDLE_SESSION_TIMEOUT_MS: { path: ['server', 'idleSessionTimeoutMs'], type: 'int' },
+  EMOSTREAM_MAX_REALTIME_FACTOR: { path: ['server', 'maxRealtimeFactor'], type: 'number' },
   EMOSTREAM_WINDOW_MS: { path: ['streaming', 'windowMs'], type: 'int' },
   EMOSTREAM_HOP_MS: { path: ['streaming', 'hopMs'], type: 'int' },
   EMOSTREAM_PROVIDER: { path: ['models', 'executionProvider'], type: 'string' },

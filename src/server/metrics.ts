@@ -20,6 +20,7 @@ export function createMetrics() {
     modelInferMs: new Histogram({ name: 'emostream_model_infer_ms', help: 'Time of one batched model call (ms)', labelNames: ['model'], buckets: LATENCY_BUCKETS_MS, registers: [registry] }),
     modelWindowErrors: new Counter({ name: 'emostream_model_window_errors_total', help: 'Windows a model failed on', labelNames: ['model'], registers: [registry] }),
     videoSkipped: new Counter({ name: 'emostream_video_frames_skipped_total', help: 'Video frames not analysed (rate cap or analyzer busy)', registers: [registry] }),
+    rateLimitedFrames: new Counter({ name: 'emostream_rate_limited_frames_total', help: 'Media frames refused for arriving faster than server.maxRealtimeFactor x real time (reported or not)', registers: [registry] }),
     slowConsumers: new Counter({ name: 'emostream_slow_consumers_total', help: 'Connections closed because their send buffer exceeded the limit', labelNames: ['role'], registers: [registry] }),
     alerts: new Counter({ name: 'emostream_alerts_total', help: 'Alerts fired, by rule kind', labelNames: ['kind'], registers: [registry] }),
     webhookAttempts: new Counter({ name: 'emostream_webhook_attempts_total', help: 'Webhook POSTs, by result (ok, timeout, network, http-5xx, http-4xx, redirect, shutdown)', labelNames: ['result'], registers: [registry] }),

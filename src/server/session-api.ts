@@ -11,6 +11,8 @@ import { createMonoResampler } from '../streaming/resampler.js';
 import type { AppConfig } from './config.js';
 import type { Metrics } from './metrics.js';
 import { StreamSession, type PcmInput, type SessionSink } from './session.js';
+import { MediaAdmission } from './media-admission.js';
+import { IdleReaper } from './idle-reaper.js';
 import { SubscriberHub } from './subscribers.js';
 import type { ShardBus } from './shard-bus.js';
 import type { Alerting } from '../alerts/alerting.js';
@@ -54,6 +56,7 @@ export class SessionManager {
   private accepting = true;
   /** The other event loops (server.eventLoops > 1), else null. */
   shards: ShardBus | null = null;
+  readonly reaper: IdleReaper;
 
   constructor(
     private readonly config: Readonly<AppConfig>,
@@ -64,6 +67,8 @@ export class SessionManager {
     private readonly alerting: Alerting | null = null,
   ) {
     this.hub = new SubscriberHub(config.server.maxSendBufferBytes, metrics);
+    this.reaper = new IdleReaper(config.server.idleSessionTimeoutMs, () => this.sessions.values(), (s) => log.info({ sessionId: s.id }, 'idle session ended'));
+    this.reaper.start();
   }
 
   get size(): number {
@@ -113,7 +118,11 @@ export class SessionManager {
     const welcome: Welcome = {
       type: 'welcome', protocol: PROTOCOL_VERSION, sessionId: id, models: this.models.summary(),
       windowMs: s.windowMs, hopMs: s.hopMs, labels: EMOTIONS,
-      limits: { maxFrameBytes: this.config.server.maxFrameBytes, videoAnalysisFps: s.videoAnalysisFps },
+      limits: {
+        maxFrameBytes: this.config.server.maxFrameBytes, videoAnalysisFps: s.videoAnalysisFps,
+        maxRealtimeFactor: this.config.server.maxRealtimeFactor, realtimeBurstMs: this.config.server.realtimeBurstMs,
+        maxPtsJumpMs: this.config.server.maxPtsJumpMs, idleSessionTimeoutMs: this.config.server.idleSessionTimeoutMs,
+      },
     };
     let session: StreamSession | null = null;
     const log = this.log.child({ sessionId: id });
@@ -140,7 +149,7 @@ export class SessionManager {
       this.owners.delete(done.id);
       this.metrics.sessionsActive.dec();
       log.info(audit, 'session closed');
-    });
+    }, new MediaAdmission(this.config.server, undefined, () => this.metrics.rateLimitedFrames.inc()));
     this.sessions.set(id, session);
     this.owners.set(id, owner);
     this.metrics.sessionsActive.inc();
@@ -166,6 +175,7 @@ export class SessionManager {
   /** Graceful shutdown: no new sessions; every open one flushes its final result (bounded by graceMs), then closes 1001. */
   async drain(graceMs: number): Promise<void> {
     this.accepting = false;
+    this.reaper.stop();
     const all = [...this.sessions.values()];
     const ends = Promise.all(all.map((s) => s.end('shutdown', ERROR_CATALOGUE.EMO_ERR_SHUTTING_DOWN.closeCode)));
     let timer: NodeJS.Timeout | undefined;

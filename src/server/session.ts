@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
 import { ProtocolError, ERROR_CATALOGUE, CLOSE_NORMAL, type ErrorCode } from '../protocol/v1/errors.js';
-import { FrameKind, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, type MediaFrame } from '../protocol/v1/frames.js';
+import { checkAuVector, checkFloatAudio, FrameKind, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, type MediaFrame } from '../protocol/v1/frames.js';
 import { errorMessage, type AlertMessage, type EmotionResult, type EndMessage, type ServerMessage, type Welcome } from '../protocol/v1/messages.js';
 import type { VideoFrameInput } from '../models/backend.js';
 import { SessionPipeline } from '../streaming/session-pipeline.js';
+import type { MediaStreamKind } from '../streaming/pts-guard.js';
+import type { MediaAdmission } from './media-admission.js';
 import type { Metrics } from './metrics.js';
 import type { SubscriberHub } from './subscribers.js';
 
@@ -17,6 +19,11 @@ export interface PcmInput {
   sampleRate: number;
   channels: number;
   ptsUs: number;
+}
+
+/** Duration of `samples` interleaved values at `channels` x `sampleRate`, in µs. */
+function audioDurationUs(samples: number, channels: number, sampleRate: number): number {
+  return (samples / channels / sampleRate) * 1e6;
 }
 
 /**
@@ -36,6 +43,8 @@ export class StreamSession {
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly onFinished: (s: StreamSession) => void,
+    /** Timestamp guard, rate limit and idle clock for every frame (src/server/media-admission.ts). */
+    readonly admission: MediaAdmission,
   ) {}
 
   get isOpen(): boolean {
@@ -82,10 +91,17 @@ export class StreamSession {
     return false;
   }
 
-  private guard<T>(fn: () => T, frame?: { streamId: number; seq: number }): boolean {
+  /**
+   * One media item: admitted (timestamp, rate), handed to the pipeline by `push` with its exact integer pts, then
+   * committed (clock, idle timer). Any refusal goes to the client through `fail`; false when the item was refused.
+   */
+  private media(stream: MediaStreamKind, ptsUs: number, durationUs: number, push: (ptsUs: number) => void, frame?: { streamId: number; seq: number }): boolean {
     if (this.state !== 'open') return this.fail(new ProtocolError('EMO_ERR_ENDED'), frame);
     try {
-      fn();
+      const pts = this.admission.admit(stream, ptsUs, durationUs);
+      if (pts === null) return false;
+      push(pts);
+      this.admission.commit(stream, pts, durationUs);
       return true;
     } catch (err) {
       return this.fail(err, frame);
@@ -93,46 +109,51 @@ export class StreamSession {
   }
 
   pushFrame(frame: MediaFrame): boolean {
-    const ok = this.guard(() => {
-      switch (frame.kind) {
-        case FrameKind.PcmS16:
-        case FrameKind.PcmF32:
-          this.pipeline.pushAudio({ ptsUs: frame.ptsUs, sampleRate: frame.sampleRate, channels: frame.channels, interleaved: frame.samples });
-          break;
-        case FrameKind.Au:
-          this.pipeline.pushAu(frame.ptsUs, frame.aus);
-          break;
-        default:
-          this.pipeline.pushVideo({ format: frame.format, width: frame.width, height: frame.height, payload: frame.payload, ptsUs: frame.ptsUs });
-      }
-    }, frame);
+    let ok: boolean;
+    switch (frame.kind) {
+      case FrameKind.PcmS16:
+      case FrameKind.PcmF32:
+        ok = this.media('audio', frame.ptsUs, audioDurationUs(frame.samples.length, frame.channels, frame.sampleRate), (ptsUs) => {
+          this.pipeline.pushAudio({ ptsUs, sampleRate: frame.sampleRate, channels: frame.channels, interleaved: frame.samples });
+        }, frame);
+        break;
+      case FrameKind.Au:
+        ok = this.media('au', frame.ptsUs, 0, (ptsUs) => this.pipeline.pushAu(ptsUs, frame.aus), frame);
+        break;
+      default:
+        ok = this.media('video', frame.ptsUs, 0, (ptsUs) => {
+          this.pipeline.pushVideo({ format: frame.format, width: frame.width, height: frame.height, payload: frame.payload, ptsUs });
+        }, frame);
+    }
     if (ok) this.metrics.frames.inc({ kind: FrameKind[frame.kind] });
     return ok;
   }
 
   pushPcm(samples: Int16Array | Float32Array, input: PcmInput): boolean {
-    return this.guard(() => {
-      if (input.sampleRate < MIN_SAMPLE_RATE || input.sampleRate > MAX_SAMPLE_RATE || !Number.isInteger(input.sampleRate)) {
-        throw new ProtocolError('EMO_ERR_SAMPLE_RATE', `sample rate ${input.sampleRate} Hz outside ${MIN_SAMPLE_RATE}-${MAX_SAMPLE_RATE} Hz`);
-      }
-      if (input.channels !== 1 && input.channels !== 2) throw new ProtocolError('EMO_ERR_SAMPLE_RATE', `${input.channels} channels; mono or stereo only`);
-      if (samples.length % input.channels !== 0) throw new ProtocolError('EMO_ERR_FRAME_TRUNCATED', 'sample count is not a multiple of the channel count');
+    if (input.sampleRate < MIN_SAMPLE_RATE || input.sampleRate > MAX_SAMPLE_RATE || !Number.isInteger(input.sampleRate)) {
+      return this.fail(new ProtocolError('EMO_ERR_SAMPLE_RATE', `sample rate ${input.sampleRate} Hz outside ${MIN_SAMPLE_RATE}-${MAX_SAMPLE_RATE} Hz`));
+    }
+    if (input.channels !== 1 && input.channels !== 2) return this.fail(new ProtocolError('EMO_ERR_SAMPLE_RATE', `${input.channels} channels; mono or stereo only`));
+    if (samples.length % input.channels !== 0) return this.fail(new ProtocolError('EMO_ERR_FRAME_TRUNCATED', 'sample count is not a multiple of the channel count'));
+    return this.media('audio', input.ptsUs, audioDurationUs(samples.length, input.channels, input.sampleRate), (ptsUs) => {
+      if (samples instanceof Float32Array) checkFloatAudio(samples);
       const interleaved = samples instanceof Float32Array ? samples : Float32Array.from(samples, (s) => s / 32768);
-      this.pipeline.pushAudio({ ptsUs: input.ptsUs, sampleRate: input.sampleRate, channels: input.channels, interleaved });
+      this.pipeline.pushAudio({ ptsUs, sampleRate: input.sampleRate, channels: input.channels, interleaved });
       this.metrics.frames.inc({ kind: 'pcm' });
     });
   }
 
   pushAu(aus: Float32Array, ptsUs: number): boolean {
-    return this.guard(() => {
-      this.pipeline.pushAu(ptsUs, aus);
+    return this.media('au', ptsUs, 0, (pts) => {
+      checkAuVector(aus);
+      this.pipeline.pushAu(pts, aus);
       this.metrics.frames.inc({ kind: 'Au' });
     });
   }
 
   pushVideo(frame: VideoFrameInput): boolean {
-    return this.guard(() => {
-      this.pipeline.pushVideo(frame);
+    return this.media('video', frame.ptsUs, 0, (ptsUs) => {
+      this.pipeline.pushVideo({ ...frame, ptsUs });
       this.metrics.frames.inc({ kind: `video_${frame.format}` });
     });
   }

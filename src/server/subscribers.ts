@@ -4,6 +4,18 @@ import type { WsConnection } from './transport.js';
 import type { Metrics } from './metrics.js';
 import type { ShardBus } from './shard-bus.js';
 
+/**
+ * The one slow-consumer rule, for every message kind to every connection: when `conn` already holds more than
+ * `limitBytes` unsent, it is closed with EMO_ERR_SLOW_CONSUMER (4021) instead of being sent more; returns true then.
+ */
+export function shedIfSlow(conn: WsConnection, limitBytes: number, metrics: Metrics, role: 'stream' | 'subscriber'): boolean {
+  if (conn.bufferedBytes() <= limitBytes) return false;
+  metrics.slowConsumers.inc({ role });
+  metrics.errors.inc({ code: 'EMO_ERR_SLOW_CONSUMER' });
+  conn.close(ERROR_CATALOGUE.EMO_ERR_SLOW_CONSUMER.closeCode, `EMO_ERR_SLOW_CONSUMER: send buffer over ${limitBytes} bytes`);
+  return true;
+}
+
 /** Ended sessions remembered for a subscription from another loop that arrives just after the end. */
 const RECENT_ENDS = 256;
 
@@ -109,14 +121,8 @@ export class SubscriberHub {
     const set = this.bySession.get(sessionId);
     if (!set) return;
     for (const conn of [...set]) {
-      if (conn.bufferedBytes() > this.maxSendBufferBytes) {
-        this.metrics.slowConsumers.inc({ role: 'subscriber' });
-        this.metrics.errors.inc({ code: 'EMO_ERR_SLOW_CONSUMER' });
-        this.remove(sessionId, conn);
-        conn.close(ERROR_CATALOGUE.EMO_ERR_SLOW_CONSUMER.closeCode, `EMO_ERR_SLOW_CONSUMER: send buffer over ${this.maxSendBufferBytes} bytes`);
-        continue;
-      }
-      conn.send(text, false);
+      if (shedIfSlow(conn, this.maxSendBufferBytes, this.metrics, 'subscriber')) this.remove(sessionId, conn);
+      else conn.send(text, false);
     }
   }
 

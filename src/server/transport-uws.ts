@@ -27,7 +27,7 @@ export function createUwsTransport(hooks: TransportHooks, limits: TransportLimit
 
   app.ws<UserData>('/*', {
     compression: uws.DISABLED,
-    maxPayloadLength: limits.maxMessageBytes,
+    maxPayloadLength: Math.max(limits.maxMessageBytes, limits.bufferCeilingBytes ?? 0),
     idleTimeout: limits.idleTimeoutS,
     maxBackpressure: limits.maxBackpressureBytes,
     sendPingsAutomatically: true,
@@ -79,6 +79,12 @@ export function createUwsTransport(hooks: TransportHooks, limits: TransportLimit
     message: (ws, message, isBinary) => {
       const data = ws.getUserData();
       if (data.closed || !data.handlers) return;
+      if (message.byteLength > limits.maxMessageBytes) {
+        // What the ws transport does (its maxPayload): close 1009 before the message reaches the session.
+        data.closed = true;
+        ws.end(1009, 'message too big');
+        return;
+      }
       // uWS reuses the ArrayBuffer after this callback returns: copy once.
       const payload = isBinary ? new Uint8Array(message.slice(0)) : Buffer.from(message).toString('utf8');
       data.handlers.onMessage(payload, isBinary);

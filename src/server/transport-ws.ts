@@ -67,7 +67,7 @@ export function createWsTransport(hooks: TransportHooks, limits: TransportLimits
     (req as IncomingMessage & { emoProtocol?: string }).emoProtocol = decision.protocol;
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
-      let closed = false;
+      let closing = false;
       let idle: NodeJS.Timeout | null = null;
       const touch = () => {
         if (idle) clearTimeout(idle);
@@ -80,13 +80,15 @@ export function createWsTransport(hooks: TransportHooks, limits: TransportLimits
       const remote = req.socket.remoteAddress ?? '';
       const handlers = decision.open({
         send: (data, binary) => {
-          if (closed || ws.readyState !== ws.OPEN) return false;
+          if (closing || ws.readyState !== ws.OPEN) return false;
           ws.send(data, { binary });
           return true;
         },
         bufferedBytes: () => ws.bufferedAmount,
         close: (code, reason) => {
-          if (closed) return;
+          if (closing) return;
+          // Like uWS: once the server closes, the connection's handlers hear nothing more from it.
+          closing = true;
           ws.close(code, reason.slice(0, 120));
           // A peer that stopped reading never completes the closing handshake: do not wait for it.
           setTimeout(() => ws.terminate(), 5000).unref();
@@ -94,12 +96,13 @@ export function createWsTransport(hooks: TransportHooks, limits: TransportLimits
         remoteAddress: remote,
       });
       ws.on('message', (data, isBinary) => {
+        if (closing) return;
         touch();
         const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
         handlers.onMessage(isBinary ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes.toString('utf8'), isBinary);
       });
       ws.on('close', (code) => {
-        closed = true;
+        closing = true;
         if (idle) clearTimeout(idle);
         clearInterval(pinger);
         sockets.delete(ws);

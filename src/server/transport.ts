@@ -39,7 +39,13 @@ export interface TransportHooks {
 }
 
 export interface TransportLimits {
+  /** Longer messages end the connection with close 1009 (RFC 6455: message too big). */
   maxMessageBytes: number;
+  /**
+   * uWS only: what it will buffer of one message at all. uWS drops the TCP connection without a close frame (1006)
+   * past its maxPayloadLength, so that is set above maxMessageBytes and messages in between get a real 1009.
+   */
+  bufferCeilingBytes?: number;
   idleTimeoutS: number;
   /** Past this backlog uWS drops messages; the server closes slow consumers before that. */
   maxBackpressureBytes: number;

@@ -6,6 +6,7 @@ import type { AppConfig } from './config.js';
 import type { Metrics } from './metrics.js';
 import type { OpenSessionOptions, SessionManager } from './session-api.js';
 import type { StreamSession, SessionSink } from './session.js';
+import { shedIfSlow } from './subscribers.js';
 import type { WsConnection, WsHandlers } from './transport.js';
 
 function sendError(conn: WsConnection, metrics: Metrics, err: ProtocolError, close: boolean): void {
@@ -28,17 +29,19 @@ export function streamConnection(
 ): WsHandlers {
   let session: StreamSession | null = null;
   const limit = config.server.maxSendBufferBytes;
+  /** Every message to this client (results, errors, pongs) counts toward the send-buffer limit. */
+  const sendText = (text: string): void => {
+    if (conn.bufferedBytes() > limit) {
+      metrics.slowConsumers.inc({ role: 'stream' });
+      const s = session;
+      session = null;
+      s?.abort('EMO_ERR_SLOW_CONSUMER', `EMO_ERR_SLOW_CONSUMER: send buffer over ${limit} bytes`);
+      return;
+    }
+    conn.send(text, false);
+  };
   const sink: SessionSink = {
-    send: (msg, serialized) => {
-      if (conn.bufferedBytes() > limit) {
-        metrics.slowConsumers.inc({ role: 'stream' });
-        const s = session;
-        session = null;
-        s?.abort('EMO_ERR_SLOW_CONSUMER', `EMO_ERR_SLOW_CONSUMER: send buffer over ${limit} bytes`);
-        return;
-      }
-      conn.send(serialized ?? JSON.stringify(msg), false);
-    },
+    send: (msg, serialized) => sendText(serialized ?? JSON.stringify(msg)),
     close: (code, reason) => conn.close(code, reason),
   };
   // A client that connects and never says hello holds a socket for nothing: close it after helloTimeoutMs.
@@ -86,7 +89,7 @@ export function streamConnection(
         if (text.length > config.server.maxControlBytes) throw new ProtocolError('EMO_ERR_BAD_MESSAGE', `control message over ${config.server.maxControlBytes} bytes`);
         const msg = parseClientControl(text);
         if (msg.type === 'end') void session.end();
-        else conn.send(JSON.stringify({ type: 'pong', ...(msg.id !== undefined ? { id: msg.id } : {}) }), false);
+        else sendText(JSON.stringify({ type: 'pong', ...(msg.id !== undefined ? { id: msg.id } : {}) }));
       } catch (err) {
         session.fail(err);
       }
@@ -115,7 +118,8 @@ export function subscribeConnection(conn: WsConnection, sessionId: string | null
     return true;
   };
   const onMessage = (_data: unknown, isBinary: boolean) => {
-    if (isBinary) sendError(conn, metrics, new ProtocolError('EMO_ERR_BAD_MESSAGE', 'subscribers send nothing but may ping; binary ignored'), false);
+    if (!isBinary || shedIfSlow(conn, config.server.maxSendBufferBytes, metrics, 'subscriber')) return;
+    sendError(conn, metrics, new ProtocolError('EMO_ERR_BAD_MESSAGE', 'subscribers send nothing but may ping; binary ignored'), false);
   };
   const session = sessionId ? sessions.get(sessionId) : undefined;
   if (sessionId && (!session || !session.isOpen) && sessions.shards) {

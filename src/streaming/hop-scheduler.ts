@@ -10,14 +10,25 @@ export interface Hop {
  * Decides when a result is due: every `hopUs` of session time after the first frame of any modality, over the
  * window [end - windowUs, end) clipped to the session start. Pure: the session clock is whatever media time the
  * caller reports (the newest sample or frame received).
+ *
+ * One `advance` returns at most `maxHopsPerAdvance` hops, the newest ones: when the clock leaps (a long audio
+ * frame, a burst, a timestamp jump) the older due hops are skipped, counted through `onSkip`, so the work one frame
+ * can cause is bounded whatever its timestamp says. The caller sets the cap to what it can still queue.
  */
 export class HopScheduler {
   private originUs: number | null = null;
   private nextIndex = 0;
   private lastEndUs: number | null = null;
+  private skippedHops = 0;
 
-  constructor(readonly windowUs: number, readonly hopUs: number) {
+  constructor(
+    readonly windowUs: number,
+    readonly hopUs: number,
+    private readonly maxHopsPerAdvance = Infinity,
+    private readonly onSkip?: (hops: number) => void,
+  ) {
     if (!(hopUs > 0) || !(windowUs >= hopUs)) throw new Error(`need 0 < hop (${hopUs}) <= window (${windowUs})`);
+    if (!(maxHopsPerAdvance >= 1)) throw new Error(`maxHopsPerAdvance must be at least 1, got ${maxHopsPerAdvance}`);
   }
 
   get started(): boolean {
@@ -33,9 +44,17 @@ export class HopScheduler {
     if (this.originUs === null) this.originUs = ptsUs;
   }
 
-  /** All hops whose end is at or before `clockUs`, in order. */
+  /** The hops whose end is at or before `clockUs`, in order (the newest `maxHopsPerAdvance` of them). */
   advance(clockUs: number): Hop[] {
     if (this.originUs === null) return [];
+    // Counted, not looped: hop i ends at origin + (i + 1) * hop.
+    const dueCount = Math.floor((clockUs - this.originUs) / this.hopUs) - this.nextIndex;
+    if (dueCount > this.maxHopsPerAdvance) {
+      const skip = dueCount - this.maxHopsPerAdvance;
+      this.nextIndex += skip;
+      this.skippedHops += skip;
+      this.onSkip?.(skip);
+    }
     const due: Hop[] = [];
     for (;;) {
       const endUs = this.originUs + (this.nextIndex + 1) * this.hopUs;
@@ -48,7 +67,8 @@ export class HopScheduler {
   /** The final hop at end of stream: up to the clock, or a repeat of the last window when nothing new arrived. */
   flush(clockUs: number | null): Hop {
     if (this.originUs === null) return { index: this.nextIndex++, startUs: 0, endUs: 0, final: true };
-    const endUs = Math.max(clockUs ?? this.originUs, this.lastEndUs ?? this.originUs);
+    // Audio time is counted in 16 kHz samples (62.5 µs each): the final window still ends on a whole microsecond.
+    const endUs = Math.round(Math.max(clockUs ?? this.originUs, this.lastEndUs ?? this.originUs));
     return this.make(endUs, true);
   }
 
@@ -62,9 +82,10 @@ export class HopScheduler {
     this.originUs = null;
     this.nextIndex = 0;
     this.lastEndUs = null;
+    this.skippedHops = 0;
   }
 
   stats(): Record<string, number> {
-    return { emitted: this.nextIndex };
+    return { emitted: this.nextIndex, skipped: this.skippedHops };
   }
 }

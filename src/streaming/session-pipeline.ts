@@ -137,7 +137,8 @@ export class SessionPipeline {
     this.audio = new AudioWindower(Math.ceil((windowUs * 2 * MODEL_SAMPLE_RATE) / 1e6));
     // Keep two windows of AU frames at up to 120 fps: enough for any window, bounded whatever a client sends.
     this.aus = new AuWindower(windowUs * 2, Math.ceil((opts.windowMs / 1000) * 240));
-    this.scheduler = new HopScheduler(windowUs, opts.hopMs * 1000);
+    // Hops past what the queue holds (plus the one that can start now) would only be dropped by it: not made at all.
+    this.scheduler = new HopScheduler(windowUs, opts.hopMs * 1000, opts.maxPendingHops + 1, (n) => this.countDrop(n, 'session-queue'));
     this.fusion = new FusionStage(opts.models.fusion);
     this.smoother = new PosteriorSmoother(opts.smoothing);
     this.pending = new DropOldestQueue<HopJob>(opts.maxPendingHops, () => this.countDrop(1, 'session-queue'));

@@ -167,6 +167,7 @@ export class AudioIngest {
   private push(ptsUs: number, samples: Float32Array): void {
     this.pcmSamples += samples.length;
     this.nextPtsUs = ptsUs + (samples.length * 1e6) / OPUS_RATE;
-    this.opts.onPcm({ ptsUs, sampleRate: OPUS_RATE, channels: 1, samples });
+    // nextPtsUs keeps the exact sample clock; what leaves is whole microseconds (a 10 ms packet after a gap is not).
+    this.opts.onPcm({ ptsUs: Math.round(ptsUs), sampleRate: OPUS_RATE, channels: 1, samples });
   }
 }

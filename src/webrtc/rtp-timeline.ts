@@ -21,7 +21,7 @@ export class SessionClock {
   nowUs(): number {
     const now = this.nowEpochMs();
     if (this.originEpochMs === null) this.originEpochMs = now;
-    return (now - this.originEpochMs) * 1000;
+    return Math.round((now - this.originEpochMs) * 1000);
   }
 
   get origin(): number | null {
@@ -83,7 +83,8 @@ export class RtpTimeline {
       this.anchorUs = this.clock.nowUs();
       return this.noteArrival(this.anchorUs);
     }
-    return this.noteArrival(this.anchorUs + (this.extend(ts) * 1e6) / this.clockRate);
+    // Whole microseconds (the protocol's unit): a 90 kHz tick is 11.1 µs.
+    return this.noteArrival(Math.round(this.anchorUs + (this.extend(ts) * 1e6) / this.clockRate));
   }
 
   get started(): boolean {

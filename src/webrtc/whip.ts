@@ -81,13 +81,13 @@ export class WhipEndpoint {
     };
   }
 
-  private error(err: WhipError, extra: Record<string, string> = {}): WhipResponse {
-    return { status: err.status, headers: this.cors({ 'content-type': 'application/json', ...extra }), body: JSON.stringify(err.toJSON()) };
+  /** The answer to an offer body over the limit (the transports stop reading it at `maxBytes`). */
+  tooLarge(maxBytes: number): WhipResponse {
+    return this.error(new WhipError('EMO_ERR_WHIP_TOO_LARGE', `request body over ${maxBytes} bytes; SDP offers may be at most ${maxBytes} bytes`));
   }
 
-  /** A POST body over `limitBytes`, refused by the transport before it was read whole. */
-  tooLarge(limitBytes: number): WhipResponse {
-    return this.error(new WhipError('EMO_ERR_WHIP_TOO_LARGE', `SDP offer exceeds ${limitBytes} bytes`));
+  private error(err: WhipError, extra: Record<string, string> = {}): WhipResponse {
+    return { status: err.status, headers: this.cors({ 'content-type': 'application/json', ...extra }), body: JSON.stringify(err.toJSON()) };
   }
 
   options(): WhipResponse {

@@ -60,3 +60,11 @@ export const hello = (protocol = '1.0'): string => JSON.stringify({ type: 'hello
 export function isError(code: string) {
   return (m: ServerMessage): boolean => m.type === 'error' && m.code === code;
 }
+
+/** A probe on /v1/stream that has said hello and got its welcome. */
+export async function helloProbe(url: string): Promise<Probe> {
+  const p = await probe(url);
+  p.ws.send(hello());
+  await p.waitFor((m) => m.type === 'welcome');
+  return p;
+}

@@ -12,7 +12,7 @@ async function streamSignal(c: EmoStreamClient, seconds = 1.2) {
   const pcm = new Int16Array(Math.round(seconds * 16000));
   for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(9000 * Math.sin((2 * Math.PI * (200 + i / 40) * i) / 16000) * (0.5 + 0.5 * Math.sin(i / 3000)));
   const aus: { ptsUs: number; v: number[] }[] = [];
-  for (let k = 0; k * 40_000 < seconds * 1e6; k++) aus.push({ ptsUs: k * 40_000, v: Array.from({ length: AU_VECTOR_LENGTH }, (_, j) => ((k * 7 + j * 3) % 11) / 5) });
+  for (let k = 0; k * 40_000 < seconds * 1e6; k++) aus.push({ ptsUs: k * 40_000, v: Array.from({ length: AU_VECTOR_LENGTH }, (_, j) => ((k * 7 + j * 3) % 11) / 10) });
   let ai = 0;
   for (let s = 0; s < pcm.length; s += 320) {
     const ptsUs = (s / 16000) * 1e6;

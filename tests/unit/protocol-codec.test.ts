@@ -46,10 +46,11 @@ test('f32 audio and AU frames decode; NaN/Inf rejected', () => {
   const f = decodeFrame(encodeAudioFrame({ seq: 0, ptsUs: 0 }, Float32Array.from([0.25, -0.5]), 16000, 1), LIMIT);
   assert.equal(f.kind, FrameKind.PcmF32);
   assert.equal(code(() => decodeFrame(encodeAudioFrame({ seq: 0, ptsUs: 0 }, Float32Array.from([0, NaN]), 16000, 1), LIMIT)), 'EMO_ERR_NON_FINITE');
-  const aus = Array.from({ length: 35 }, (_, i) => i / 10);
+  // Intensities 0-5 (the first 17), presences 0-1 (docs/protocol.md).
+  const aus = Array.from({ length: 35 }, (_, i) => (i < 17 ? i / 4 : (i - 17) / 17));
   const a = decodeFrame(encodeAuFrame({ seq: 1, ptsUs: 33_000 }, aus), LIMIT);
   assert.equal(a.kind, FrameKind.Au);
-  if (a.kind === FrameKind.Au) assert.ok(Math.abs(a.aus[34] - 3.4) < 1e-6);
+  if (a.kind === FrameKind.Au) assert.ok(Math.abs(a.aus[16] - 4) < 1e-6 && Math.abs(a.aus[34] - 1) < 1e-6);
   aus[5] = Infinity;
   assert.equal(code(() => decodeFrame(encodeAuFrame({ seq: 1, ptsUs: 0 }, aus), LIMIT)), 'EMO_ERR_NON_FINITE');
   assert.equal(code(() => decodeFrame(encodeAuFrame({ seq: 1, ptsUs: 0 }, new Array(34).fill(0)), LIMIT)), 'EMO_ERR_AU_LENGTH');

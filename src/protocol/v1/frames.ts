@@ -1,4 +1,4 @@
-import { AU_VECTOR_LENGTH } from '../labels.js';
+import { AU_INTENSITY_COLUMNS, AU_VECTOR_LENGTH } from '../labels.js';
 import { ProtocolError } from './errors.js';
 
 /**
@@ -33,6 +33,19 @@ export enum FrameKind {
 export const MIN_SAMPLE_RATE = 8000;
 export const MAX_SAMPLE_RATE = 48000;
 export const MAX_VIDEO_SIDE = 4096;
+/** AU intensities (`_r` columns) are 0-5 and presences (`_c`) 0-1, OpenFace's scales (src/face/au-definitions.ts). */
+export const AU_INTENSITY_MAX = 5;
+export const AU_PRESENCE_MAX = 1;
+/**
+ * Float audio is [-1, 1]; a little overshoot (resampling and codec ringing of a full-scale signal, float mixing)
+ * is tolerated, anything beyond is refused rather than clipped, since it says the sender's scaling is wrong.
+ */
+export const FLOAT_AUDIO_TOLERANCE = 0.01;
+/**
+ * ptsUs is an i64 on the wire but the server counts time in doubles: beyond 2^53 µs (~285 years) a timestamp is no
+ * longer an exact integer, so such frames are refused (EMO_ERR_OUT_OF_RANGE) instead of being rounded.
+ */
+export const MAX_ABS_PTS_US = Number.MAX_SAFE_INTEGER;
 
 export interface FrameHeader {
   version: number;
@@ -94,7 +107,7 @@ export function decodeFrame(buf: Uint8Array, maxFrameBytes: number): MediaFrame 
     version,
     streamId: view.getUint16(2, true),
     seq: view.getUint32(4, true),
-    ptsUs: Number(view.getBigInt64(8, true)),
+    ptsUs: checkPtsUs(view.getBigInt64(8, true)),
   };
   switch (kind) {
     case FrameKind.PcmS16:
@@ -108,6 +121,42 @@ export function decodeFrame(buf: Uint8Array, maxFrameBytes: number): MediaFrame 
       return decodeVideo(buf, view, { ...header, kind });
     default:
       throw new ProtocolError('EMO_ERR_UNKNOWN_KIND', `unknown frame kind ${kind}; known kinds: 1 pcm_s16le, 2 pcm_f32le, 3 au, 4 jpeg, 5 i420, 6 rgba`);
+  }
+}
+
+function checkPtsUs(raw: bigint): number {
+  if (raw > BigInt(MAX_ABS_PTS_US) || raw < -BigInt(MAX_ABS_PTS_US)) {
+    throw new ProtocolError('EMO_ERR_OUT_OF_RANGE', `ptsUs ${raw} outside ±${MAX_ABS_PTS_US} (2^53 - 1, exact integer microseconds)`);
+  }
+  return Number(raw);
+}
+
+/**
+ * Throws EMO_ERR_NON_FINITE / EMO_ERR_OUT_OF_RANGE for a float sample outside [-1, 1] (plus FLOAT_AUDIO_TOLERANCE).
+ * The one range check of float audio: the WebSocket codec and the session API (WebRTC, plugins) both call it.
+ */
+export function checkFloatAudio(samples: Float32Array): void {
+  const limit = 1 + FLOAT_AUDIO_TOLERANCE;
+  for (let i = 0; i < samples.length; i++) {
+    const v = samples[i];
+    if (v >= -limit && v <= limit) continue;
+    if (!Number.isFinite(v)) throw new ProtocolError('EMO_ERR_NON_FINITE', `audio sample ${i} is ${v}`);
+    throw new ProtocolError('EMO_ERR_OUT_OF_RANGE', `audio sample ${i} is ${v}; float audio must lie in [-1, 1]`);
+  }
+}
+
+/** Throws for an AU vector of the wrong length, a non-finite value, or a value outside its documented range. */
+export function checkAuVector(aus: ArrayLike<number>): void {
+  if (aus.length !== AU_VECTOR_LENGTH) {
+    throw new ProtocolError('EMO_ERR_AU_LENGTH', `AU frame carries ${aus.length} values, expected ${AU_VECTOR_LENGTH} (AU01_r..AU45_r, AU01_c..AU45_c)`);
+  }
+  for (let i = 0; i < AU_VECTOR_LENGTH; i++) {
+    const v = aus[i];
+    const max = i < AU_INTENSITY_COLUMNS.length ? AU_INTENSITY_MAX : AU_PRESENCE_MAX;
+    if (v >= 0 && v <= max) continue;
+    if (!Number.isFinite(v)) throw new ProtocolError('EMO_ERR_NON_FINITE', `AU value ${i} is ${v}`);
+    const kind = i < AU_INTENSITY_COLUMNS.length ? 'intensity' : 'presence';
+    throw new ProtocolError('EMO_ERR_OUT_OF_RANGE', `AU value ${i} (${kind}) is ${v}; must lie in [0, ${max}]`);
   }
 }
 
@@ -144,11 +193,8 @@ function decodeAudio(buf: Uint8Array, view: DataView, h: FrameHeader & { kind: F
       for (let i = 0; i < n; i++) samples[i] = view.getInt16(payloadOffset + 2 * i, true) / 32768;
     }
   } else {
-    for (let i = 0; i < n; i++) {
-      const v = view.getFloat32(payloadOffset + 4 * i, true);
-      if (!Number.isFinite(v)) throw new ProtocolError('EMO_ERR_NON_FINITE', `audio sample ${i} is ${v}`);
-      samples[i] = v;
-    }
+    for (let i = 0; i < n; i++) samples[i] = view.getFloat32(payloadOffset + 4 * i, true);
+    checkFloatAudio(samples);
   }
   return { ...h, sampleRate, channels, samples };
 }
@@ -160,11 +206,8 @@ function decodeAu(buf: Uint8Array, h: FrameHeader & { kind: FrameKind.Au }): AuF
   }
   const view = new DataView(buf.buffer, buf.byteOffset + HEADER_BYTES, payloadBytes);
   const aus = new Float32Array(AU_VECTOR_LENGTH);
-  for (let i = 0; i < AU_VECTOR_LENGTH; i++) {
-    const v = view.getFloat32(4 * i, true);
-    if (!Number.isFinite(v)) throw new ProtocolError('EMO_ERR_NON_FINITE', `AU value ${i} is ${v}`);
-    aus[i] = v;
-  }
+  for (let i = 0; i < AU_VECTOR_LENGTH; i++) aus[i] = view.getFloat32(4 * i, true);
+  checkAuVector(aus);
   return { ...h, aus };
 }
 

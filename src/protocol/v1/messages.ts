@@ -46,7 +46,16 @@ export interface Welcome {
   windowMs: number;
   hopMs: number;
   labels: readonly string[];
-  limits: { maxFrameBytes: number; videoAnalysisFps: number };
+  limits: {
+    maxFrameBytes: number;
+    videoAnalysisFps: number;
+    /** Protocol 1.1 (additive): media faster than this x real time, past a burst of realtimeBurstMs, is refused. */
+    maxRealtimeFactor?: number;
+    realtimeBurstMs?: number;
+    /** Protocol 1.1: how far ptsUs may lead the session clock, and how long a session may go without media. */
+    maxPtsJumpMs?: number;
+    idleSessionTimeoutMs?: number;
+  };
 }
 
 export interface Posterior {
