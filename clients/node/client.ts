@@ -256,9 +256,11 @@ export class EmoSubscriber {
     ws.on('error', () => undefined);
   }
 
-  static async connect(url: string, sessionId: string, timeoutMs = 10000): Promise<EmoSubscriber> {
+  /** `since`: first replay the session's stored results from that hop (server with history; protocol 1.1). */
+  static async connect(url: string, sessionId: string, timeoutMs = 10000, opts: { since?: number } = {}): Promise<EmoSubscriber> {
     const u = new URL(endpoint(url, '/v1/subscribe'));
     u.searchParams.set('session', sessionId);
+    if (opts.since !== undefined) u.searchParams.set('since', String(opts.since));
     let sub: EmoSubscriber | null = null;
     const ws = await openSocket(u.toString(), timeoutMs, (socket) => {
       sub = new EmoSubscriber(socket);

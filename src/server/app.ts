@@ -16,6 +16,9 @@ import type { Transport, TransportHooks } from './transport.js';
 import { createWsTransport } from './transport-ws.js';
 import { createUwsTransport, loadUws } from './transport-uws.js';
 import { streamConnection, subscribeConnection } from './ws-handlers.js';
+import { openHistory } from '../storage/open.js';
+import { registerHistoryRoutes } from '../storage/http.js';
+import { lateJoinConnection } from '../storage/late-join.js';
 
 export interface CreateServerOptions {
   config?: Readonly<AppConfig>;
@@ -97,6 +100,15 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
   for (const s of models.status()) metrics.modelAvailable.set({ model: String(s.details?.role ?? s.name), provider: s.provider ?? 'none' }, s.available ? 1 : 0);
 
   const sessions = new SessionManager(config, models, metrics, logger);
+  let storage;
+  try {
+    storage = await openHistory(config, metrics.registry, (level, msg, extra) => logger[level](extra ?? {}, msg));
+  } catch (err) {
+    await models.dispose();
+    await pool?.close();
+    throw err;
+  }
+  sessions.recorder = storage?.history ?? null;
   const shards = opts.shard && opts.shard.count > 1 ? new ShardBus(opts.shard) : null;
   if (shards) {
     sessions.joinShards(shards);
@@ -145,6 +157,8 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
       const protocol = req.protocols.includes(SUBPROTOCOL) ? SUBPROTOCOL : undefined;
       if (req.path === '/v1/stream') return { accept: true, protocol, open: (conn) => streamConnection(conn, sessions, config, metrics) };
       const id = req.query.get('session');
+      const since = req.query.get('since');
+      if (since !== null && storage) return { accept: true, protocol, open: (conn) => lateJoinConnection(conn, id, since, sessions, storage.history, config, metrics) };
       return { accept: true, protocol, open: (conn) => subscribeConnection(conn, id, sessions, config, metrics) };
     },
     // With several event loops every HTTP answer says which loop gave it (connections are spread by the kernel).
@@ -174,6 +188,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
       draining = true;
       transport.stopAccepting();
       await sessions.drain(config.server.shutdownGraceMs);
+      await storage?.close(config.server.shutdownGraceMs);
       for (const fn of closeHooks) {
         try {
           await fn();
@@ -189,6 +204,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
     },
   };
 
+  if (storage) registerHistoryRoutes(routes, storage.history, config.storage.maxPageResults);
   const staticDir = resolve(config.http.staticDir);
   await loadPlugins(api, config.plugins, logger);
   if (existsSync(staticDir)) routes.static('/', staticDir);

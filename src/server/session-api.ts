@@ -12,6 +12,7 @@ import type { Metrics } from './metrics.js';
 import { StreamSession, type PcmInput, type SessionSink } from './session.js';
 import { SubscriberHub } from './subscribers.js';
 import type { ShardBus } from './shard-bus.js';
+import type { SessionRecorder } from '../storage/recorder.js';
 
 export type { SessionSink, PcmInput };
 
@@ -21,6 +22,8 @@ export interface OpenSessionOptions {
   client?: string;
   /** Label for metrics: 'websocket', 'webrtc', ... */
   transport?: string;
+  /** The identity that opens it (access control); stored with its history. 'anonymous' when absent. */
+  owner?: string;
 }
 
 /** What a transport holds for one open session. Every push returns false after reporting bad input through the sink. */
@@ -46,6 +49,8 @@ export class SessionManager {
   private accepting = true;
   /** The other event loops (server.eventLoops > 1), else null. */
   shards: ShardBus | null = null;
+  /** Session history (src/storage), else null: told of every session, result and end, never waited for. */
+  recorder: SessionRecorder | null = null;
 
   constructor(
     private readonly config: Readonly<AppConfig>,
@@ -97,7 +102,9 @@ export class SessionManager {
       sessionId: id, windowMs: s.windowMs, hopMs: s.hopMs, maxPendingHops: s.maxPendingHops,
       videoAnalysisFps: s.videoAnalysisFps, maxBufferedChunks: s.maxBufferedAudioChunks,
       models: this.models.pipelineModels(), createResampler: createMonoResampler,
-      onResult: (r) => session?.deliver(r),
+      onResult: (r) => {
+        if (session?.deliver(r)) this.recorder?.result(r);
+      },
       onError: (e) => session?.fail(e),
       onDrop: (n, reason) => this.metrics.droppedWindows.inc({ reason }, n),
       onVideoSkipped: (n) => this.metrics.videoSkipped.inc(n),
@@ -105,10 +112,12 @@ export class SessionManager {
     });
     session = new StreamSession(id, welcome, pipeline, opts.sink, this.hub, this.metrics, log, (done) => {
       this.sessions.delete(done.id);
+      this.recorder?.ended(done.id, done.endReason ?? 'error');
       this.metrics.sessionsActive.dec();
       log.info('session closed');
     });
     this.sessions.set(id, session);
+    this.recorder?.opened({ id, owner: opts.owner ?? 'anonymous', client: opts.client, transport: opts.transport, welcome });
     this.metrics.sessionsActive.inc();
     this.metrics.sessionsTotal.inc({ transport: opts.transport ?? 'api' });
     log.info({ client: opts.client, transport: opts.transport }, 'session opened');
