@@ -17,6 +17,7 @@ import { createWsTransport } from './transport-ws.js';
 import { createUwsTransport, loadUws } from './transport-uws.js';
 import { streamConnection, subscribeConnection } from './ws-handlers.js';
 import { openHistory } from '../storage/open.js';
+import type { History } from '../storage/recorder.js';
 import { registerHistoryRoutes } from '../storage/http.js';
 import { lateJoinConnection } from '../storage/late-join.js';
 
@@ -43,6 +44,8 @@ export interface ServerPluginApi {
   metrics: Metrics['registry'];
   /** The server's other event loops (server.eventLoops > 1), else null. */
   shards: ShardBus | null;
+  /** Session history (src/storage; `recordAlert` stores alerts), null with storage.databaseUrl=none. */
+  history: History | null;
   onClose(fn: () => Promise<void> | void): void;
 }
 
@@ -174,7 +177,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
   let port = 0;
 
   const api: EmoServer = {
-    config, logger, routes, sessions, metrics: metrics.registry, models, shards,
+    config, logger, routes, sessions, metrics: metrics.registry, models, shards, history: storage?.history ?? null,
     get transportName() { return transport.name; },
     get port() { return port; },
     onClose: (fn) => { closeHooks.push(fn); },

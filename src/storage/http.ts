@@ -5,6 +5,7 @@ import { authorizeHistory, type HistoryScope } from './access.js';
 import { fromRow } from './compact.js';
 import { CSV_HEADER, csvLine } from './csv.js';
 import type { History } from './recorder.js';
+import { reportPage } from './report-page.js';
 import { SummaryBuilder } from './summary.js';
 import type { SessionRecord } from './types.js';
 
@@ -119,4 +120,8 @@ export function registerHistoryRoutes(routes: RouteTable, history: History, maxP
     await history.erase(session!.id);
     return { status: 204 };
   }));
+
+  routes.add('GET', '/sessions/:id', guarded('history:read', async (_req, session) => ({
+    status: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: reportPage(session!.id),
+  })));
 }
