@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
+import { grantPublish, grantSubscribe, ServerAuth, withoutPaths, type Grant } from '../auth/index.js';
 import { EMOTIONS } from '../protocol/labels.js';
 import { PROTOCOL_VERSION, SUBPROTOCOL } from '../protocol/v1/messages.js';
 import { MODEL_SAMPLE_RATE } from '../streaming/audio-input.js';
@@ -10,9 +11,9 @@ import { OnnxWorkerPool } from '../models/worker-pool.js';
 import { loadConfig, type AppConfig, type ConfigInput } from './config.js';
 import { aggregateMetricsText, createMetrics, loopMetricsJson, type Metrics } from './metrics.js';
 import { ShardBus, type ShardInfo } from './shard-bus.js';
-import { RouteTable, json } from './routes.js';
+import { RouteTable, json, type HttpRequest, type HttpResponse } from './routes.js';
 import { SessionManager } from './session-api.js';
-import type { Transport, TransportHooks } from './transport.js';
+import type { Transport, TransportHooks, UpgradeDecision, WsHandlers } from './transport.js';
 import { createWsTransport } from './transport-ws.js';
 import { createUwsTransport, loadUws } from './transport-uws.js';
 import { streamConnection, subscribeConnection } from './ws-handlers.js';
@@ -20,6 +21,7 @@ import { openHistory } from '../storage/open.js';
 import type { History } from '../storage/recorder.js';
 import { registerHistoryRoutes } from '../storage/http.js';
 import { lateJoinConnection } from '../storage/late-join.js';
+import { replayGrant } from '../storage/access.js';
 
 export interface CreateServerOptions {
   config?: Readonly<AppConfig>;
@@ -46,6 +48,8 @@ export interface ServerPluginApi {
   shards: ShardBus | null;
   /** Session history (src/storage; `recordAlert` stores alerts), null with storage.databaseUrl=none. */
   history: History | null;
+  /** Access control (src/auth, docs/security.md): authenticate a request, check scopes and session owners. */
+  auth: ServerAuth;
   onClose(fn: () => Promise<void> | void): void;
 }
 
@@ -66,14 +70,15 @@ function pickTransport(config: Readonly<AppConfig>, hooks: TransportHooks, log: 
     idleTimeoutS: config.server.idleTimeoutS,
     maxBackpressureBytes: config.server.maxSendBufferBytes * 4,
   };
+  const tls = config.server.tls.certFile && config.server.tls.keyFile ? { certFile: config.server.tls.certFile, keyFile: config.server.tls.keyFile } : undefined;
   if (config.server.transport === 'uws') {
     try {
-      return createUwsTransport(hooks, limits, uwsLoader());
+      return createUwsTransport(hooks, limits, uwsLoader(), tls);
     } catch (err) {
       log.warn({ err: err instanceof Error ? err.message : String(err) }, 'uWebSockets.js failed to load; falling back to the ws transport');
     }
   }
-  return createWsTransport(hooks, limits);
+  return createWsTransport(hooks, limits, tls);
 }
 
 export async function createEmoServer(opts: CreateServerOptions = {}): Promise<EmoServer> {
@@ -102,6 +107,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
   );
   for (const s of models.status()) metrics.modelAvailable.set({ model: String(s.details?.role ?? s.name), provider: s.provider ?? 'none' }, s.available ? 1 : 0);
 
+  const auth = new ServerAuth(config.server, logger);
   const sessions = new SessionManager(config, models, metrics, logger);
   let storage;
   try {
@@ -134,12 +140,20 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
       transport: transport.name, models: Object.fromEntries(models.status().map((s) => [String(s.details?.role ?? s.name), s.available])),
     });
   });
-  routes.add('GET', '/metrics', async () => {
+  routes.add('GET', '/metrics', async (req) => {
+    const who = await auth.authorize(req, 'admin');
+    if (!who.ok) return auth.respond(who.refusal);
     // With several event loops every scrape sees the whole server: the other loops' counters are summed in.
     const others = shards ? await shards.ask<Awaited<ReturnType<typeof loopMetricsJson>>>('metrics', null, 1000) : [];
     return { status: 200, headers: { 'content-type': metrics.registry.contentType }, body: await aggregateMetricsText(metrics.registry, others) };
   });
-  routes.add('GET', '/v1/models', () => json(200, {
+  routes.add('GET', '/v1/models', async (req) => {
+    const who = await auth.authenticate(req);
+    if (!who.ok) return auth.respond(who.refusal);
+    // Filesystem paths only for an authenticated admin (docs/security.md); everyone else gets them cut out.
+    return json(200, auth.isAuthenticatedAdmin(who.identity) ? modelsInfo() : withoutPaths(modelsInfo()));
+  });
+  const modelsInfo = () => ({
     protocol: PROTOCOL_VERSION, labels: EMOTIONS, sampleRate: MODEL_SAMPLE_RATE,
     windowMs: config.streaming.windowMs, hopMs: config.streaming.hopMs,
     executionProvider: config.models.executionProvider, workers: config.models.workers,
@@ -147,7 +161,20 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
     batching: config.models.batching, models: models.status(),
     // Models whose GPU failed mid-run and that now run on the CPU (their `provider` above already says cpu).
     providerFallbacks: pool?.fallbacks ?? [],
-  }));
+  });
+  const refuseUpgrade = (g: Extract<Grant, { ok: false }>): UpgradeDecision => {
+    metrics.errors.inc({ code: g.refusal.code });
+    const r = auth.respond(g.refusal);
+    return { accept: false, status: r.status, body: r.body, headers: r.headers };
+  };
+  /** The slot a grant holds is given back when the connection closes. */
+  const releasing = (release: () => void, h: WsHandlers): WsHandlers => ({
+    onMessage: (d, b) => h.onMessage(d, b),
+    onClose: (code) => {
+      release();
+      h.onClose(code);
+    },
+  });
 
   const hooks: TransportHooks = {
     upgrade: (req) => {
@@ -158,32 +185,64 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
         return { accept: false, status: 400, body: `EMO_ERR_BAD_SUBPROTOCOL: offer the WebSocket subprotocol ${SUBPROTOCOL}` };
       }
       const protocol = req.protocols.includes(SUBPROTOCOL) ? SUBPROTOCOL : undefined;
-      if (req.path === '/v1/stream') return { accept: true, protocol, open: (conn) => streamConnection(conn, sessions, config, metrics) };
+      if (req.path === '/v1/stream') {
+        return grantPublish(auth, req, sessions).then((g) => (g.ok
+          ? { accept: true, protocol, open: (conn) => releasing(g.release, streamConnection(conn, sessions, config, metrics, { identity: g.identity, remoteAddress: req.remoteAddress })) }
+          : refuseUpgrade(g)));
+      }
       const id = req.query.get('session');
-      const since = req.query.get('since');
-      if (since !== null && storage) return { accept: true, protocol, open: (conn) => lateJoinConnection(conn, id, since, sessions, storage.history, config, metrics) };
-      return { accept: true, protocol, open: (conn) => subscribeConnection(conn, id, sessions, config, metrics) };
+      return grantSubscribe(auth, req, id, sessions).then(async (g) => {
+        if (!g.ok) return refuseUpgrade(g);
+        const since = req.query.get('since');
+        if (since === null || !storage) return { accept: true, protocol, open: (conn) => releasing(g.release, subscribeConnection(conn, id, sessions, config, metrics)) };
+        // A replay hands out stored results: it needs history:read as well as subscribe.
+        const read = await replayGrant(auth, req, id, sessions);
+        if (!read.ok) {
+          g.release();
+          return refuseUpgrade(read);
+        }
+        const history = storage.history;
+        return { accept: true, protocol, open: (conn) => releasing(g.release, lateJoinConnection(conn, id, since, sessions, history, config, metrics)) };
+      });
     },
     // With several event loops every HTTP answer says which loop gave it (connections are spread by the kernel).
     http: shards
       ? async (req) => {
-        const res = await routes.dispatch(req);
+        const res = await guardedDispatch(req);
         return { ...res, headers: { ...res.headers, 'x-emostream-event-loop': String(shards.index) } };
       }
-      : (req) => routes.dispatch(req),
+      : (req) => guardedDispatch(req),
     bodyLimit: (method, path) => routes.bodyLimit(method, path),
+  };
+  /** Origin policy on the API (cross-origin pages outside server.allowedOrigins get 403) and on every CORS header. */
+  const guardedDispatch = async (req: Omit<HttpRequest, 'params'>): Promise<HttpResponse> => {
+    const { origin, host } = req.headers;
+    const api = req.path.startsWith('/v1/') || req.path === '/metrics';
+    const why = api ? auth.origins.check(origin, host) : null;
+    const res = why ? auth.respond(why) : await routes.dispatch(req);
+    if (!res.headers || !('access-control-allow-origin' in res.headers)) return res;
+    const headers = { ...res.headers };
+    const allow = auth.origins.corsOrigin(origin, host);
+    if (allow) headers['access-control-allow-origin'] = allow;
+    else delete headers['access-control-allow-origin'];
+    if (allow !== '*') headers.vary = headers.vary ? `${headers.vary}, Origin` : 'Origin';
+    return { ...res, headers };
   };
   const transport = pickTransport(config, hooks, logger, opts.uwsLoader ?? loadUws);
   let port = 0;
 
   const api: EmoServer = {
-    config, logger, routes, sessions, metrics: metrics.registry, models, shards, history: storage?.history ?? null,
+    config, logger, routes, sessions, metrics: metrics.registry, models, shards, auth, history: storage?.history ?? null,
     get transportName() { return transport.name; },
     get port() { return port; },
     onClose: (fn) => { closeHooks.push(fn); },
     listen: async () => {
       port = await transport.listen(config.server.host, config.server.port);
-      logger.info({ host: config.server.host, port, transport: transport.name }, `emostream listening on ${config.server.host}:${port} (${transport.name})`);
+      const scheme = config.server.tls.certFile ? 'https' : 'http';
+      logger.info({ host: config.server.host, port, transport: transport.name, auth: auth.authenticator.mode }, `emostream listening on ${scheme}://${config.server.host}:${port} (${transport.name})`);
+      if (!auth.enabled && !isLoopback(config.server.host) && (opts.shard?.index ?? 0) === 0) {
+        logger.warn({ host: config.server.host, auth: 'none' }, `SECURITY WARNING: listening on ${config.server.host} with server.auth.mode none: anyone who can reach this port can stream, read every session's results and end sessions. Set EMOSTREAM_AUTH=jwt (docs/security.md) or bind 127.0.0.1.`);
+      }
       return port;
     },
     close: async () => {
@@ -207,11 +266,15 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
     },
   };
 
-  if (storage) registerHistoryRoutes(routes, storage.history, config.storage.maxPageResults);
+  if (storage) registerHistoryRoutes(routes, storage.history, config.storage.maxPageResults, auth);
   const staticDir = resolve(config.http.staticDir);
   await loadPlugins(api, config.plugins, logger);
   if (existsSync(staticDir)) routes.static('/', staticDir);
   return api;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 async function loadPlugins(api: ServerPluginApi, plugins: readonly string[], log: Logger): Promise<void> {

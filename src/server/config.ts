@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { authConfigSchema, limitsConfigSchema } from '../auth/config.js';
 
 /** streaming.featureWorkers when not configured: one front-end worker where a second core can run it. */
 export const DEFAULT_FEATURE_WORKERS = availableParallelism() >= 2 ? 1 : 0;
@@ -11,7 +12,8 @@ export const DEFAULT_FEATURE_WORKERS = availableParallelism() >= 2 ? 1 : 0;
  */
 export const configSchema = z.object({
   server: z.object({
-    host: z.string().default('0.0.0.0'),
+    /** Loopback by default: exposing the server is a decision (docs/security.md); auth none + another host warns. */
+    host: z.string().min(1).default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(8080),
     /** uws (uWebSockets.js) or ws (node:http + ws). uws falls back to ws when it fails to load. */
     transport: z.enum(['uws', 'ws']).default('uws'),
@@ -37,6 +39,15 @@ export const configSchema = z.object({
      * work across loops. maxSessions is the total, split evenly.
      */
     eventLoops: z.number().int().min(1).max(64).default(1),
+    /** Access control: credentials, scopes, failed-attempt limit (src/auth, docs/security.md). */
+    auth: authConfigSchema.prefault({}),
+    /** Concurrent sessions / subscriptions per identity and per remote address (0 = none beyond the totals). */
+    limits: limitsConfigSchema.prefault({}),
+    /** Browser origins allowed to open WebSockets and call the HTTP API cross-origin ('*' = any); see docs/security.md. */
+    allowedOrigins: z.array(z.string().min(1)).default([]),
+    /** TLS on the server's own port (uWS SSLApp / node:https); both files PEM. */
+    tls: z.object({ certFile: z.string().min(1).optional(), keyFile: z.string().min(1).optional() }).strict()
+      .refine((t) => Boolean(t.certFile) === Boolean(t.keyFile), 'server.tls needs both certFile and keyFile').prefault({}),
   }).prefault({}),
   http: z.object({
     /** Served at / when the folder exists (the WebRTC web client). */
@@ -139,12 +150,24 @@ export type AppConfig = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
 /** Environment variables and the config path each one sets. */
-export const ENV_VARS: Record<string, { path: string[]; type: 'int' | 'number' | 'string' | 'bool' }> = {
+type EnvType = 'int' | 'number' | 'string' | 'bool' | 'list';
+
+export const ENV_VARS: Record<string, { path: string[]; type: EnvType }> = {
   EMOSTREAM_HOST: { path: ['server', 'host'], type: 'string' },
   EMOSTREAM_PORT: { path: ['server', 'port'], type: 'int' },
   EMOSTREAM_TRANSPORT: { path: ['server', 'transport'], type: 'string' },
   EMOSTREAM_MAX_SESSIONS: { path: ['server', 'maxSessions'], type: 'int' },
   EMOSTREAM_EVENT_LOOPS: { path: ['server', 'eventLoops'], type: 'int' },
+  EMOSTREAM_AUTH: { path: ['server', 'auth', 'mode'], type: 'string' },
+  EMOSTREAM_AUTH_JWT_SECRET: { path: ['server', 'auth', 'jwt', 'secret'], type: 'string' },
+  EMOSTREAM_AUTH_JWT_PUBLIC_KEY_FILE: { path: ['server', 'auth', 'jwt', 'publicKeyFile'], type: 'string' },
+  EMOSTREAM_AUTH_JWKS_FILE: { path: ['server', 'auth', 'jwt', 'jwksFile'], type: 'string' },
+  EMOSTREAM_AUTH_AUDIENCE: { path: ['server', 'auth', 'jwt', 'audience'], type: 'string' },
+  EMOSTREAM_AUTH_ISSUER: { path: ['server', 'auth', 'jwt', 'issuer'], type: 'string' },
+  EMOSTREAM_AUTH_API_KEYS_FILE: { path: ['server', 'auth', 'apiKeysFile'], type: 'string' },
+  EMOSTREAM_ALLOWED_ORIGINS: { path: ['server', 'allowedOrigins'], type: 'list' },
+  EMOSTREAM_TLS_CERT_FILE: { path: ['server', 'tls', 'certFile'], type: 'string' },
+  EMOSTREAM_TLS_KEY_FILE: { path: ['server', 'tls', 'keyFile'], type: 'string' },
   EMOSTREAM_WINDOW_MS: { path: ['streaming', 'windowMs'], type: 'int' },
   EMOSTREAM_HOP_MS: { path: ['streaming', 'hopMs'], type: 'int' },
   EMOSTREAM_PROVIDER: { path: ['models', 'executionProvider'], type: 'string' },
@@ -178,8 +201,9 @@ function setPath(obj: Json, path: string[], value: unknown): void {
   cur[path[path.length - 1]] = value;
 }
 
-function parseEnvValue(name: string, raw: string, type: 'int' | 'number' | 'string' | 'bool'): unknown {
+function parseEnvValue(name: string, raw: string, type: EnvType): unknown {
   if (type === 'string') return raw;
+  if (type === 'list') return raw.split(',').map((v) => v.trim()).filter(Boolean);
   if (type === 'bool') {
     if (/^(1|true|on|yes)$/i.test(raw)) return true;
     if (/^(0|false|off|no)$/i.test(raw)) return false;

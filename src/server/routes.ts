@@ -11,6 +11,8 @@ export interface HttpRequest {
   /** Lower-case header names. */
   headers: Record<string, string>;
   body: Buffer;
+  /** The peer's address (both transports fill it in; hand-made requests may leave it out). */
+  remoteAddress?: string;
 }
 
 export interface HttpResponse {

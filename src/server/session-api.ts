@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Identity } from '../auth/types.js';
 import { EMOTIONS } from '../protocol/labels.js';
 import { ProtocolError, ERROR_CATALOGUE } from '../protocol/v1/errors.js';
 import { PROTOCOL_VERSION, type ServerMessage, type Welcome } from '../protocol/v1/messages.js';
@@ -22,8 +23,10 @@ export interface OpenSessionOptions {
   client?: string;
   /** Label for metrics: 'websocket', 'webrtc', ... */
   transport?: string;
-  /** The identity that opens it (access control); stored with its history. 'anonymous' when absent. */
-  owner?: string;
+  /** Who opens it: the session belongs to `identity.owner`; a pinned identity names it (its `session` claim). */
+  identity?: Identity;
+  /** The client's address, for the audit log. */
+  remoteAddress?: string;
 }
 
 /** What a transport holds for one open session. Every push returns false after reporting bad input through the sink. */
@@ -45,6 +48,8 @@ export interface SessionHandle {
  */
 export class SessionManager {
   private readonly sessions = new Map<string, StreamSession>();
+  /** Session id -> the owner key of the identity that opened it (src/auth). */
+  private readonly owners = new Map<string, string>();
   readonly hub: SubscriberHub;
   private accepting = true;
   /** The other event loops (server.eventLoops > 1), else null. */
@@ -75,6 +80,18 @@ export class SessionManager {
     const isOpen = (id: string) => this.sessions.get(id)?.isOpen ?? false;
     this.hub.attachBus(bus, isOpen);
     bus.answer('has-session', (id) => (isOpen(String(id)) ? bus.index : null));
+    bus.answer('session-owner', (id) => (isOpen(String(id)) ? this.owners.get(String(id)) ?? null : null));
+  }
+
+  /** The owner key of a live session on this event loop (`Identity.owner` of its creator), else null. */
+  ownerOf(id: string): string | null {
+    return this.sessions.get(id)?.isOpen ? this.owners.get(id) ?? null : null;
+  }
+
+  /** The owner of a live session on another event loop (null without other loops, or none answering in time). */
+  async ownerElsewhere(id: string, timeoutMs = 500): Promise<string | null> {
+    if (!this.shards) return null;
+    return (await this.shards.ask<string>('session-owner', id, timeoutMs))[0] ?? null;
   }
 
   /** The event loop holding open session `id`, when another one does (null without other loops or answer in time). */
@@ -89,7 +106,9 @@ export class SessionManager {
     if (this.sessions.size >= this.config.server.maxSessions) {
       throw new ProtocolError('EMO_ERR_TOO_MANY_SESSIONS', `server is at its limit of ${this.config.server.maxSessions} sessions`);
     }
-    const id = randomUUID();
+    // A credential pinned to a session names the session it creates (a backend handed out its subscribe tokens first).
+    const id = opts.identity?.session ?? randomUUID();
+    if (this.sessions.has(id)) throw new ProtocolError('EMO_ERR_FORBIDDEN', `session ${id} is already live`);
     const s = this.config.streaming;
     const welcome: Welcome = {
       type: 'welcome', protocol: PROTOCOL_VERSION, sessionId: id, models: this.models.summary(),
@@ -98,6 +117,8 @@ export class SessionManager {
     };
     let session: StreamSession | null = null;
     const log = this.log.child({ sessionId: id });
+    const owner = opts.identity?.owner ?? 'anonymous';
+    const audit = { audit: true, owner, remote: opts.remoteAddress, transport: opts.transport };
     const pipeline = new SessionPipeline({
       sessionId: id, windowMs: s.windowMs, hopMs: s.hopMs, maxPendingHops: s.maxPendingHops,
       videoAnalysisFps: s.videoAnalysisFps, maxBufferedChunks: s.maxBufferedAudioChunks,
@@ -113,14 +134,16 @@ export class SessionManager {
     session = new StreamSession(id, welcome, pipeline, opts.sink, this.hub, this.metrics, log, (done) => {
       this.sessions.delete(done.id);
       this.recorder?.ended(done.id, done.endReason ?? 'error');
+      this.owners.delete(done.id);
       this.metrics.sessionsActive.dec();
-      log.info('session closed');
+      log.info(audit, 'session closed');
     });
     this.sessions.set(id, session);
-    this.recorder?.opened({ id, owner: opts.owner ?? 'anonymous', client: opts.client, transport: opts.transport, welcome });
+    this.owners.set(id, owner);
+    this.recorder?.opened({ id, owner: owner, client: opts.client, transport: opts.transport, welcome });
     this.metrics.sessionsActive.inc();
     this.metrics.sessionsTotal.inc({ transport: opts.transport ?? 'api' });
-    log.info({ client: opts.client, transport: opts.transport }, 'session opened');
+    log.info({ ...audit, client: opts.client }, 'session opened');
     return session;
   }
 

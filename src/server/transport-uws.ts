@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as UWS from '@trufflesuite/uws-js-unofficial';
-import { parseProtocols, STATUS_TEXT, type Transport, type TransportHooks, type TransportLimits, type WsHandlers } from './transport.js';
+import { parseProtocols, STATUS_TEXT, type Transport, type TransportHooks, type TransportLimits, type TransportTls, type WsHandlers } from './transport.js';
 
 type UwsModule = typeof UWS;
 
@@ -20,8 +20,8 @@ interface UserData {
 }
 
 /** uWebSockets.js transport: HTTP routes and WebSockets on one port, no per-message copies beyond one per frame. */
-export function createUwsTransport(hooks: TransportHooks, limits: TransportLimits, uws: UwsModule = loadUws()): Transport {
-  const app = uws.App();
+export function createUwsTransport(hooks: TransportHooks, limits: TransportLimits, uws: UwsModule = loadUws(), tls?: TransportTls): Transport {
+  const app = tls ? uws.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile }) : uws.App();
   let listenSocket: UWS.us_listen_socket | null = null;
   const open = new Set<UWS.WebSocket<UserData>>();
 
@@ -32,20 +32,30 @@ export function createUwsTransport(hooks: TransportHooks, limits: TransportLimit
     maxBackpressure: limits.maxBackpressureBytes,
     sendPingsAutomatically: true,
     upgrade: (res, req, context) => {
+      // Everything is read from `req` now: it is gone once this callback returns, and the decision may come later.
       const path = req.getUrl();
       const query = new URLSearchParams(req.getQuery() ?? '');
-      const key = req.getHeader('sec-websocket-key');
-      const protocolHeader = req.getHeader('sec-websocket-protocol');
-      const extensions = req.getHeader('sec-websocket-extensions');
-      const decision = hooks.upgrade({ path, query, protocols: parseProtocols(protocolHeader) });
-      if (!decision.accept) {
-        res.cork(() => {
-          res.writeStatus(`${decision.status} ${STATUS_TEXT[decision.status] ?? 'Rejected'}`).writeHeader('content-type', 'text/plain').end(decision.body);
-        });
-        return;
-      }
+      const headers: Record<string, string> = {};
+      req.forEach((k, v) => { headers[k] = v; });
+      const key = headers['sec-websocket-key'] ?? '';
+      const extensions = headers['sec-websocket-extensions'] ?? '';
       const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
-      res.upgrade<UserData>({ handlers: null, open: decision.open, closed: false, remote }, key, decision.protocol ?? '', extensions, context);
+      let aborted = false;
+      res.onAborted(() => { aborted = true; });
+      const answer = (decision: Awaited<ReturnType<TransportHooks['upgrade']>>) => {
+        if (aborted) return;
+        res.cork(() => {
+          if (!decision.accept) {
+            res.writeStatus(`${decision.status} ${STATUS_TEXT[decision.status] ?? 'Rejected'}`);
+            for (const [k, v] of Object.entries({ 'content-type': 'text/plain', ...decision.headers })) res.writeHeader(k, v);
+            res.end(decision.body);
+            return;
+          }
+          res.upgrade<UserData>({ handlers: null, open: decision.open, closed: false, remote }, key, decision.protocol ?? '', extensions, context);
+        });
+      };
+      Promise.resolve(hooks.upgrade({ path, query, protocols: parseProtocols(headers['sec-websocket-protocol']), headers, remoteAddress: remote }))
+        .then(answer, () => answer({ accept: false, status: 500, body: 'internal error' }));
     },
     open: (ws) => {
       open.add(ws);
@@ -87,6 +97,7 @@ export function createUwsTransport(hooks: TransportHooks, limits: TransportLimit
     const query = new URLSearchParams(req.getQuery() ?? '');
     const headers: Record<string, string> = {};
     req.forEach((k, v) => { headers[k] = v; });
+    const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString();
     const limit = hooks.bodyLimit(method, path);
     let aborted = false;
     res.onAborted(() => { aborted = true; });
@@ -101,7 +112,7 @@ export function createUwsTransport(hooks: TransportHooks, limits: TransportLimit
       });
     };
     const finish = () => {
-      hooks.http({ method, path, query, headers, body: Buffer.concat(chunks) })
+      hooks.http({ method, path, query, headers, body: Buffer.concat(chunks), remoteAddress })
         .then((out) => respond(out.status, out.headers ?? {}, out.body ?? ''), () => respond(500, {}, ''));
     };
     if (method === 'GET' || method === 'HEAD' || (headers['content-length'] === '0' && !headers['transfer-encoding'])) {

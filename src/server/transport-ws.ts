@@ -1,10 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { parseProtocols, type Transport, type TransportHooks, type TransportLimits } from './transport.js';
+import { parseProtocols, STATUS_TEXT, type Transport, type TransportHooks, type TransportLimits, type TransportTls } from './transport.js';
 
 /** node:http + ws: the portable fallback transport, same routes and WebSocket semantics as uWS. */
-export function createWsTransport(hooks: TransportHooks, limits: TransportLimits): Transport {
+export function createWsTransport(hooks: TransportHooks, limits: TransportLimits, tls?: TransportTls): Transport {
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes, perMessageDeflate: false });
   const sockets = new Set<WebSocket>();
   let server: Server | null = null;
@@ -28,7 +30,7 @@ export function createWsTransport(hooks: TransportHooks, limits: TransportLimits
       }
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-      hooks.http({ method, path: url.pathname, query: url.searchParams, headers, body: Buffer.concat(chunks) }).then((out) => {
+      hooks.http({ method, path: url.pathname, query: url.searchParams, headers, body: Buffer.concat(chunks), remoteAddress: req.socket.remoteAddress ?? '' }).then((out) => {
         res.writeHead(out.status, out.headers ?? {});
         res.end(out.body ?? '');
       }, () => {
@@ -39,10 +41,25 @@ export function createWsTransport(hooks: TransportHooks, limits: TransportLimits
   };
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // The decision may take a moment (credentials): a peer resetting meanwhile must not raise an unhandled error.
+    socket.on('error', () => socket.destroy());
+    void Promise.resolve().then(() => decideUpgrade(req)).then((decision) => acceptUpgrade(req, socket, head, decision), () => {
+      acceptUpgrade(req, socket, head, { accept: false, status: 500, body: 'internal error' });
+    });
+  };
+
+  const decideUpgrade = (req: IncomingMessage) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const decision = hooks.upgrade({ path: url.pathname, query: url.searchParams, protocols: parseProtocols(req.headers['sec-websocket-protocol'] as string | undefined) });
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    return hooks.upgrade({ path: url.pathname, query: url.searchParams, protocols: parseProtocols(headers['sec-websocket-protocol']), headers, remoteAddress: req.socket.remoteAddress ?? '' });
+  };
+
+  const acceptUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, decision: Awaited<ReturnType<TransportHooks['upgrade']>>) => {
+    if (socket.destroyed) return;
     if (!decision.accept) {
-      socket.end(`HTTP/1.1 ${decision.status} Rejected\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(decision.body)}\r\nConnection: close\r\n\r\n${decision.body}`);
+      const hdrs = Object.entries({ 'content-type': 'text/plain', ...decision.headers }).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+      socket.end(`HTTP/1.1 ${decision.status} ${STATUS_TEXT[decision.status] ?? 'Rejected'}\r\n${hdrs}Content-Length: ${Buffer.byteLength(decision.body)}\r\nConnection: close\r\n\r\n${decision.body}`);
       return;
     }
     // ws picks the subprotocol through handleProtocols; tell it which one the server chose for this request.
@@ -99,7 +116,7 @@ export function createWsTransport(hooks: TransportHooks, limits: TransportLimits
   return {
     name: 'ws',
     listen: (host, port) => new Promise<number>((resolve, reject) => {
-      server = createServer(onHttp);
+      server = tls ? createHttpsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, onHttp) : createServer(onHttp);
       server.on('upgrade', onUpgrade);
       server.once('error', reject);
       server.listen(port, host, () => {

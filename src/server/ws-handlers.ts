@@ -4,7 +4,7 @@ import { errorMessage, parseClientControl, parseHello, type SubscribedMessage } 
 import { EMOTIONS } from '../protocol/labels.js';
 import type { AppConfig } from './config.js';
 import type { Metrics } from './metrics.js';
-import type { SessionManager } from './session-api.js';
+import type { OpenSessionOptions, SessionManager } from './session-api.js';
 import type { StreamSession, SessionSink } from './session.js';
 import type { WsConnection, WsHandlers } from './transport.js';
 
@@ -22,7 +22,10 @@ function frameRef(data: Uint8Array): { streamId: number; seq: number } | undefin
 }
 
 /** `/v1/stream`: hello -> welcome, then binary frames and control messages, `end` -> final result -> close. */
-export function streamConnection(conn: WsConnection, sessions: SessionManager, config: Readonly<AppConfig>, metrics: Metrics): WsHandlers {
+export function streamConnection(
+  conn: WsConnection, sessions: SessionManager, config: Readonly<AppConfig>, metrics: Metrics,
+  who: Pick<OpenSessionOptions, 'identity' | 'remoteAddress'> = {},
+): WsHandlers {
   let session: StreamSession | null = null;
   const limit = config.server.maxSendBufferBytes;
   const sink: SessionSink = {
@@ -59,7 +62,7 @@ export function streamConnection(conn: WsConnection, sessions: SessionManager, c
           const text = data as string;
           if (text.length > config.server.maxControlBytes) throw new ProtocolError('EMO_ERR_BAD_HELLO', `hello over ${config.server.maxControlBytes} bytes`);
           const hello = parseHello(text);
-          session = sessions.openSession({ sink, client: hello.client, transport: 'websocket' });
+          session = sessions.openSession({ sink, client: hello.client, transport: 'websocket', ...who });
           conn.send(JSON.stringify(session.welcome), false);
         } catch (err) {
           sendError(conn, metrics, err instanceof ProtocolError ? err : new ProtocolError('EMO_ERR_INTERNAL'), true);

@@ -1,7 +1,8 @@
 import { json, type HttpRequest, type HttpResponse, type RouteTable } from '../server/routes.js';
 import { EMOTIONS } from '../protocol/labels.js';
 import type { ErrorCode } from '../protocol/v1/errors.js';
-import { authorizeHistory, type HistoryScope } from './access.js';
+import type { ServerAuth } from '../auth/index.js';
+import { authorizeHistory, sessionRefusal, type HistoryScope } from './access.js';
 import { fromRow } from './compact.js';
 import { CSV_HEADER, csvLine } from './csv.js';
 import type { History } from './recorder.js';
@@ -9,7 +10,8 @@ import { reportPage } from './report-page.js';
 import { SummaryBuilder } from './summary.js';
 import type { SessionRecord } from './types.js';
 
-const fail = (status: number, code: ErrorCode, message: string): HttpResponse => json(status, { error: code, message });
+/** Same body as the access-control refusals: `{type: 'error', code, message}` with a catalogue code. */
+const fail = (status: number, code: ErrorCode, message: string): HttpResponse => json(status, { type: 'error', code, message });
 
 class BadQuery extends Error {}
 
@@ -44,34 +46,33 @@ function decodeCursor(raw: string | null): { startedAtMs: number; id: string } |
  * The history API (docs/history.md): list, summary, timeline (JSON or CSV, paged), erase, and the report page.
  * Every route asks `authorizeHistory` first; unknown sessions are 404, other identities' 403.
  */
-export function registerHistoryRoutes(routes: RouteTable, history: History, maxPage: number): void {
-  const guarded = (scope: HistoryScope, fn: (req: HttpRequest, session: SessionRecord | null) => Promise<HttpResponse>) => async (req: HttpRequest): Promise<HttpResponse> => {
+export function registerHistoryRoutes(routes: RouteTable, history: History, maxPage: number, auth: ServerAuth): void {
+  const guarded = (scope: HistoryScope, fn: (req: HttpRequest, session: SessionRecord | null, gate: { admin: boolean; owner: string }) => Promise<HttpResponse>) => async (req: HttpRequest): Promise<HttpResponse> => {
     try {
+      // Credentials and scope first, so a caller without them learns nothing of which sessions exist.
+      const gate = await authorizeHistory(auth, req, scope);
+      if (!gate.ok) return gate.response;
       const id = req.params.id;
       let session: SessionRecord | null = null;
       if (id !== undefined) {
-        const gate = authorizeHistory(req, scope);
-        if (!gate.ok) return fail(gate.status, gate.code, gate.message);
         session = await history.store.getSession(id);
         if (!session) return fail(404, 'EMO_ERR_UNKNOWN_SESSION', `no stored session ${id}`);
-        const owned = authorizeHistory(req, scope, session.owner);
-        if (!owned.ok) return fail(owned.status, owned.code, owned.message);
+        const refused = sessionRefusal(auth, req, gate.identity, session, scope);
+        if (refused) return refused;
       }
-      return await fn(req, session);
+      return await fn(req, session, { admin: gate.admin, owner: gate.identity.owner });
     } catch (err) {
       if (err instanceof BadQuery) return fail(400, 'EMO_ERR_BAD_MESSAGE', err.message);
       throw err;
     }
   };
 
-  routes.add('GET', '/v1/sessions', guarded('history:read', async (req) => {
-    const gate = authorizeHistory(req, 'history:read');
-    if (!gate.ok) return fail(gate.status, gate.code, gate.message);
+  routes.add('GET', '/v1/sessions', guarded('history:read', async (req, _session, gate) => {
     const asked = req.query.get('owner') ?? undefined;
-    if (asked !== undefined && !gate.principal.admin && asked !== gate.principal.identity) {
+    if (asked !== undefined && !gate.admin && asked !== gate.owner) {
       return fail(403, 'EMO_ERR_FORBIDDEN', 'only an admin may list another identity\'s sessions');
     }
-    const owner = gate.principal.admin ? asked : gate.principal.identity;
+    const owner = gate.admin ? asked : gate.owner;
     const limit = intParam(req.query, 'limit', 1, 1000) ?? 100;
     const sessions = await history.store.listSessions({
       owner, fromMs: timeParam(req.query, 'from'), toMs: timeParam(req.query, 'to'), limit, before: decodeCursor(req.query.get('cursor')),

@@ -1,5 +1,6 @@
 import { Counter, Gauge } from 'prom-client';
 import type { ServerPluginApi } from '../server/app.js';
+import { checkSessionAccess, grantPublish, type Identity } from '../auth/index.js';
 import type { HttpRequest } from '../server/routes.js';
 import { peerConfigFromEnv } from './config.js';
 import { DEFAULT_MAX_OFFER_BYTES } from './sdp-offer.js';
@@ -15,6 +16,8 @@ export { WhipClient } from './whip-client.js';
 export async function register(api: ServerPluginApi): Promise<void> {
   const { peer, maxSessions } = peerConfigFromEnv(process.env, api.config.streaming.videoAnalysisFps);
   const log = api.logger.child({ module: 'webrtc' });
+  /** Session slots held by live WHIP sessions (per-identity limits), given back when they end. */
+  const slots = new Map<string, () => void>();
   const ended = new Counter({ name: 'emostream_webrtc_sessions_ended_total', help: 'WebRTC sessions ended, by reason', labelNames: ['reason'], registers: [api.metrics] });
   const lost = new Counter({ name: 'emostream_webrtc_audio_packets_lost_total', help: 'Opus packets never received (declared lost by the jitter buffer)', registers: [api.metrics] });
   const missing = new Counter({ name: 'emostream_webrtc_audio_missing_ms_total', help: 'Audio missing from WebRTC sessions, filled with silence (ms)', registers: [api.metrics] });
@@ -24,6 +27,8 @@ export async function register(api: ServerPluginApi): Promise<void> {
     peer,
     maxSessions: maxSessions ?? api.config.server.maxSessions,
     onEnded: (stats, reason) => {
+      slots.get(stats.id)?.();
+      slots.delete(stats.id);
       ended.inc({ reason });
       if (stats.audio) {
         lost.inc(stats.audio.lost);
@@ -37,17 +42,40 @@ export async function register(api: ServerPluginApi): Promise<void> {
   const limit = { bodyLimitBytes: DEFAULT_MAX_OFFER_BYTES + 1 };
   api.routes.add('OPTIONS', WHIP_PATH, () => whip.options());
   api.routes.add('OPTIONS', `${WHIP_PATH}/:id`, () => whip.options());
-  api.routes.add('POST', WHIP_PATH, (req) => whip.post(wreq(req)), limit);
+  const cors = { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'location, link, etag, x-emostream-session' };
+  api.routes.add('POST', WHIP_PATH, async (req) => {
+    const g = await grantPublish(api.auth, req, api.sessions);
+    if (!g.ok) return api.auth.respond(g.refusal, cors);
+    // The session is named by a pinned credential and belongs to its identity, as on the WebSocket path.
+    const sessions = { open: (o: Parameters<typeof api.sessions.open>[0]) => api.sessions.open({ ...o, identity: g.identity, remoteAddress: req.remoteAddress }) };
+    const res = await whip.post(wreq(req), sessions);
+    const id = res.headers?.['x-emostream-session'];
+    if (res.status === 201 && id && whip.has(id)) slots.set(id, g.release);
+    else g.release();
+    return res;
+  }, limit);
+  /** Ending a session: its owner, a credential pinned to it, or admin (docs/security.md). */
+  const mayDelete = (identity: Identity, id: string, remoteAddress?: string): WhipResponse | null => {
+    const why = checkSessionAccess(identity, id, api.sessions.ownerOf(id));
+    if (!why) return null;
+    api.auth.authenticator.forbidden({ headers: {}, query: new URLSearchParams(), remoteAddress }, identity, why, `whip-delete ${id}`);
+    return api.auth.respond(why, cors);
+  };
   api.routes.add('DELETE', `${WHIP_PATH}/:id`, async (req) => {
     const r = wreq(req);
-    if (!api.shards || whip.has(r.params.id ?? '')) return whip.delete(r);
+    const id = r.params.id ?? '';
+    const who = await api.auth.authorize(req, 'publish');
+    if (!who.ok) return api.auth.respond(who.refusal, cors);
+    if (!api.shards || whip.has(id)) return whip.has(id) ? mayDelete(who.identity, id, req.remoteAddress) ?? whip.delete(r) : whip.delete(r);
     // With several event loops the DELETE may reach another loop than the one holding the peer: ask them.
-    const answers = await api.shards.ask<WhipResponse>('whip-delete', { ...r, body: Buffer.alloc(0) }, 1000);
+    const answers = await api.shards.ask<WhipResponse>('whip-delete', { ...r, body: Buffer.alloc(0), identity: who.identity }, 1000);
     return answers[0] ?? whip.delete(r);
   });
   api.shards?.answer('whip-delete', (body) => {
-    const r = body as WhipRequest;
-    return whip.has(r.params.id ?? '') ? whip.delete({ ...r, body: Buffer.alloc(0) }) : null;
+    const r = body as WhipRequest & { identity: Identity };
+    const id = r.params.id ?? '';
+    if (!whip.has(id)) return null;
+    return mayDelete(r.identity, id) ?? whip.delete({ ...r, body: Buffer.alloc(0) });
   });
   api.routes.add('*', WHIP_PATH, (req) => whip.notAllowed(wreq(req)), limit);
   api.routes.add('*', `${WHIP_PATH}/:id`, (req) => whip.notAllowed(wreq(req)), limit);

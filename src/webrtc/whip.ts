@@ -97,7 +97,8 @@ export class WhipEndpoint {
     };
   }
 
-  async post(req: WhipRequest): Promise<WhipResponse> {
+  /** `sessions` replaces the endpoint's for this offer (access control names the session and its owner). */
+  async post(req: WhipRequest, sessions: IngestSessions = this.opts.sessions): Promise<WhipResponse> {
     try {
       this.checkAuth(req);
       const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
@@ -109,7 +110,7 @@ export class WhipEndpoint {
       this.negotiating++;
       let created: Awaited<ReturnType<typeof PeerSession.create>>;
       try {
-        created = await PeerSession.create(req.body.toString('utf8'), this.opts.sessions, this.cfg, this.opts.log, (s, reason) => this.onEnded(s, reason));
+        created = await PeerSession.create(req.body.toString('utf8'), sessions, this.cfg, this.opts.log, (s, reason) => this.onEnded(s, reason));
       } finally {
         this.negotiating--;
       }

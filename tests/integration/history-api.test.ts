@@ -126,12 +126,12 @@ describe('session history over HTTP (SQLite)', () => {
   test('unknown session 404, bad parameters 400, DELETE erases everything of a session', async () => {
     const ts = await startTestServer('uws', opts);
     try {
-      const missing = await getJson<{ error: string }>(ts, '/v1/sessions/no-such-session');
-      assert.deepEqual([missing.status, missing.body.error], [404, 'EMO_ERR_UNKNOWN_SESSION']);
+      const missing = await getJson<{ code: string }>(ts, '/v1/sessions/no-such-session');
+      assert.deepEqual([missing.status, missing.body.code], [404, 'EMO_ERR_UNKNOWN_SESSION']);
       assert.equal((await getJson(ts, '/v1/sessions/no-such-session/timeline')).status, 404);
       assert.equal((await getJson(ts, '/v1/sessions/no-such-session', { method: 'DELETE' })).status, 404);
-      const bad = await getJson<{ error: string; message: string }>(ts, `/v1/sessions/${first.id}/timeline?format=xml`);
-      assert.deepEqual([bad.status, bad.body.error], [400, 'EMO_ERR_BAD_MESSAGE']);
+      const bad = await getJson<{ code: string; message: string }>(ts, `/v1/sessions/${first.id}/timeline?format=xml`);
+      assert.deepEqual([bad.status, bad.body.code], [400, 'EMO_ERR_BAD_MESSAGE']);
       assert.match(bad.body.message, /format=xml/);
       assert.equal((await getJson(ts, '/v1/sessions?limit=0')).status, 400);
       assert.equal((await getJson(ts, '/v1/sessions?from=yesterday')).status, 400);
