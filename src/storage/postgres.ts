@@ -58,10 +58,15 @@ export class PostgresStore implements Store {
     } catch (err) {
       throw StorageError.from(err, this.where);
     }
+    // A server that dies mid-transaction makes the checked-out client emit 'error', which would otherwise be an
+    // uncaught exception that takes the whole server down; the failed query reports it to the write queue instead.
+    const onError = () => undefined;
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const out = await fn(client);
       await client.query('COMMIT');
+      client.off('error', onError);
       client.release();
       return out;
     } catch (err) {
