@@ -131,8 +131,8 @@ export const configSchema = z.object({
     batchRows: z.number().int().min(1).max(50_000).default(1000),
     flushIntervalMs: z.number().int().min(1).max(60_000).default(250),
     maxRetryDelayMs: z.number().int().min(10).max(600_000).default(5000),
-    /** SQLite: longest a write waits for another process's lock before failing (then retried); blocks the event loop. */
-    busyTimeoutMs: z.number().int().min(0).max(5000).default(20),
+    /** SQLite: longest a call waits for another process's lock before failing (writes are then retried). */
+    busyTimeoutMs: z.number().int().min(0).max(60_000).default(1000),
     /** PostgreSQL: connections, and the time limit of one connection attempt or statement. */
     poolSize: z.number().int().min(1).max(64).default(4),
     timeoutMs: z.number().int().min(100).max(600_000).default(5000),

@@ -3,7 +3,7 @@ import { EMOTIONS } from '../protocol/labels.js';
 import type { ErrorCode } from '../protocol/v1/errors.js';
 import type { ServerAuth } from '../auth/index.js';
 import { authorizeHistory, sessionRefusal, type HistoryScope } from './access.js';
-import { fromRow } from './compact.js';
+import { fromRow, timelineJson } from './compact.js';
 import { CSV_HEADER, csvLine } from './csv.js';
 import type { History } from './recorder.js';
 import { reportPage } from './report-page.js';
@@ -109,12 +109,11 @@ export function registerHistoryRoutes(routes: RouteTable, history: History, maxP
     });
     const nextFromHop = rows.length === limit ? rows[rows.length - 1].hop + 1 : null;
     const next: Record<string, string> = nextFromHop === null ? {} : { 'x-next-from-hop': String(nextFromHop) };
-    const results = rows.map(fromRow);
     if (format === 'csv') {
-      const body = [CSV_HEADER, ...results.map(csvLine)].join('\n') + '\n';
+      const body = [CSV_HEADER, ...rows.map((r) => csvLine(fromRow(r)))].join('\n') + '\n';
       return { status: 200, headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="session-${session!.id}.csv"`, ...next }, body };
     }
-    return json(200, { sessionId: session!.id, results, nextFromHop }, next);
+    return { status: 200, headers: { 'content-type': 'application/json', ...next }, body: timelineJson(session!.id, rows, nextFromHop) };
   }));
 
   routes.add('DELETE', '/v1/sessions/:id', guarded('history:delete', async (_req, session) => {

@@ -5,7 +5,7 @@ import type { AppConfig } from '../server/config.js';
 import type { Metrics } from '../server/metrics.js';
 import type { SessionManager } from '../server/session-api.js';
 import type { WsConnection, WsHandlers } from '../server/transport.js';
-import { fromRow } from './compact.js';
+import { rowJson } from './compact.js';
 import type { History } from './recorder.js';
 
 /**
@@ -98,7 +98,7 @@ export function lateJoinConnection(
     conn.send(JSON.stringify(msg), false);
     let lastHop = replay.fromHop - 1;
     for (const row of replay.rows) {
-      conn.send(JSON.stringify(fromRow(row)), false);
+      conn.send(rowJson(row), false);
       lastHop = row.hop;
     }
     held.release(lastHop);

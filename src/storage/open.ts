@@ -20,7 +20,7 @@ async function openStore(cfg: AppConfig['storage']): Promise<Store | null> {
   const target = storageTarget(cfg.databaseUrl, cfg.dataDir);
   if (target.kind === 'none') return null;
   // Loaded on demand: a server with storage off (or on SQLite) never loads the other driver.
-  if (target.kind === 'sqlite') return new (await import('./sqlite.js')).SqliteStore(target.path, cfg.busyTimeoutMs);
+  if (target.kind === 'sqlite') return (await import('./sqlite-thread.js')).SqliteThreadStore.open(target.path, cfg.busyTimeoutMs);
   return new (await import('./postgres.js')).PostgresStore(target.url, { poolSize: cfg.poolSize, timeoutMs: cfg.timeoutMs });
 }
 

@@ -12,10 +12,9 @@ import type { AlertRecord, ResultRow, SessionQuery, SessionRecord, Store, Timeli
 type Row = Record<string, unknown>;
 
 /**
- * The embedded store: one SQLite file (WAL journal). better-sqlite3 is synchronous, so every call here runs on the
- * event loop; it is only ever called by the write queue (batches of a few hundred rows in one transaction, ~1 ms) and
- * by history requests. `busyTimeoutMs` bounds how long a call may wait for another process's lock before failing
- * (SQLITE_BUSY): the queue then retries later instead of the event loop waiting.
+ * The embedded store: one SQLite file (WAL journal). better-sqlite3 is synchronous: the server runs this class on a
+ * worker thread of its own (SqliteThreadStore), so its calls never block the event loop. `busyTimeoutMs` bounds how
+ * long a call waits for another process's lock before failing with SQLITE_BUSY (the write queue then retries).
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;

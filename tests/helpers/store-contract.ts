@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fromRow, toRow } from '../../src/storage/compact.js';
+import { fromRow, rowJson, toRow } from '../../src/storage/compact.js';
 import type { Store } from '../../src/storage/types.js';
 import { sampleResult, sampleSession } from './storage-fixtures.js';
 
@@ -19,8 +19,11 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
       await store.writeBatch({ sessions: [s], results: results.map(toRow), alerts: [], ends: [] });
       // Written twice (a retried batch): no duplicates.
       await store.writeBatch({ sessions: [s], results: results.slice(0, 3).map(toRow), alerts: [], ends: [{ id: s.id, endedAtMs: s.startedAtMs + 9000, endReason: 'client-end' }] });
-      const back = (await store.timeline({ sessionId: s.id, limit: 100 })).map(fromRow);
+      const stored = await store.timeline({ sessionId: s.id, limit: 100 });
+      const back = stored.map(fromRow);
       assert.deepEqual(back, results);
+      // The JSON built from the stored text is the client's JSON (same keys, same order).
+      assert.deepEqual(stored.map(rowJson), results.map((r) => JSON.stringify(r)));
       assert.deepEqual((back[0] as unknown as { smoothed: unknown }).smoothed, (results[0] as unknown as { smoothed: unknown }).smoothed);
       const got = await store.getSession(s.id);
       assert.deepEqual(got, { ...s, endedAtMs: s.startedAtMs + 9000, endReason: 'client-end' });

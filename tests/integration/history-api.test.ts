@@ -1,6 +1,6 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmoStreamClient, EmoSubscriber, type EmotionResult, type ServerMessage } from '../../clients/node/index.js';
@@ -150,6 +150,12 @@ describe('session history over HTTP (SQLite)', () => {
     } finally {
       await ts.close();
     }
+  });
+
+  test('a history file that is not a database stops the start with a message naming it', async () => {
+    const junk = join(dir, 'junk.sqlite');
+    writeFileSync(junk, 'not a database '.repeat(100));
+    await assert.rejects(startTestServer('ws', { storage: { databaseUrl: `sqlite:${junk}` } }), (e: Error) => e.message.includes(junk) && /not an SQLite database/.test(e.message));
   });
 
   test('a late joiner gets the stored results from HOP, then the live ones: no gap, no duplicate', async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Registry } from 'prom-client';
 import { SqliteStore } from '../../src/storage/sqlite.js';
+import { SqliteThreadStore } from '../../src/storage/sqlite-thread.js';
 import { StorageError } from '../../src/storage/errors.js';
 import { createStorageMetrics } from '../../src/storage/metrics.js';
 import { WriteQueue } from '../../src/storage/write-queue.js';
@@ -20,6 +21,7 @@ let n = 0;
 const freshPath = () => join(dir, `db-${process.pid}-${n++}`, 'emostream.sqlite');
 
 storeContract('SQLite', async () => new SqliteStore(freshPath(), 20));
+storeContract('SQLite on its worker thread', async () => SqliteThreadStore.open(freshPath(), 20));
 
 test('storage target: unset = SQLite under dataDir; sqlite:PATH; postgres://; none; anything else is a clear error', () => {
   assert.deepEqual(storageTarget(undefined, '/srv/emo'), { kind: 'sqlite', path: '/srv/emo/emostream.sqlite' });
@@ -29,10 +31,11 @@ test('storage target: unset = SQLite under dataDir; sqlite:PATH; postgres://; no
   assert.throws(() => storageTarget('mysql://u:secret@h/db', 'data'), (e: Error) => /postgres:\/\/\.\.\., sqlite:PATH, none/.test(e.message) && !e.message.includes('secret'));
 });
 
-test('a file that is not a database, or a data folder that cannot be created, is a clear error at open', () => {
+test('a file that is not a database, or a data folder that cannot be created, is a clear error at open', async () => {
   const junk = join(dir, 'junk.sqlite');
   writeFileSync(junk, 'this is not an sqlite file, just text that is long enough to fill a header page'.repeat(20));
   assert.throws(() => new SqliteStore(junk, 20), (e: unknown) => e instanceof StorageError && /not an SQLite database/.test(e.message) && e.message.includes(junk));
+  await assert.rejects(SqliteThreadStore.open(junk, 20), (e: unknown) => e instanceof StorageError && /not an SQLite database/.test(e.message) && !e.transient);
   const blocker = join(dir, 'a-file');
   writeFileSync(blocker, 'x');
   assert.throws(() => new SqliteStore(join(blocker, 'sub', 'emostream.sqlite'), 20), (e: unknown) => e instanceof StorageError && /is a file, not a folder/.test(e.message));
