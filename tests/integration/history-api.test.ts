@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { EmoStreamClient, EmoSubscriber, type EmotionResult, type ServerMessage } from '../../clients/node/index.js';
 import { AU_VECTOR_LENGTH } from '../../src/protocol/labels.js';
 import { CSV_HEADER } from '../../src/storage/csv.js';
+import { toRow } from '../../src/storage/compact.js';
+import { SqliteStore } from '../../src/storage/sqlite.js';
+import { sampleResult, sampleSession } from '../helpers/storage-fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -147,6 +150,30 @@ describe('session history over HTTP (SQLite)', () => {
       assert.equal(del.status, 204);
       assert.equal((await getJson(ts, `/v1/sessions/${first.id}`)).status, 404);
       assert.equal((await getJson(ts, `/v1/sessions/${first.id}/timeline`)).status, 404);
+    } finally {
+      await ts.close();
+    }
+  });
+
+  test('retention: sessions older than storage.retentionDays are erased at start (then daily), newer ones kept', async () => {
+    const file = join(dir, 'retention.sqlite');
+    const store = new SqliteStore(file, 100);
+    await store.migrate();
+    const day = 86_400_000;
+    const old = sampleSession('old-one', Date.now() - 8 * day);
+    const recent = sampleSession('recent-one', Date.now() - 6 * day);
+    await store.writeBatch({ sessions: [old, recent], results: [toRow(sampleResult(old.id, 0)), toRow(sampleResult(recent.id, 0))], alerts: [], ends: [] });
+    await store.close();
+    const ts = await startTestServer('ws', { storage: { databaseUrl: `sqlite:${file}`, retentionDays: 7 } });
+    try {
+      let status = 200;
+      for (let i = 0; i < 100 && status === 200; i++) {
+        status = (await getJson(ts, `/v1/sessions/${old.id}`)).status;
+        if (status === 200) await sleep(20);
+      }
+      assert.equal(status, 404, 'the 8-day-old session is gone');
+      const kept = await getJson<{ results: EmotionResult[] }>(ts, `/v1/sessions/${recent.id}/timeline`);
+      assert.deepEqual(kept.body.results, [sampleResult(recent.id, 0)]);
     } finally {
       await ts.close();
     }
