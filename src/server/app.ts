@@ -22,6 +22,7 @@ import type { History } from '../storage/recorder.js';
 import { registerHistoryRoutes } from '../storage/http.js';
 import { lateJoinConnection } from '../storage/late-join.js';
 import { replayGrant } from '../storage/access.js';
+import { modelVersions } from '../storage/model-versions.js';
 
 export interface CreateServerOptions {
   config?: Readonly<AppConfig>;
@@ -118,6 +119,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
     throw err;
   }
   sessions.recorder = storage?.history ?? null;
+  if (storage) storage.history.modelVersions = modelVersions(models.status());
   const shards = opts.shard && opts.shard.count > 1 ? new ShardBus(opts.shard) : null;
   if (shards) {
     sessions.joinShards(shards);

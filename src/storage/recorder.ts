@@ -18,13 +18,17 @@ export class History implements SessionRecorder {
   /** Live sessions recorded here: a result of an unknown session (opened before storage) is not stored. */
   private readonly live = new Map<string, { lastHop: number }>();
 
+  /** Model name -> version (src/storage/model-versions.ts), set at start and stored with every session's models. */
+  modelVersions: Record<string, string> = {};
+
   constructor(readonly store: Store, readonly queue: WriteQueue) {}
 
   opened(s: { id: string; owner: string; client?: string; transport?: string; welcome: Welcome }): void {
     this.live.set(s.id, { lastHop: -1 });
     this.queue.pushSession({
+      models: s.welcome.models.map((m) => (this.modelVersions[m.name] ? { ...m, version: this.modelVersions[m.name] } : m)),
       id: s.id, owner: s.owner, startedAtMs: Date.now(), endedAtMs: null, endReason: null, client: s.client ?? null,
-      transport: s.transport ?? null, models: s.welcome.models, windowMs: s.welcome.windowMs, hopMs: s.welcome.hopMs,
+      transport: s.transport ?? null, windowMs: s.welcome.windowMs, hopMs: s.welcome.hopMs,
     });
   }
 

@@ -11,8 +11,8 @@ export interface SessionRecord {
   endReason: string | null;
   client: string | null;
   transport: string | null;
-  /** The welcome's model list: names, modalities, providers (the versions of the models that ran). */
-  models: ModelSummary[];
+  /** The welcome's model list (name, modality, provider) with `version`: a hash of the model's files. */
+  models: (ModelSummary & { version?: string })[];
   windowMs: number;
   hopMs: number;
 }

@@ -96,7 +96,12 @@ describe('session history over HTTP (SQLite)', () => {
       const mine = list.body.sessions.find((s) => s.id === first.id)!;
       assert.equal(mine.owner, 'anonymous');
       assert.equal(mine.endReason, 'client-end');
-      assert.deepEqual(mine.models, first.models, 'the models and versions the session ran with');
+      // The models the session ran with, each with the hash of its files as its version.
+      assert.deepEqual(mine.models.map((m) => ({ ...m, version: undefined })), first.models.map((m) => ({ ...(m as object), version: undefined })));
+      const versions = Object.fromEntries(mine.models.map((m) => [m.name, (m as { version?: string }).version]));
+      assert.match(versions['tiny-speech'] ?? '', /^[0-9a-f]{12}$/);
+      assert.match(versions['tiny-face'] ?? '', /^[0-9a-f]{12}$/);
+      assert.notEqual(versions['tiny-speech'], versions['tiny-face']);
 
       const summary = await getJson<{
         results: number; durationS: number; coverage: { voice: number; face: number }; labelShares: Record<string, number>;
