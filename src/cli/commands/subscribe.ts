@@ -8,12 +8,15 @@ export function register(program: Command): void {
     .description("Print another session's results live")
     .option('-u, --url <url>', 'server URL', process.env.EMOSTREAM_URL ?? 'ws://localhost:8080')
     .option('--json', 'one JSON message per line')
-    .action(async (sessionId: string, o: { url: string; json?: boolean }) => {
-      const sub = await EmoSubscriber.connect(o.url, sessionId);
+    .option('--since <hop>', 'first replay the stored results from this hop (server with history)')
+    .action(async (sessionId: string, o: { url: string; json?: boolean; since?: string }) => {
+      const since = o.since === undefined ? undefined : Number(o.since);
+      if (since !== undefined && (!Number.isInteger(since) || since < 0)) throw new Error(`--since ${o.since}: expected a hop number >= 0`);
+      const sub = await EmoSubscriber.connect(o.url, sessionId, 10000, { since });
       for await (const m of sub.messages()) {
         if (o.json) process.stdout.write(JSON.stringify(m) + '\n');
         else if (m.type === 'emotion') process.stdout.write(formatResult(m, null) + '\n');
-        else if (m.type === 'subscribed') process.stdout.write(`subscribed to ${m.sessionId}\n`);
+        else if (m.type === 'subscribed') process.stdout.write(`subscribed to ${m.sessionId}${m.replay ? ` (replaying ${m.replay.results} stored results from hop ${m.replay.fromHop})` : ''}\n`);
         else if (m.type === 'end') process.stdout.write(`session ended (${m.reason}): ${m.results} results, ${m.droppedWindows} dropped windows\n`);
         else if (m.type === 'error') process.stderr.write(`${m.code}: ${m.message}\n`);
       }
