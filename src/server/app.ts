@@ -17,7 +17,7 @@ import type { Transport, TransportHooks, UpgradeDecision, WsHandlers } from './t
 import { createWsTransport } from './transport-ws.js';
 import { createUwsTransport, loadUws } from './transport-uws.js';
 import { streamConnection, subscribeConnection } from './ws-handlers.js';
-import { openHistory } from '../storage/open.js';
+import { openHistory, type OpenedHistory } from '../storage/open.js';
 import type { History } from '../storage/recorder.js';
 import { registerHistoryRoutes } from '../storage/http.js';
 import { lateJoinConnection } from '../storage/late-join.js';
@@ -110,7 +110,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
 
   const auth = new ServerAuth(config.server, logger);
   const sessions = new SessionManager(config, models, metrics, logger);
-  let storage;
+  let storage: OpenedHistory | null;
   try {
     storage = await openHistory(config, metrics.registry, (level, msg, extra) => logger[level](extra ?? {}, msg));
   } catch (err) {
@@ -252,7 +252,6 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
       draining = true;
       transport.stopAccepting();
       await sessions.drain(config.server.shutdownGraceMs);
-      await storage?.close(config.server.shutdownGraceMs);
       for (const fn of closeHooks) {
         try {
           await fn();
@@ -260,6 +259,8 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
           logger.error({ err }, 'plugin close hook failed');
         }
       }
+      // After every session and plugin has ended: their last results and ends are in the queue.
+      await storage?.close(config.server.shutdownGraceMs);
       await models.dispose();
       await pool?.close();
       await transport.close();
