@@ -23,6 +23,7 @@ import { clipId, readAuCsv } from '../clients/node/openface-csv.js';
 import { percentile } from '../clients/node/timeline.js';
 import { hasShared, listSpeechClips, RAVDESS_DIR } from '../src/training/ravdess.js';
 import { readWavS16 } from './wav.js';
+import { redact } from '../src/storage/target.js';
 import { bucketDelta, counterSum, parseHistogram, sampleProc, sampleThreads, threadCpuPercent } from './proc-stats.js';
 
 const { values: args } = parseArgs({
@@ -50,6 +51,12 @@ const { values: args } = parseArgs({
     'max-delay-ms': { type: 'string' },
     /** Server event loops sharing the port (server.eventLoops); unset = the server's default (1). */
     'event-loops': { type: 'string' },
+    /**
+     * Session history of the server under test: off (EMOSTREAM_DATABASE_URL=none, the bench's default, as before
+     * history existed), on (SQLite in a temp folder, removed at exit: the server's default store), or a database URL
+     * (postgres://..., sqlite:PATH). For storage on vs off side by side: bench:capacity -- --extra "--storage on".
+     */
+    storage: { type: 'string', default: 'off' },
     out: { type: 'string' },
     url: { type: 'string' },
     seed: { type: 'string', default: '1' },
@@ -123,6 +130,15 @@ function pickClips(n: number, seed: number) {
   });
 }
 
+/** EMOSTREAM_DATABASE_URL for --storage (a temp SQLite file for `on`, its folder removed when the bench exits). */
+function storageUrl(storage: string): string {
+  if (storage === 'off') return 'none';
+  if (storage !== 'on') return storage;
+  const dir = mkdtempSync(join(tmpdir(), 'emostream-bench-db-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return `sqlite:${join(dir, 'history.sqlite')}`;
+}
+
 async function startServer(port: number): Promise<{ child: ChildProcess; url: string; log: string[] }> {
   const log: string[] = [];
   const profArgs = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : [];
@@ -133,6 +149,7 @@ async function startServer(port: number): Promise<{ child: ChildProcess; url: st
       ...(args['feature-workers'] !== undefined ? { EMOSTREAM_FEATURE_WORKERS: args['feature-workers'] } : {}),
       ...(args['max-delay-ms'] !== undefined ? { EMOSTREAM_MAX_DELAY_MS: args['max-delay-ms'] } : {}),
       ...(args['event-loops'] !== undefined ? { EMOSTREAM_EVENT_LOOPS: args['event-loops'] } : {}),
+      EMOSTREAM_DATABASE_URL: storageUrl(args.storage!),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -472,6 +489,7 @@ async function main() {
     wallSeconds: Number(wallS.toFixed(2)),
     models: models.models.map((m) => ({ name: m.name, available: m.available, provider: m.provider ?? null, error: m.error ?? null })),
     windowMs: models.windowMs, hopMs,
+    storage: redact(args.storage!),
     chunkMs, auFps,
     clips: pickClips(sessions, Number(args.seed)).map((c) => clipId(c.path)),
     machine: {

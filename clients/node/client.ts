@@ -259,10 +259,14 @@ export class EmoSubscriber {
     ws.on('error', () => undefined);
   }
 
-  /** `opts.token`: credential with the subscribe scope, sent as `Authorization: Bearer`. */
-  static async connect(url: string, sessionId: string, timeoutMs = 10000, opts: { token?: string } = {}): Promise<EmoSubscriber> {
+  /**
+   * `opts.token`: credential with the subscribe scope, sent as `Authorization: Bearer`. `opts.since`: first replay the
+   * session's stored results from that hop (server with history; protocol 1.1).
+   */
+  static async connect(url: string, sessionId: string, timeoutMs = 10000, opts: { token?: string; since?: number } = {}): Promise<EmoSubscriber> {
     const u = new URL(endpoint(url, '/v1/subscribe'));
     u.searchParams.set('session', sessionId);
+    if (opts.since !== undefined) u.searchParams.set('since', String(opts.since));
     let sub: EmoSubscriber | null = null;
     const ws = await openSocket(u.toString(), timeoutMs, (socket) => {
       sub = new EmoSubscriber(socket);

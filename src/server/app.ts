@@ -19,6 +19,12 @@ import { createWsTransport } from './transport-ws.js';
 import { createUwsTransport, loadUws } from './transport-uws.js';
 import { streamConnection, subscribeConnection } from './ws-handlers.js';
 import { Alerting, type AlertListener } from '../alerts/alerting.js';
+import { openHistory, type OpenedHistory } from '../storage/open.js';
+import type { History } from '../storage/recorder.js';
+import { registerHistoryRoutes } from '../storage/http.js';
+import { lateJoinConnection } from '../storage/late-join.js';
+import { replayGrant } from '../storage/access.js';
+import { modelVersions } from '../storage/model-versions.js';
 
 export interface CreateServerOptions {
   config?: Readonly<AppConfig>;
@@ -43,6 +49,8 @@ export interface ServerPluginApi {
   metrics: Metrics['registry'];
   /** The server's other event loops (server.eventLoops > 1), else null. */
   shards: ShardBus | null;
+  /** Session history (src/storage; `recordAlert` stores alerts), null with storage.databaseUrl=none. */
+  history: History | null;
   /** Access control (src/auth, docs/security.md): authenticate a request, check scopes and session owners. */
   auth: ServerAuth;
   onClose(fn: () => Promise<void> | void): void;
@@ -112,6 +120,18 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
   const auth = new ServerAuth(config.server, logger);
   const alerting = new Alerting(config.alerts, metrics, logger);
   const sessions = new SessionManager(config, models, metrics, logger, alerting);
+  let storage: OpenedHistory | null;
+  try {
+    storage = await openHistory(config, metrics.registry, (level, msg, extra) => logger[level](extra ?? {}, msg));
+  } catch (err) {
+    await models.dispose();
+    await pool?.close();
+    throw err;
+  }
+  sessions.recorder = storage?.history ?? null;
+  if (storage) storage.history.modelVersions = modelVersions(models.status());
+  // Every alert fired is stored with its session (the report page shows them on the time axis).
+  if (storage) alerting.onAlert((a) => storage.history.recordAlert(a));
   const shards = opts.shard && opts.shard.count > 1 ? new ShardBus(opts.shard) : null;
   if (shards) {
     sessions.joinShards(shards);
@@ -186,9 +206,19 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
           : refuseUpgrade(g)));
       }
       const id = req.query.get('session');
-      return grantSubscribe(auth, req, id, sessions).then((g) => (g.ok
-        ? { accept: true, protocol, open: (conn) => releasing(g.release, subscribeConnection(conn, id, sessions, config, metrics)) }
-        : refuseUpgrade(g)));
+      return grantSubscribe(auth, req, id, sessions).then(async (g) => {
+        if (!g.ok) return refuseUpgrade(g);
+        const since = req.query.get('since');
+        if (since === null || !storage) return { accept: true, protocol, open: (conn) => releasing(g.release, subscribeConnection(conn, id, sessions, config, metrics)) };
+        // A replay hands out stored results: it needs history:read as well as subscribe.
+        const read = await replayGrant(auth, req, id, sessions);
+        if (!read.ok) {
+          g.release();
+          return refuseUpgrade(read);
+        }
+        const history = storage.history;
+        return { accept: true, protocol, open: (conn) => releasing(g.release, lateJoinConnection(conn, id, since, sessions, history, config, metrics)) };
+      });
     },
     // With several event loops every HTTP answer says which loop gave it (connections are spread by the kernel).
     http: shards
@@ -218,7 +248,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
   let port = 0;
 
   const api: EmoServer = {
-    config, logger, routes, sessions, metrics: metrics.registry, models, shards, auth,
+    config, logger, routes, sessions, metrics: metrics.registry, models, shards, auth, history: storage?.history ?? null,
     get transportName() { return transport.name; },
     get port() { return port; },
     onClose: (fn) => { closeHooks.push(fn); },
@@ -248,6 +278,8 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
         }
       }
       transport.stopAccepting();
+      // After every session and plugin has ended: their last results and ends are in the queue.
+      await storage?.close(config.server.shutdownGraceMs);
       await models.dispose();
       await pool?.close();
       await transport.close();
@@ -256,6 +288,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
     },
   };
 
+  if (storage) registerHistoryRoutes(routes, storage.history, config.storage.maxPageResults, auth);
   const staticDir = resolve(config.http.staticDir);
   await loadPlugins(api, config.plugins, logger);
   if (existsSync(staticDir)) routes.static('/', staticDir);

@@ -137,6 +137,27 @@ export const configSchema = z.object({
   }).prefault({}),
   /** Alert rules evaluated on every result, and the webhooks alerts are POSTed to (docs/alerts.md). */
   alerts: alertsConfigSchema.prefault({}),
+  /** Session history (src/storage, docs/history.md). */
+  storage: z.object({
+    /** Unset = SQLite under dataDir; `sqlite:PATH`, `postgres://...`, or `none` (no history). */
+    databaseUrl: z.string().optional(),
+    /** Folder of the default SQLite file (created when missing; relative to the working directory). */
+    dataDir: z.string().min(1).default('data'),
+    /** Sessions older than this are erased by the daily purge; 0 keeps them for ever. */
+    retentionDays: z.number().min(0).max(36500).default(30),
+    /** Rows waiting to be written; beyond, rows are dropped and counted (emostream_storage_rows_dropped_total). */
+    maxQueueRows: z.number().int().min(100).max(10_000_000).default(100_000),
+    batchRows: z.number().int().min(1).max(50_000).default(1000),
+    flushIntervalMs: z.number().int().min(1).max(60_000).default(250),
+    maxRetryDelayMs: z.number().int().min(10).max(600_000).default(5000),
+    /** SQLite: longest a call waits for another process's lock before failing (writes are then retried). */
+    busyTimeoutMs: z.number().int().min(0).max(60_000).default(1000),
+    /** PostgreSQL: connections, and the time limit of one connection attempt or statement. */
+    poolSize: z.number().int().min(1).max(64).default(4),
+    timeoutMs: z.number().int().min(100).max(600_000).default(5000),
+    /** Results per timeline page (and per late-join replay) at most. */
+    maxPageResults: z.number().int().min(10).max(1_000_000).default(10_000),
+  }).prefault({}),
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** json: one JSON object a line; pretty: readable lines; auto: pretty when stdout is a terminal, else json. */
@@ -192,6 +213,9 @@ export const ENV_VARS: Record<string, { path: string[]; type: EnvType }> = {
   EMOSTREAM_WEBHOOK_URLS: { path: ['alerts', 'webhooks', 'urls'], type: 'list' },
   EMOSTREAM_WEBHOOK_SECRET: { path: ['alerts', 'webhooks', 'secret'], type: 'string' },
   EMOSTREAM_LOG_FORMAT: { path: ['log', 'format'], type: 'string' },
+  EMOSTREAM_DATABASE_URL: { path: ['storage', 'databaseUrl'], type: 'string' },
+  EMOSTREAM_DATA_DIR: { path: ['storage', 'dataDir'], type: 'string' },
+  EMOSTREAM_RETENTION_DAYS: { path: ['storage', 'retentionDays'], type: 'number' },
 };
 
 type Json = Record<string, unknown>;

@@ -16,6 +16,7 @@ import { IdleReaper } from './idle-reaper.js';
 import { SubscriberHub } from './subscribers.js';
 import type { ShardBus } from './shard-bus.js';
 import type { Alerting } from '../alerts/alerting.js';
+import type { SessionRecorder } from '../storage/recorder.js';
 
 export type { SessionSink, PcmInput };
 
@@ -57,6 +58,8 @@ export class SessionManager {
   /** The other event loops (server.eventLoops > 1), else null. */
   shards: ShardBus | null = null;
   readonly reaper: IdleReaper;
+  /** Session history (src/storage), else null: told of every session, result and end, never waited for. */
+  recorder: SessionRecorder | null = null;
 
   constructor(
     private readonly config: Readonly<AppConfig>,
@@ -134,9 +137,11 @@ export class SessionManager {
       videoAnalysisFps: s.videoAnalysisFps, maxBufferedChunks: s.maxBufferedAudioChunks,
       models: this.models.pipelineModels(), createResampler: createMonoResampler,
       onResult: (r) => {
-        session?.deliver(r);
-        // Each alert right after the result that fired it; listeners and webhooks hear only what reached the session.
-        for (const a of alerts?.evaluate(r) ?? []) if (session?.deliverAlert(a)) this.alerting!.publish(a);
+        if (session?.deliver(r)) {
+          this.recorder?.result(r);
+          // Each alert right after the result that fired it; listeners and webhooks hear only what reached the session.
+          for (const a of alerts?.evaluate(r) ?? []) if (session?.deliverAlert(a)) this.alerting!.publish(a);
+        }
       },
       onError: (e) => session?.fail(e),
       onDrop: (n, reason) => this.metrics.droppedWindows.inc({ reason }, n),
@@ -146,12 +151,14 @@ export class SessionManager {
     });
     session = new StreamSession(id, welcome, pipeline, opts.sink, this.hub, this.metrics, log, (done) => {
       this.sessions.delete(done.id);
+      this.recorder?.ended(done.id, done.endReason ?? 'error');
       this.owners.delete(done.id);
       this.metrics.sessionsActive.dec();
       log.info(audit, 'session closed');
     }, new MediaAdmission(this.config.server, undefined, () => this.metrics.rateLimitedFrames.inc()));
     this.sessions.set(id, session);
     this.owners.set(id, owner);
+    this.recorder?.opened({ id, owner: owner, client: opts.client, transport: opts.transport, welcome });
     this.metrics.sessionsActive.inc();
     this.metrics.sessionsTotal.inc({ transport: opts.transport ?? 'api' });
     log.info({ ...audit, client: opts.client }, 'session opened');

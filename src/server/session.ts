@@ -33,6 +33,8 @@ function audioDurationUs(samples: number, channels: number, sampleRate: number):
 export class StreamSession {
   private state: 'open' | 'ending' | 'closed' = 'open';
   private results = 0;
+  /** Why it ended, once it has. */
+  endReason: EndMessage['reason'] | null = null;
 
   constructor(
     readonly id: string,
@@ -51,9 +53,9 @@ export class StreamSession {
     return this.state === 'open';
   }
 
-  /** Called by the pipeline for every result (wired by the session manager). */
-  deliver(result: EmotionResult): void {
-    if (this.state === 'closed') return;
+  /** Called by the pipeline for every result (wired by the session manager); false when the session was closed. */
+  deliver(result: EmotionResult): boolean {
+    if (this.state === 'closed') return false;
     this.results++;
     this.metrics.results.inc();
     const l = result.latency;
@@ -65,6 +67,7 @@ export class StreamSession {
     const text = JSON.stringify(result);
     this.sink.send(result, text);
     this.hub.broadcast(this.id, text);
+    return true;
   }
 
   /** An alert fired on this session's latest result: to the client and the subscribers. False once closed. */
@@ -188,6 +191,7 @@ export class StreamSession {
 
   private finish(end: EndMessage, closeCode: number, reason: string, code?: ErrorCode): void {
     this.state = 'closed';
+    this.endReason = end.reason;
     this.pipeline.close();
     this.hub.closeSession(this.id, end, code);
     this.sink.close(closeCode, reason);

@@ -33,6 +33,8 @@ export async function startTestServer(transport: 'uws' | 'ws', overrides: Config
       face: { dir: dirs.face, ...overrides.models?.face },
     },
     log: { level: 'silent' },
+    // No history unless a test asks for it (the default would write ./data/emostream.sqlite).
+    storage: { databaseUrl: 'none', ...overrides.storage },
     plugins: overrides.plugins ?? [],
     ...(overrides.alerts ? { alerts: overrides.alerts } : {}),
   };

@@ -16,7 +16,7 @@ function config(server: ConfigInput['server']) {
     env: {},
     overrides: {
       server: { host: '127.0.0.1', port: 0, ...server }, streaming: { featureWorkers: 0 },
-      models: { video: { enabled: false } }, log: { level: 'silent' },
+      models: { video: { enabled: false } }, log: { level: 'silent' }, storage: { databaseUrl: 'none' },
     },
   });
 }

@@ -14,7 +14,7 @@ async function run(featureWorkers: number): Promise<{ results: EmotionResult[]; 
     env: {},
     overrides: {
       server: { host: '127.0.0.1', port: 0, transport: 'uws' }, streaming: { featureWorkers },
-      models: { video: { enabled: false }, face: { enabled: false } }, plugins: [], log: { level: 'silent' },
+      models: { video: { enabled: false }, face: { enabled: false } }, plugins: [], log: { level: 'silent' }, storage: { databaseUrl: 'none' },
     },
   });
   const server = await createEmoServer({ config, logger: pino({ level: 'silent' }) });

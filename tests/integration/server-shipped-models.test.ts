@@ -16,7 +16,7 @@ import { readWavS16 } from '../../bench/wav.js';
  * accuracy here: the model cards hold that.
  */
 test('shipped models on a RAVDESS clip: available models give posteriors, unavailable ones are null', { skip: hasShared() ? false : 'needs ../shared (RAVDESS)' }, async () => {
-  const config = loadConfig({ env: {}, overrides: { server: { host: '127.0.0.1', port: 0, transport: 'uws' }, models: { video: { enabled: false } }, plugins: [], log: { level: 'silent' } } });
+  const config = loadConfig({ env: {}, overrides: { server: { host: '127.0.0.1', port: 0, transport: 'uws' }, models: { video: { enabled: false } }, plugins: [], log: { level: 'silent' }, storage: { databaseUrl: 'none' } } });
   const server = await createEmoServer({ config, logger: pino({ level: 'silent' }) });
   try {
     const port = await server.listen();

@@ -47,7 +47,7 @@ test('browser: camera + microphone over WebRTC give live results, a chart and la
   skip: hasChromium() ? false : `needs Chromium at ${CHROMIUM} (apt-get install chromium)`,
   timeout: 120_000,
 }, async (t) => {
-  const server = await createEmoServer({ overrides: { server: { port: 0, host: '127.0.0.1' }, log: { level: 'error' } } });
+  const server = await createEmoServer({ overrides: { server: { port: 0, host: '127.0.0.1' }, log: { level: 'error' }, storage: { databaseUrl: 'none' } } });
   const port = await server.listen();
   const base = `http://127.0.0.1:${port}`;
   const media = await makeFakeMedia();
@@ -108,7 +108,7 @@ test('browser: camera + microphone over WebRTC give live results, a chart and la
 
     // "WebRTC by default, WebSocket fallback": against a server without the WebRTC plugin, WHIP answers 404 and the
     // page carries on over WebSocket by itself.
-    const plain = await createEmoServer({ overrides: { server: { port: 0, host: '127.0.0.1' }, log: { level: 'error' }, plugins: [] } });
+    const plain = await createEmoServer({ overrides: { server: { port: 0, host: '127.0.0.1' }, log: { level: 'error' }, plugins: [], storage: { databaseUrl: 'none' } } });
     try {
       const plainPort = await plain.listen();
       const fallback = await runPage(ctx, `http://127.0.0.1:${plainPort}`, 'transport=auto&camera=none', 3);

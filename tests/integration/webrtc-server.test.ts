@@ -10,7 +10,7 @@ import { tone48k } from './webrtc-harness.js';
 // and the same session followed on /v1/subscribe.
 for (const transport of ['uws', 'ws'] as const) {
   test(`WHIP on the ${transport} transport: results on the DataChannel and to a /v1/subscribe follower`, async () => {
-    const server = await createEmoServer({ overrides: { server: { port: 0, host: '127.0.0.1', transport }, log: { level: 'error' } } });
+    const server = await createEmoServer({ overrides: { server: { port: 0, host: '127.0.0.1', transport }, log: { level: 'error' }, storage: { databaseUrl: 'none' } } });
     const port = await server.listen();
     const base = `http://127.0.0.1:${port}`;
     let client: WhipClient | undefined;

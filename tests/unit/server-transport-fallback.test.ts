@@ -15,7 +15,7 @@ const none: ModelLoaders = {
 test('when uWebSockets.js cannot load, the server falls back to ws with one warning and serves', async () => {
   const lines: string[] = [];
   const logger = pino({ level: 'warn' }, { write: (s: string) => { lines.push(s); } });
-  const config = loadConfig({ env: {}, overrides: { server: { host: '127.0.0.1', port: 0, transport: 'uws' }, plugins: [], http: { staticDir: '/nonexistent' } } });
+  const config = loadConfig({ env: {}, overrides: { server: { host: '127.0.0.1', port: 0, transport: 'uws' }, plugins: [], http: { staticDir: '/nonexistent' }, storage: { databaseUrl: 'none' } } });
   const server = await createEmoServer({ config, logger, loaders: none, uwsLoader: () => { throw new Error('no binary for this ABI'); } });
   assert.equal(server.transportName, 'ws');
   const port = await server.listen();

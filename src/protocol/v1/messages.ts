@@ -113,6 +113,11 @@ export interface SubscribedMessage {
   windowMs: number;
   hopMs: number;
   labels: readonly string[];
+  /**
+   * Only with `/v1/subscribe?session=ID&since=HOP` (protocol 1.1, additive): the stored results that follow this
+   * message before the live ones, from hop `fromHop` (HOP, or later when more than the replay limit were asked).
+   */
+  replay?: { fromHop: number; results: number };
 }
 
 export interface EndMessage {
