@@ -28,7 +28,7 @@ test('report page: charts, shares, alerts on the time axis, export links, in rea
     for (let s = 0; s < 6 * 16000; s += 320) {
       const pcm = Int16Array.from({ length: 320 }, (_, i) => Math.round(7000 * Math.sin((2 * Math.PI * (150 + (s + i) / 60) * (s + i)) / 16000)));
       c.sendAudio(pcm, { sampleRate: 16000, channels: 1, ptsUs: (s / 16000) * 1e6 });
-      if (s % 640 === 0 && s < 3 * 16000) c.sendAu(Array.from({ length: AU_VECTOR_LENGTH }, (_, j) => ((s / 640 + j) % 9) / 4), (s / 16000) * 1e6);
+      if (s % 640 === 0 && s < 3 * 16000) c.sendAu(Array.from({ length: AU_VECTOR_LENGTH }, (_, j) => (j < 17 ? ((s / 640 + j) % 9) / 4 : (s / 640 + j) % 2)), (s / 16000) * 1e6); // presences (the last 18) in 0-1
       await sleep(5);
     }
     await c.end();

@@ -39,7 +39,8 @@ function readBars(page: Page): Promise<BarReading[]> {
 async function stream(c: EmoStreamClient, seconds: number, withAudio: boolean): Promise<void> {
   for (let k = 0; k < seconds * 50; k++) {
     if (withAudio) c.sendAudio(tone(320, k * 320), { sampleRate: 16000, channels: 1, ptsUs: k * 20_000 });
-    if (k % 2 === 0) c.sendAu(Array.from({ length: 35 }, (_, j) => ((k + j) % 7) / 3), k * 20_000);
+    // Intensities (the first 17) in 0-5, presences (the last 18) in 0-1, as the protocol requires.
+    if (k % 2 === 0) c.sendAu(Array.from({ length: 35 }, (_, j) => (j < 17 ? ((k + j) % 7) / 3 : (k + j) % 2)), k * 20_000);
     if (k % 25 === 0) await new Promise((r) => setImmediate(r));
   }
 }
