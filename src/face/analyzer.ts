@@ -54,20 +54,25 @@ class FaceAnalyzerStream implements VideoAnalyzerStream {
       let entry = this.estimators.get(face.trackId);
       if (!entry) {
         entry = {
-          est: new AuEstimator(this.scale, { historyFrames: this.config.calibrationHistoryFrames, priorWeightFrames: this.config.calibrationPriorFrames }),
+          est: new AuEstimator(this.scale, {
+            historyFrames: this.config.calibrationHistoryFrames,
+            priorWeightFrames: this.config.calibrationPriorFrames,
+            pauseConfidence: this.config.calibrationPauseConfidence,
+          }),
           lastFrame: index,
         };
         this.estimators.set(face.trackId, entry);
       }
       entry.lastFrame = index;
-      const au = entry.est.estimate(face.mesh);
+      const expression = face.expression ? mapExpression(face.expression) : null;
+      const au = entry.est.estimate(face.mesh, expression);
       if (!au) continue; // degenerate landmarks (face a few pixels wide): no AUs to report
       faces.push({
         trackId: face.trackId,
         box: { x: face.box.x0, y: face.box.y0, width: face.box.x1 - face.box.x0, height: face.box.y1 - face.box.y0 },
         score: face.score,
         aus: au.aus,
-        expression: face.expression ? mapExpression(face.expression) : null,
+        expression,
       });
     }
     for (const [id, e] of this.estimators) if (index - e.lastFrame > FORGET_TRACK_AFTER_FRAMES) this.estimators.delete(id);

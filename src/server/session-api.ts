@@ -102,6 +102,8 @@ export class SessionManager {
       onDrop: (n, reason) => this.metrics.droppedWindows.inc({ reason }, n),
       onVideoSkipped: (n) => this.metrics.videoSkipped.inc(n),
       log: (level, msg, extra) => log[level](extra ?? {}, msg),
+      facePosterior: this.config.models.video.facePosterior,
+      faceSmoothing: { halfLifeMs: this.config.models.video.faceSmoothingHalfLifeMs, switchMargin: this.config.models.video.faceSmoothingSwitchMargin },
     });
     session = new StreamSession(id, welcome, pipeline, opts.sink, this.hub, this.metrics, log, (done) => {
       this.sessions.delete(done.id);

@@ -11,6 +11,10 @@ import { HopScheduler, type Hop } from './hop-scheduler.js';
 import { WindowDroppedError, type InferOutcome, type PipelineModels } from './pipeline-models.js';
 import type { RemoteSpeechStream } from './feature-offload.js';
 import { VideoGate } from './video-gate.js';
+import { VideoFaceStage } from './video-face-stage.js';
+import { fuseWithVideoFace } from './video-face-fusion.js';
+import type { FacePosteriorMode } from '../face/face-posterior.js';
+import { DEFAULT_SMOOTHING, type PosteriorSmootherOptions } from './posterior-smoother.js';
 
 export interface PipelineOptions {
   sessionId: string;
@@ -32,6 +36,9 @@ export interface PipelineOptions {
   /** At `end`, how long to wait for video frames still in analysis so their AUs reach the final result (default 2000). */
   videoDrainMs?: number;
   log?: (level: 'warn' | 'error' | 'info', msg: string, extra?: Record<string, unknown>) => void;
+  /** Video sessions: how the face posterior is made (models.video.facePosterior, default 'pool') and smoothed. */
+  facePosterior?: FacePosteriorMode;
+  faceSmoothing?: PosteriorSmootherOptions;
 }
 
 interface HopJob {
@@ -106,6 +113,7 @@ export class SessionPipeline {
   private readonly speechStream: SpeechStream<unknown> | null;
   private readonly remoteSpeech: RemoteSpeechStream | null;
   private readonly video: VideoGate | null = null;
+  private readonly videoFace: VideoFaceStage;
   private videoStream: VideoAnalyzerStream | null = null;
   private resamplerReady: Promise<void> | null = null;
   private buffered: AudioChunk[] = [];
@@ -132,6 +140,7 @@ export class SessionPipeline {
     this.aus = new AuWindower(windowUs * 2, Math.ceil((opts.windowMs / 1000) * 240));
     this.scheduler = new HopScheduler(windowUs, opts.hopMs * 1000);
     this.fusion = new FusionStage(opts.models.fusion);
+    this.videoFace = new VideoFaceStage(opts.facePosterior ?? 'pool', opts.faceSmoothing ?? DEFAULT_SMOOTHING);
     this.pending = new DropOldestQueue<HopJob>(opts.maxPendingHops, () => this.countDrop(1, 'session-queue'));
     const speech = opts.models.speech;
     this.remoteSpeech = speech?.openRemoteStream
@@ -379,7 +388,10 @@ export class SessionPipeline {
     const [speech, face] = await Promise.all([this.settle(speechP, 'speech'), this.settle(faceP, 'face')]);
     const t0 = performance.now();
     const expression = job.au?.expression ?? null;
-    const fused = this.fusion.fuse({ speech: speech?.probs ?? null, face: face?.probs ?? null, expression });
+    const meanAus = job.au ? meanAuVector(job.au.window) : null;
+    // A window of the server's own video analysis gets the transferable face posterior (docs/video.md); client AUs keep the heads.
+    const videoFace = this.videoFace.posterior(job.au, face?.probs ?? null, meanAus, job.hop.endUs / 1000);
+    const fused = videoFace ? fuseWithVideoFace(this.fusion, speech?.probs ?? null, videoFace.probs) : this.fusion.fuse({ speech: speech?.probs ?? null, face: face?.probs ?? null, expression });
     const fuseMs = performance.now() - t0;
     const sessionQueueMs = started - job.dueAt;
     const modelQueueMs = Math.max(speech?.queueMs ?? 0, face?.queueMs ?? 0);
@@ -392,10 +404,12 @@ export class SessionPipeline {
       lastFramePtsUs: job.lastFramePtsUs,
       final: job.hop.final,
       speech: speech ? { probs: probsOut(speech.probs) } : null,
-      face: face ? { probs: probsOut(face.probs), frames: job.au!.window.frames } : null,
+      face: videoFace
+        ? { probs: probsOut(videoFace.probs), frames: job.au!.window.frames, label: videoFace.label, source: videoFace.source, ...(face ? { auModel: probsOut(face.probs) } : {}), smoothed: videoFace.smoothed }
+        : face ? { probs: probsOut(face.probs), frames: job.au!.window.frames } : null,
       faces: job.au?.faces ?? null,
       expression: expression ? { probs: probsOut(expression) } : null,
-      aus: job.au ? { mean: probsOut(meanAuVector(job.au.window)) } : null,
+      aus: meanAus ? { mean: probsOut(meanAus) } : null,
       fused: fused ? { probs: probsOut(fused.probs), label: fused.label, head: fused.head } : null,
       latency: {
         queueMs: ms(sessionQueueMs + modelQueueMs),

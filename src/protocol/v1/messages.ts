@@ -64,7 +64,12 @@ export interface EmotionResult {
   lastFramePtsUs: number | null;
   final: boolean;
   speech: Posterior | null;
-  face: (Posterior & { frames: number }) | null;
+  /**
+   * The face posterior. For windows of the server's own video analysis (protocol 1.1, additive): `label`, `source`
+   * (models.video.facePosterior: expression | au-model | facs | pool), `auModel` (the AU model's own posterior, when it
+   * ran) and `smoothed` (exponentially smoothed over the session with a sticky label); docs/protocol.md.
+   */
+  face: (Posterior & { frames: number; label?: string; source?: string; auModel?: number[]; smoothed?: { probs: number[]; label: string } }) | null;
   /** Video faces seen in the window (video sessions only). */
   faces: { count: number; trackIds: number[] } | null;
   expression: Posterior | null;
