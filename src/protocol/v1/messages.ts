@@ -3,7 +3,7 @@ import { EMOTIONS } from '../labels.js';
 import { ERROR_CATALOGUE, ProtocolError, type ErrorCode } from './errors.js';
 
 /** Protocol version spoken by this server: `major.minor`. A different major is refused; minors are compatible. */
-export const PROTOCOL_VERSION = '1.0';
+export const PROTOCOL_VERSION = '1.1';
 export const PROTOCOL_MAJOR = 1;
 /** WebSocket subprotocol clients offer on /v1/stream and /v1/subscribe. */
 export const SUBPROTOCOL = 'emo.v1';
