@@ -10,7 +10,10 @@
  *   av:    the CREMA-D clips with audio (1001: video too; 1002: audio only), each streamed twice in real time, speech
  *          only and speech + video, through the CLI's replay path; per clip the label and the true class's probability
  *          of the mean fused posterior (issue 20: no clip worse with its face than speech alone without saying why).
- * Run: node --import tsx bench/face-server-eval.ts [--loop mead/W011_front_happy_level3_001.mp4 --seconds 30 | --av]
+ * `--pace f` sends at f x real time (pts unchanged): on a shared machine under nice the server may get too little CPU to
+ * analyse frames in real time (frames are then skipped, newest wins, and a 2 s clip can end before any face was
+ * analysed); --pace 0.25 gives it four times the wall time without changing what it computes per frame.
+ * Run: node --import tsx bench/face-server-eval.ts [--pace 1] [--loop mead/W011_front_happy_level3_001.mp4 --seconds 30 | --av]
  * Writes bench/results/face-server-eval.json (or face-server-loop.json, face-server-av.json).
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -35,6 +38,8 @@ if (!existsSync(shared)) {
 }
 const loopClip = opt('--loop');
 const seconds = Number(opt('--seconds') ?? 30);
+const pace = Number(opt('--pace') ?? 1);
+if (!(pace > 0 && pace <= 1)) throw new Error(`--pace must be in (0, 1], got ${opt('--pace')}`);
 const argmaxLabel = (p: number[]): string => EMOTIONS[p.indexOf(Math.max(...p))];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -51,7 +56,7 @@ async function stream(frames: JpegFrame[], name: string): Promise<EmotionResult[
   })();
   const t0 = performance.now();
   for (const f of frames) {
-    const wait = f.ptsUs / 1000 - (performance.now() - t0);
+    const wait = f.ptsUs / 1000 / pace - (performance.now() - t0);
     if (wait > 0) await sleep(wait);
     client.sendVideo('jpeg', f.width, f.height, f.jpeg, f.ptsUs);
   }
@@ -62,7 +67,7 @@ async function stream(frames: JpegFrame[], name: string): Promise<EmotionResult[
 }
 
 const mean = (rows: number[][]): number[] => rows[0].map((_, k) => rows.reduce((s, r) => s + r[k], 0) / rows.length);
-const machine = { cpu: cpus()[0]?.model, cores: cpus().length, platform: platform(), arch: arch(), node: process.version, loadavg1m: loadavg()[0] };
+const machine = { pace, cpu: cpus()[0]?.model, cores: cpus().length, platform: platform(), arch: arch(), node: process.version, loadavg1m: loadavg()[0] };
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 try {
   if (args.includes('--av')) {

@@ -11,6 +11,8 @@ export interface StreamClientOptions {
   url: string;
   client?: string;
   protocol?: string;
+  /** Ask for each face's driver state in results (protocol 1.1; docs/driver-state.md). */
+  driverState?: boolean;
   /** Reconnect (with a new session) when the connection drops before `end`: attempts and delay between them. */
   reconnect?: { retries: number; delayMs: number };
   /** Give up connecting after this long. */
@@ -110,7 +112,7 @@ export class EmoStreamClient {
       ws.on('message', onMsg);
       ws.once('close', (code, reason) => reject(new Error(`closed before welcome (${code} ${reason.toString()})`)));
     });
-    ws.send(JSON.stringify({ type: 'hello', protocol: this.opts.protocol ?? PROTOCOL_VERSION, client: this.opts.client ?? 'emostream-node', streams: [] }));
+    ws.send(JSON.stringify({ type: 'hello', protocol: this.opts.protocol ?? PROTOCOL_VERSION, client: this.opts.client ?? 'emostream-node', streams: [], ...(this.opts.driverState ? { driverState: true } : {}) }));
     this.welcome = await welcome;
     ws.on('message', (data) => this.onMessage(data));
     ws.on('close', (code, reason) => void this.onClose({ code, reason: reason.toString() }));
@@ -256,9 +258,11 @@ export class EmoSubscriber {
     ws.on('error', () => undefined);
   }
 
-  static async connect(url: string, sessionId: string, timeoutMs = 10000): Promise<EmoSubscriber> {
+  /** `opts.driverState`: ask for each face's driver state in the session's results (protocol 1.1). */
+  static async connect(url: string, sessionId: string, timeoutMs = 10000, opts: { driverState?: boolean } = {}): Promise<EmoSubscriber> {
     const u = new URL(endpoint(url, '/v1/subscribe'));
     u.searchParams.set('session', sessionId);
+    if (opts.driverState) u.searchParams.set('driverState', '1');
     let sub: EmoSubscriber | null = null;
     const ws = await openSocket(u.toString(), timeoutMs, (socket) => {
       sub = new EmoSubscriber(socket);

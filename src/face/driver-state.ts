@@ -1,4 +1,7 @@
+import type { DriverState } from '../protocol/v1/face-tracks.js';
 import type { HeadPose } from './au-geometry.js';
+
+export type { DriverState };
 
 /**
  * Driver-state signals of one tracked face from FaceMesh landmarks (docs/driver-state.md has every definition and
@@ -35,31 +38,6 @@ export const DEFAULT_DRIVER_STATE: Readonly<DriverStateOptions> = Object.freeze(
   minYawnMs: 1500,
 });
 
-export interface DriverState {
-  /** Per eye, 0 (shut) to 1 (this person's open eye); subject's left/right. */
-  eyeOpenness: { left: number; right: number };
-  /** Eye aspect ratio per eye, as measured. */
-  ear: { left: number; right: number };
-  eyesClosed: boolean;
-  /** Blinks that ended in the last `windowMs`, scaled to a minute (over the observed time while shorter). */
-  blinksPerMinute: number;
-  /** Mean duration of those blinks, ms (null without blinks). */
-  meanBlinkMs: number | null;
-  /** Share of the observed time in the last `windowMs` with both eyes at least 80 % closed (P80). */
-  perclos: number;
-  /** Milliseconds of the PERCLOS window actually observed (PERCLOS over a few seconds is noisy). */
-  perclosWindowMs: number;
-  yawning: boolean;
-  /** Yawns (mouth wide open for >= minYawnMs) since the track began. */
-  yawns: number;
-  mouthAspectRatio: number;
-  /**
-   * Degrees, from the landmarks' head-fixed frame (docs/aus.md section 1): yaw > 0 the nose turned towards the image's
-   * left (the subject's right), pitch > 0 the chin down (looking down), roll > 0 the head tilted clockwise in the image.
-   */
-  headPose: { yawDeg: number; pitchDeg: number; rollDeg: number };
-  blinks: number;
-}
 
 const dist = (m: ArrayLike<number>, a: number, b: number): number => Math.hypot(m[a * 3] - m[b * 3], m[a * 3 + 1] - m[b * 3 + 1], m[a * 3 + 2] - m[b * 3 + 2]);
 

@@ -145,7 +145,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
       const protocol = req.protocols.includes(SUBPROTOCOL) ? SUBPROTOCOL : undefined;
       if (req.path === '/v1/stream') return { accept: true, protocol, open: (conn) => streamConnection(conn, sessions, config, metrics) };
       const id = req.query.get('session');
-      return { accept: true, protocol, open: (conn) => subscribeConnection(conn, id, sessions, config, metrics) };
+      return { accept: true, protocol, open: (conn) => subscribeConnection(conn, id, sessions, config, metrics, req.query.get('driverState') === '1') };
     },
     // With several event loops every HTTP answer says which loop gave it (connections are spread by the kernel).
     http: shards

@@ -42,6 +42,11 @@ export class StreamSession {
     return this.state === 'open';
   }
 
+  /** A subscriber asked for driver state (`/v1/subscribe?...&driverState=1`): results carry it from now on. */
+  requestDriverState(): void {
+    this.pipeline.requestDriverState();
+  }
+
   /** Called by the pipeline for every result (wired by the session manager). */
   deliver(result: EmotionResult): void {
     if (this.state === 'closed') return;

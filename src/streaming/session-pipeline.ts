@@ -13,6 +13,7 @@ import type { RemoteSpeechStream } from './feature-offload.js';
 import { VideoGate } from './video-gate.js';
 import { VideoFaceStage } from './video-face-stage.js';
 import { fuseWithVideoFace } from './video-face-fusion.js';
+import { summariseTracks } from './face-tracks.js';
 import type { FacePosteriorMode } from '../face/face-posterior.js';
 import { DEFAULT_SMOOTHING, type PosteriorSmootherOptions } from './posterior-smoother.js';
 
@@ -39,6 +40,8 @@ export interface PipelineOptions {
   /** Video sessions: how the face posterior is made (models.video.facePosterior, default 'pool') and smoothed. */
   facePosterior?: FacePosteriorMode;
   faceSmoothing?: PosteriorSmootherOptions;
+  /** Results carry each face's driver state and secondsWithoutFace (hello `driverState`; a subscriber can turn it on). */
+  driverState?: boolean;
 }
 
 interface HopJob {
@@ -132,6 +135,10 @@ export class SessionPipeline {
   private lastEmitted: { result: EmotionResult; mediaSeq: number } | null = null;
   private videoIdleWaiters: (() => void)[] = [];
   private ending = false;
+  private driverState: boolean;
+  /** Media time of the first analysed video frame and of the last one with a face (secondsWithoutFace). */
+  private firstVideoPtsUs: number | null = null;
+  private lastFacePtsUs: number | null = null;
 
   constructor(private readonly opts: PipelineOptions) {
     const windowUs = opts.windowMs * 1000;
@@ -140,6 +147,7 @@ export class SessionPipeline {
     this.aus = new AuWindower(windowUs * 2, Math.ceil((opts.windowMs / 1000) * 240));
     this.scheduler = new HopScheduler(windowUs, opts.hopMs * 1000);
     this.fusion = new FusionStage(opts.models.fusion);
+    this.driverState = opts.driverState ?? false;
     this.videoFace = new VideoFaceStage(opts.facePosterior ?? 'pool', opts.faceSmoothing ?? DEFAULT_SMOOTHING);
     this.pending = new DropOldestQueue<HopJob>(opts.maxPendingHops, () => this.countDrop(1, 'session-queue'));
     const speech = opts.models.speech;
@@ -247,9 +255,11 @@ export class SessionPipeline {
       if (this.closed) return;
       const faces = [...analysis.faces].sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
       const largest = faces[0];
+      this.firstVideoPtsUs ??= frame.ptsUs;
+      if (largest) this.lastFacePtsUs = Math.max(this.lastFacePtsUs ?? -Infinity, frame.ptsUs);
       if (largest && (this.aus.lastPtsUs === null || frame.ptsUs >= this.aus.lastPtsUs)) {
         try {
-          this.aus.push({ ptsUs: frame.ptsUs, aus: largest.aus, expression: largest.expression, trackIds: faces.map((f) => f.trackId), analysisMs: analysis.faceMs });
+          this.aus.push({ ptsUs: frame.ptsUs, aus: largest.aus, expression: largest.expression, trackIds: faces.map((f) => f.trackId), analysisMs: analysis.faceMs, faces });
           this.mediaSeq++;
         } catch (err) {
           this.warnOnce('video-aus', `video analyzer produced unusable AUs: ${String(err)}`);
@@ -420,7 +430,20 @@ export class SessionPipeline {
         totalMs: ms(performance.now() - job.dueAt),
       },
       droppedWindows: this.droppedWindows,
+      ...(this.video ? { faceTracks: summariseTracks(job.au?.videoFrames ?? [], this.driverState) } : {}),
+      ...(this.video && this.driverState ? { secondsWithoutFace: this.secondsWithoutFace(job.hop.endUs) } : {}),
     };
+  }
+
+  /** From now on results carry driver state (a subscriber asked for it). */
+  requestDriverState(): void {
+    this.driverState = true;
+  }
+
+  /** Media seconds from the last analysed frame with a face (or the first video frame) to `atUs`; 0 with a face in view. */
+  private secondsWithoutFace(atUs: number): number {
+    const since = this.lastFacePtsUs ?? this.firstVideoPtsUs;
+    return since === null ? 0 : Math.max(0, Math.round((atUs - since - 100_000) / 1e5) / 10);
   }
 
   private countDrop(n: number, reason: 'session-queue' | 'model-queue'): void {

@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/server/config.js';
 
 const onehot = (label: Emotion, p: number): Float32Array => Float32Array.from(EMOTIONS, (e) => (e === label ? p : (1 - p) / (EMOTIONS.length - 1)));
 const videoWindow = (expression: Float32Array): AuWindowSnapshot => ({
-  window: { aus: new Float32Array(35), frames: 1 }, lastPtsUs: 0, expression, faces: { count: 1, trackIds: [1] }, analysisMs: 10,
+  window: { aus: new Float32Array(35), frames: 1 }, lastPtsUs: 0, expression, faces: { count: 1, trackIds: [1] }, analysisMs: 10, videoFrames: [],
 });
 
 test('video face stage: only windows of the server\'s video analysis; the configured mode decides', () => {

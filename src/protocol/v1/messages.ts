@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { FaceTrackResult } from './face-tracks.js';
 import { EMOTIONS } from '../labels.js';
 import { ERROR_CATALOGUE, ProtocolError, type ErrorCode } from './errors.js';
 
@@ -21,6 +22,8 @@ export const helloSchema = z.object({
   protocol: z.string().regex(/^\d+\.\d+$/, 'protocol must be "major.minor", e.g. "1.0"'),
   client: z.string().max(200).optional(),
   streams: z.array(streamDecl).max(16).default([]),
+  /** Protocol 1.1: results carry each face's driver state (docs/driver-state.md). */
+  driverState: z.boolean().optional(),
 }).strict();
 export type Hello = z.infer<typeof helloSchema>;
 
@@ -79,6 +82,10 @@ export interface EmotionResult {
    */
   aus: { mean: number[] } | null;
   fused: (Posterior & { label: string; head: string }) | null;
+  /** Video sessions (protocol 1.1): every face of the window, largest first, with `state` when driver state was asked for. */
+  faceTracks?: FaceTrackResult[];
+  /** Video sessions with driver state (protocol 1.1): media seconds since a face was last seen. */
+  secondsWithoutFace?: number;
   latency: { queueMs: number; speechMs: number | null; faceMs: number | null; fuseMs: number; totalMs: number };
   /** Windows this session has dropped so far because inference fell behind real time. */
   droppedWindows: number;
