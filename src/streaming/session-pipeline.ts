@@ -136,8 +136,9 @@ export class SessionPipeline {
   private videoIdleWaiters: (() => void)[] = [];
   private ending = false;
   private driverState: boolean;
-  /** Media time of the first analysed video frame and of the last one with a face (secondsWithoutFace). */
+  /** Media time of the first and the newest analysed video frame and of the newest one with a face (secondsWithoutFace). */
   private firstVideoPtsUs: number | null = null;
+  private lastVideoPtsUs: number | null = null;
   private lastFacePtsUs: number | null = null;
 
   constructor(private readonly opts: PipelineOptions) {
@@ -256,6 +257,7 @@ export class SessionPipeline {
       const faces = [...analysis.faces].sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
       const largest = faces[0];
       this.firstVideoPtsUs ??= frame.ptsUs;
+      this.lastVideoPtsUs = Math.max(this.lastVideoPtsUs ?? -Infinity, frame.ptsUs);
       if (largest) this.lastFacePtsUs = Math.max(this.lastFacePtsUs ?? -Infinity, frame.ptsUs);
       if (largest && (this.aus.lastPtsUs === null || frame.ptsUs >= this.aus.lastPtsUs)) {
         try {
@@ -431,7 +433,7 @@ export class SessionPipeline {
       },
       droppedWindows: this.droppedWindows,
       ...(this.video ? { faceTracks: summariseTracks(job.au?.videoFrames ?? [], this.driverState) } : {}),
-      ...(this.video && this.driverState ? { secondsWithoutFace: this.secondsWithoutFace(job.hop.endUs) } : {}),
+      ...(this.video && this.driverState ? { secondsWithoutFace: this.secondsWithoutFace() } : {}),
     };
   }
 
@@ -440,10 +442,10 @@ export class SessionPipeline {
     this.driverState = true;
   }
 
-  /** Media seconds from the last analysed frame with a face (or the first video frame) to `atUs`; 0 with a face in view. */
-  private secondsWithoutFace(atUs: number): number {
+  /** Media seconds from the newest analysed frame with a face (or the first video frame) to the newest analysed frame: 0 with a face in view. */
+  private secondsWithoutFace(): number {
     const since = this.lastFacePtsUs ?? this.firstVideoPtsUs;
-    return since === null ? 0 : Math.max(0, Math.round((atUs - since - 100_000) / 1e5) / 10);
+    return since === null || this.lastVideoPtsUs === null ? 0 : Math.round((this.lastVideoPtsUs - since) / 1e5) / 10;
   }
 
   private countDrop(n: number, reason: 'session-queue' | 'model-queue'): void {

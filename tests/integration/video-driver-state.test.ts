@@ -71,3 +71,28 @@ test('without driverState: faceTracks without state; a subscriber asking with ?d
   const subTracks = subscribed.subResults.flatMap((r) => r.faceTracks ?? []);
   assert.ok(subTracks.length > 0 && subTracks.every((t) => t.state !== undefined), JSON.stringify(subscribed.subResults.map((r) => r.faceTracks)));
 });
+
+test('a face that leaves: secondsWithoutFace counts media time without a face, and faceTracks is empty meanwhile', async () => {
+  const { width, height } = await sharp(neutral).metadata();
+  const blank = await sharp({ create: { width: width!, height: height!, channels: 3, background: { r: 90, g: 90, b: 90 } } }).jpeg().toBuffer();
+  const c = await EmoStreamClient.connect({ url: ts.url, driverState: true });
+  const results: EmotionResult[] = [];
+  const reader = (async () => { for await (const r of c.results()) results.push(r); })();
+  for (let k = 0; k < 10; k++) {
+    await sleep(40);
+    c.sendVideo('jpeg', width!, height!, neutral, k * 100_000);
+  }
+  // Then a minute of an empty scene at 1 fps (media time).
+  for (let k = 1; k <= 60; k++) {
+    await sleep(40);
+    c.sendVideo('jpeg', width!, height!, blank, 900_000 + k * 1_000_000);
+  }
+  await sleep(300);
+  await c.end();
+  await reader;
+  assert.deepEqual(c.errors, []);
+  const last = results.at(-1)!;
+  assert.ok(Math.abs(last.secondsWithoutFace! - 60) <= 1.5, `secondsWithoutFace ${last.secondsWithoutFace} at the end`);
+  assert.deepEqual(last.faceTracks, []);
+  assert.ok(results.some((r) => r.secondsWithoutFace === 0 && r.faceTracks!.length === 1));
+});
