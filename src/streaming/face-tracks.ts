@@ -47,3 +47,22 @@ export function summariseTracks(frames: readonly { faces?: readonly FaceObservat
   }
   return out.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
 }
+
+/** Media time of a session's analysed video frames with and without a face, for results' `secondsWithoutFace`. */
+export class FacePresence {
+  private firstVideoPtsUs: number | null = null;
+  private lastVideoPtsUs: number | null = null;
+  private lastFacePtsUs: number | null = null;
+
+  frame(ptsUs: number, hasFace: boolean): void {
+    this.firstVideoPtsUs ??= ptsUs;
+    this.lastVideoPtsUs = Math.max(this.lastVideoPtsUs ?? -Infinity, ptsUs);
+    if (hasFace) this.lastFacePtsUs = Math.max(this.lastFacePtsUs ?? -Infinity, ptsUs);
+  }
+
+  /** Media seconds from the newest analysed frame with a face (or the first video frame) to the newest analysed frame: 0 with a face in view. */
+  secondsWithoutFace(): number {
+    const since = this.lastFacePtsUs ?? this.firstVideoPtsUs;
+    return since === null || this.lastVideoPtsUs === null ? 0 : Math.round((this.lastVideoPtsUs - since) / 1e5) / 10;
+  }
+}

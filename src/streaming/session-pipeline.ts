@@ -13,7 +13,7 @@ import type { RemoteSpeechStream } from './feature-offload.js';
 import { VideoGate } from './video-gate.js';
 import { VideoFaceStage } from './video-face-stage.js';
 import { fuseWithVideoFace } from './video-face-fusion.js';
-import { summariseTracks } from './face-tracks.js';
+import { FacePresence, summariseTracks } from './face-tracks.js';
 import type { FacePosteriorMode } from '../face/face-posterior.js';
 import { DEFAULT_SMOOTHING, type PosteriorSmootherOptions } from './posterior-smoother.js';
 
@@ -136,10 +136,7 @@ export class SessionPipeline {
   private videoIdleWaiters: (() => void)[] = [];
   private ending = false;
   private driverState: boolean;
-  /** Media time of the first and the newest analysed video frame and of the newest one with a face (secondsWithoutFace). */
-  private firstVideoPtsUs: number | null = null;
-  private lastVideoPtsUs: number | null = null;
-  private lastFacePtsUs: number | null = null;
+  private readonly presence = new FacePresence();
 
   constructor(private readonly opts: PipelineOptions) {
     const windowUs = opts.windowMs * 1000;
@@ -256,9 +253,7 @@ export class SessionPipeline {
       if (this.closed) return;
       const faces = [...analysis.faces].sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
       const largest = faces[0];
-      this.firstVideoPtsUs ??= frame.ptsUs;
-      this.lastVideoPtsUs = Math.max(this.lastVideoPtsUs ?? -Infinity, frame.ptsUs);
-      if (largest) this.lastFacePtsUs = Math.max(this.lastFacePtsUs ?? -Infinity, frame.ptsUs);
+      this.presence.frame(frame.ptsUs, largest !== undefined);
       if (largest && (this.aus.lastPtsUs === null || frame.ptsUs >= this.aus.lastPtsUs)) {
         try {
           this.aus.push({ ptsUs: frame.ptsUs, aus: largest.aus, expression: largest.expression, trackIds: faces.map((f) => f.trackId), analysisMs: analysis.faceMs, faces });
@@ -433,19 +428,13 @@ export class SessionPipeline {
       },
       droppedWindows: this.droppedWindows,
       ...(this.video ? { faceTracks: summariseTracks(job.au?.videoFrames ?? [], this.driverState) } : {}),
-      ...(this.video && this.driverState ? { secondsWithoutFace: this.secondsWithoutFace() } : {}),
+      ...(this.video && this.driverState ? { secondsWithoutFace: this.presence.secondsWithoutFace() } : {}),
     };
   }
 
   /** From now on results carry driver state (a subscriber asked for it). */
   requestDriverState(): void {
     this.driverState = true;
-  }
-
-  /** Media seconds from the newest analysed frame with a face (or the first video frame) to the newest analysed frame: 0 with a face in view. */
-  private secondsWithoutFace(): number {
-    const since = this.lastFacePtsUs ?? this.firstVideoPtsUs;
-    return since === null || this.lastVideoPtsUs === null ? 0 : Math.round((this.lastVideoPtsUs - since) / 1e5) / 10;
   }
 
   private countDrop(n: number, reason: 'session-queue' | 'model-queue'): void {
