@@ -5,6 +5,7 @@
  * CREMA-D fixtures cycled when ../shared is absent. Reports per-frame ms (mean, p50, p95), the split between
  * detection frames and tracked frames, CPU time per frame (to show it is one core), frames per second per core and
  * sessions per core at 10 fps. Writes bench/results/face-pipeline-stage.json.
+ * Driver state (EAR, PERCLOS, blinks, yawns, head pose per face) is measured on every frame, as the server does.
  * Run: node --import tsx bench/face-pipeline-stage.ts [--no-expression]
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,8 @@ import { FaceEngine } from '../src/face/engine.js';
 import { defaultModelDir, FaceModels } from '../src/face/face-models.js';
 import { AuEstimator } from '../src/face/au-estimator.js';
 import { loadAuScale } from '../src/face/au-scale.js';
+import { DriverStateTracker } from '../src/face/driver-state.js';
+import { mapExpression } from '../src/face/expression-map.js';
 
 const expression = !process.argv.includes('--no-expression');
 const shared = new URL('../../shared/faces', import.meta.url).pathname;
@@ -50,15 +53,23 @@ let withFace = 0;
 const wallStart = performance.now();
 for (const clip of clips) {
   const est = new AuEstimator(scale);
+  const driver = new DriverStateTracker();
+  let frameIndex = 0;
   for (const jpeg of clip.frames) {
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const r = await engine.analyze(clip.name, { format: 'jpeg', width: 0, height: 0, payload: jpeg, ptsUs: 0 });
     const t1 = performance.now();
     if (r.faces[0]) {
-      est.estimate(r.faces[0].mesh);
+      const f = r.faces[0];
+      const au = est.estimate(f.mesh, f.expression ? mapExpression(f.expression) : null);
+      if (au) {
+        driver.update(f.mesh, au.pose, frameIndex * 100);
+        driver.state();
+      }
       withFace++;
     }
+    frameIndex++;
     const t2 = performance.now();
     const cpu = process.cpuUsage(cpu0);
     cpuMs += (cpu.user + cpu.system) / 1000;
@@ -83,6 +94,7 @@ const result = {
     redetectEveryFrames: config.redetectEveryFrames,
     maxAnalysisSidePx: config.maxAnalysisSidePx,
     expression,
+    driverState: true,
   },
   frames: total.length,
   framesWithFace: withFace,

@@ -11,6 +11,8 @@ export interface StreamClientOptions {
   url: string;
   client?: string;
   protocol?: string;
+  /** Ask for each face's driver state in results (protocol 1.1; docs/driver-state.md). */
+  driverState?: boolean;
   /** Reconnect (with a new session) when the connection drops before `end`: attempts and delay between them. */
   reconnect?: { retries: number; delayMs: number };
   /** Give up connecting after this long. */
@@ -113,7 +115,7 @@ export class EmoStreamClient {
       ws.on('message', onMsg);
       ws.once('close', (code, reason) => reject(new Error(`closed before welcome (${code} ${reason.toString()})`)));
     });
-    ws.send(JSON.stringify({ type: 'hello', protocol: this.opts.protocol ?? PROTOCOL_VERSION, client: this.opts.client ?? 'emostream-node', streams: [] }));
+    ws.send(JSON.stringify({ type: 'hello', protocol: this.opts.protocol ?? PROTOCOL_VERSION, client: this.opts.client ?? 'emostream-node', streams: [], ...(this.opts.driverState ? { driverState: true } : {}) }));
     this.welcome = await welcome;
     ws.on('message', (data) => this.onMessage(data));
     ws.on('close', (code, reason) => void this.onClose({ code, reason: reason.toString() }));
@@ -261,12 +263,14 @@ export class EmoSubscriber {
 
   /**
    * `opts.token`: credential with the subscribe scope, sent as `Authorization: Bearer`. `opts.since`: first replay the
-   * session's stored results from that hop (server with history; protocol 1.1).
+   * session's stored results from that hop (server with history; protocol 1.1). `opts.driverState`: ask for each
+   * face's driver state in the session's results (protocol 1.1).
    */
-  static async connect(url: string, sessionId: string, timeoutMs = 10000, opts: { token?: string; since?: number } = {}): Promise<EmoSubscriber> {
+  static async connect(url: string, sessionId: string, timeoutMs = 10000, opts: { token?: string; since?: number; driverState?: boolean } = {}): Promise<EmoSubscriber> {
     const u = new URL(endpoint(url, '/v1/subscribe'));
     u.searchParams.set('session', sessionId);
     if (opts.since !== undefined) u.searchParams.set('since', String(opts.since));
+    if (opts.driverState) u.searchParams.set('driverState', '1');
     let sub: EmoSubscriber | null = null;
     const ws = await openSocket(u.toString(), timeoutMs, (socket) => {
       sub = new EmoSubscriber(socket);

@@ -3,13 +3,28 @@ import type { AlertMessage, EmotionResult } from '../protocol/v1/messages.js';
 import { ruleSummary, type AlertRule } from './rules.js';
 
 /**
- * What the evaluator reads from a result. `voice` (voice activity) and per-face driver state in a `faces` array are
- * read when a result carries them; a result without them leaves those rules "unknown" (they never fire on absence).
+ * What the evaluator reads from a result. `voice` (voice activity) and per-face driver state in the `faceTracks`
+ * array (protocol 1.1; an array in `faces` is read the same way) are read when a result carries them; a result without
+ * them leaves those rules "unknown" (they never fire on absence).
  */
 export type AlertInput = Pick<EmotionResult, 'sessionId' | 'hop' | 'windowStartUs' | 'windowEndUs' | 'smoothed' | 'aus'> & {
   faces?: unknown;
+  faceTracks?: unknown;
   voice?: unknown;
 };
+
+/** The per-face array of a result: `faceTracks`, or an array in `faces`; null when the result has none. */
+function tracksOf(r: AlertInput): unknown[] | null {
+  if (Array.isArray(r.faceTracks)) return r.faceTracks;
+  return Array.isArray(r.faces) ? r.faces : null;
+}
+
+/** The window's analysed video found no face: an empty per-face array, or `faces: {count: 0}`. */
+function noFaceSeen(r: AlertInput): boolean {
+  const tracks = tracksOf(r);
+  if (tracks) return tracks.length === 0;
+  return finite((r.faces as { count?: unknown } | null | undefined)?.count) === 0;
+}
 
 type Condition = { holds: false } | { holds: null } | { holds: true; value: number; sinceUs: number };
 const FALSE: Condition = { holds: false };
@@ -71,7 +86,8 @@ export class AlertEvaluator {
   }
 
   evaluate(result: AlertInput): AlertMessage[] {
-    const faceNow = result.aus !== null || (Array.isArray(result.faces) && result.faces.length > 0);
+    const tracks = tracksOf(result);
+    const faceNow = result.aus !== null || (tracks !== null && tracks.length > 0);
     const fired: AlertMessage[] = [];
     this.rules.forEach((rule, i) => {
       const c = this.condition(rule, result, faceNow);
@@ -100,15 +116,15 @@ export class AlertEvaluator {
         return p >= rule.min ? { holds: true, value: p, sinceUs: r.windowEndUs } : FALSE;
       }
       case 'perclos': {
-        const p = sessionPerclos(r.faces);
+        const p = sessionPerclos(tracksOf(r));
         if (p === null) return UNKNOWN;
         return p >= rule.min ? { holds: true, value: p, sinceUs: r.windowEndUs } : FALSE;
       }
       case 'no-face': {
         if (faceNow) return FALSE;
-        // Absence is known from an empty `faces` array (video analysed, nobody there), or once the session has shown
+        // Absence is known from video analysed with nobody there, or once the session has shown
         // a face; before that a session may simply have no camera.
-        const known = (Array.isArray(r.faces) && r.faces.length === 0) || this.sawFace;
+        const known = noFaceSeen(r) || this.sawFace;
         // The whole window had no face: it has been absent since the window's start.
         return known ? { holds: true, value: 0, sinceUs: r.windowStartUs } : UNKNOWN;
       }

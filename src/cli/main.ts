@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 const COMMAND_MODULES: string[] = [
   // one entry per command module, e.g. './commands/serve.js'
   './commands/eval-face.js',
+  './commands/eval-face-transfer.js',
   './commands/eval-speech-functionals.js',
   './commands/train-face.js',
   './commands/train-fusion.js',

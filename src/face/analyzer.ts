@@ -1,6 +1,7 @@
 import { AU_COLUMNS, EMOTIONS } from '../protocol/labels.js';
 import type { FaceObservation, ModelStatus, VideoAnalysis, VideoAnalyzer, VideoAnalyzerStream, VideoFrameInput } from '../models/backend.js';
 import { AuEstimator } from './au-estimator.js';
+import { DriverStateTracker } from './driver-state.js';
 import type { AuScale } from './au-scale.js';
 import type { FaceConfig } from './config.js';
 import { FaceFrameError } from './errors.js';
@@ -24,7 +25,7 @@ let streamCounter = 0;
 /** One session's face pipeline: its trackers live in the worker, its per-track AU estimators here. */
 class FaceAnalyzerStream implements VideoAnalyzerStream {
   private readonly id = `s${++streamCounter}`;
-  private readonly estimators = new Map<number, { est: AuEstimator; lastFrame: number }>();
+  private readonly estimators = new Map<number, { est: AuEstimator; driver: DriverStateTracker; lastFrame: number }>();
   private frameIndex = 0;
   private closed = false;
   private readonly counters: StreamStats = { frames: 0, framesWithFace: 0, errors: 0, detections: 0, lastFaceMs: 0, tracks: 0 };
@@ -54,20 +55,29 @@ class FaceAnalyzerStream implements VideoAnalyzerStream {
       let entry = this.estimators.get(face.trackId);
       if (!entry) {
         entry = {
-          est: new AuEstimator(this.scale, { historyFrames: this.config.calibrationHistoryFrames, priorWeightFrames: this.config.calibrationPriorFrames }),
+          est: new AuEstimator(this.scale, {
+            historyFrames: this.config.calibrationHistoryFrames,
+            priorWeightFrames: this.config.calibrationPriorFrames,
+            pauseConfidence: this.config.calibrationPauseConfidence,
+          }),
+          driver: new DriverStateTracker(),
           lastFrame: index,
         };
         this.estimators.set(face.trackId, entry);
       }
       entry.lastFrame = index;
-      const au = entry.est.estimate(face.mesh);
+      const expression = face.expression ? mapExpression(face.expression) : null;
+      const au = entry.est.estimate(face.mesh, expression);
       if (!au) continue; // degenerate landmarks (face a few pixels wide): no AUs to report
+      // Microseconds of arithmetic per face: measured on every frame so a subscriber asking later finds history.
+      entry.driver.update(face.mesh, au.pose, frame.ptsUs / 1000);
       faces.push({
         trackId: face.trackId,
         box: { x: face.box.x0, y: face.box.y0, width: face.box.x1 - face.box.x0, height: face.box.y1 - face.box.y0 },
         score: face.score,
         aus: au.aus,
-        expression: face.expression ? mapExpression(face.expression) : null,
+        expression,
+        driver: entry.driver.state(),
       });
     }
     for (const [id, e] of this.estimators) if (index - e.lastFrame > FORGET_TRACK_AFTER_FRAMES) this.estimators.delete(id);

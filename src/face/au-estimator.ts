@@ -1,4 +1,4 @@
-import { AU_INTENSITY_COLUMNS, AU_PRESENCE_COLUMNS, AU_VECTOR_LENGTH } from '../protocol/labels.js';
+import { AU_INTENSITY_COLUMNS, AU_PRESENCE_COLUMNS, AU_VECTOR_LENGTH, EMOTIONS } from '../protocol/labels.js';
 import { NeutralBaseline } from './au-calibration.js';
 import { AU28_DEFINITION, AU_DEFINITIONS } from './au-definitions.js';
 import { computeGeometry, type HeadPose } from './au-geometry.js';
@@ -11,6 +11,8 @@ const AU28_PRESENCE_INDEX = AU_PRESENCE_COLUMNS.indexOf('AU28_c');
 const PRESENCE_TO_INTENSITY = AU_PRESENCE_COLUMNS.map((c) => AU_INTENSITY_COLUMNS.indexOf(c.replace('_c', '_r') as (typeof AU_INTENSITY_COLUMNS)[number]));
 /** Beyond this head rotation (radians, ~30 deg) a frame does not update the person's baseline. */
 const MAX_CALIBRATION_ANGLE = 0.5;
+const NEUTRAL = EMOTIONS.indexOf('neutral');
+const CALM = EMOTIONS.indexOf('calm');
 
 export interface AuFrame {
   /** 35 OpenFace columns. */
@@ -18,6 +20,21 @@ export interface AuFrame {
   /** 17 raw activations (before the intensity map), AU_INTENSITY_COLUMNS order, then AU28's. */
   raw: Float32Array;
   pose: HeadPose;
+}
+
+const isFrontal = (pose: HeadPose): boolean => Math.abs(pose.yaw) < MAX_CALIBRATION_ANGLE && Math.abs(pose.pitch) < MAX_CALIBRATION_ANGLE;
+
+/**
+ * Whether a frame may update the person's neutral baseline: the head roughly frontal (turned frames measure worst),
+ * and no non-neutral class of the expression posterior (calm counts as neutral) at or above `pauseConfidence`.
+ */
+export function entersBaseline(pose: HeadPose, expression: ArrayLike<number> | null, pauseConfidence: number): boolean {
+  if (!isFrontal(pose)) return false;
+  if (!expression || pauseConfidence >= 1) return true;
+  for (let i = 0; i < expression.length; i++) {
+    if (i !== NEUTRAL && i !== CALM && expression[i] >= pauseConfidence) return false;
+  }
+  return true;
 }
 
 /** Raw activations of every AU for measurements `f` against resting measurements `b`. */
@@ -46,10 +63,14 @@ export function scaleActivations(raw: Float32Array, scale: AuScale): Float32Arra
 export class AuEstimator {
   private readonly baseline: NeutralBaseline;
 
+  private readonly pauseConfidence: number;
+  private pausedFrames = 0;
+
   constructor(
     private readonly scale: AuScale,
-    opts: { historyFrames?: number; priorWeightFrames?: number } = {},
+    opts: { historyFrames?: number; priorWeightFrames?: number; pauseConfidence?: number } = {},
   ) {
+    this.pauseConfidence = opts.pauseConfidence ?? DEFAULT_FACE_CONFIG.calibrationPauseConfidence;
     this.baseline = new NeutralBaseline({
       historyFrames: opts.historyFrames ?? DEFAULT_FACE_CONFIG.calibrationHistoryFrames,
       priorWeightFrames: opts.priorWeightFrames ?? DEFAULT_FACE_CONFIG.calibrationPriorFrames,
@@ -57,14 +78,26 @@ export class AuEstimator {
     });
   }
 
-  /** Null when the landmarks are degenerate (the face is then reported without AUs by the caller). */
-  estimate(mesh: Float32Array): AuFrame | null {
+  /**
+   * Null when the landmarks are degenerate (the face is then reported without AUs by the caller). `expression` is
+   * the expression net's posterior for this face (EMOTIONS order) when there is one: while it is confidently
+   * non-neutral the frame does not enter the person's baseline, so a held expression is not learnt as their resting
+   * face (docs/aus.md section 4).
+   */
+  estimate(mesh: Float32Array, expression: ArrayLike<number> | null = null): AuFrame | null {
     const g = computeGeometry(mesh);
     if (!g) return null;
     const raw = rawActivations(g.features, this.baseline.baseline());
     const aus = scaleActivations(raw, this.scale);
-    if (Math.abs(g.pose.yaw) < MAX_CALIBRATION_ANGLE && Math.abs(g.pose.pitch) < MAX_CALIBRATION_ANGLE) this.baseline.push(g.features);
+    const enters = entersBaseline(g.pose, expression, this.pauseConfidence);
+    if (enters) this.baseline.push(g.features);
+    else if (isFrontal(g.pose)) this.pausedFrames++;
     return { aus, raw, pose: g.pose };
+  }
+
+  /** Frontal frames kept out of the baseline because the face showed a confident expression. */
+  calibrationPausedFrames(): number {
+    return this.pausedFrames;
   }
 
   calibrationFrames(): number {
@@ -73,5 +106,6 @@ export class AuEstimator {
 
   reset(): void {
     this.baseline.reset();
+    this.pausedFrames = 0;
   }
 }

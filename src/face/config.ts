@@ -22,6 +22,12 @@ export interface FaceConfig {
   /** Per-track neutral calibration: frames of history (median window) and weight of the population prior in frames. */
   calibrationHistoryFrames: number;
   calibrationPriorFrames: number;
+  /**
+   * A frame whose expression-net posterior gives some non-neutral class at least this probability does not enter
+   * the person's neutral baseline (a held smile is not learnt as the resting face); 1 = every frame enters (the
+   * behaviour before issue 20).
+   */
+  calibrationPauseConfidence: number;
   /** Run the expression classifier (second visual model). */
   expression: boolean;
   /** Run it on every Nth analysed frame per stream (and on a new track's first frame); between, a track keeps its last posterior. */
@@ -46,6 +52,7 @@ export const DEFAULT_FACE_CONFIG: Readonly<FaceConfig> = Object.freeze({
   maxFramePixels: 4096 * 2304,
   calibrationHistoryFrames: 300,
   calibrationPriorFrames: 10,
+  calibrationPauseConfidence: 0.5,
   expression: true,
   expressionEveryFrames: 2,
   maxBatchFrames: 8,
@@ -74,7 +81,7 @@ export function resolveFaceConfig(partial: Partial<FaceConfig> = {}): FaceConfig
   if (!(Number.isFinite(cfg.calibrationPriorFrames) && cfg.calibrationPriorFrames >= 0)) {
     throw new Error(`face config: calibrationPriorFrames must be >= 0, got ${cfg.calibrationPriorFrames}`);
   }
-  for (const name of ['minDetectionScore', 'minMeshScore'] as const) {
+  for (const name of ['minDetectionScore', 'minMeshScore', 'calibrationPauseConfidence'] as const) {
     if (!(cfg[name] >= 0 && cfg[name] <= 1)) throw new Error(`face config: ${name} must be in [0, 1], got ${cfg[name]}`);
   }
   return cfg;

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { type Box, boxHeight, boxWidth, nonMaxSuppression, squareAround } from './box.js';
+import { type Box, boxHeight, boxOfPoints, boxWidth, nonMaxSuppression, squareAround } from './box.js';
 import { cropResize, resizeFrame } from './crop.js';
 import type { RgbImage } from './decode.js';
 
@@ -14,6 +14,8 @@ export const MESH_POINTS = 468;
 const MESH_INPUT_PX = 192;
 const DETECTOR_INPUT_PX = 256;
 const EXPRESSION_INPUT_PX = 64;
+/** The expression net's crop: the square around the landmarks' extent times this (chosen leave-one-subject-out). */
+export const EXPRESSION_CROP_SCALE = 1.0;
 /** BlazeFace's box covers brows-to-mouth; FaceMesh wants that box enlarged 1.4x and squared (as Human does). */
 export const DETECTOR_BOX_ENLARGE = 1.4;
 /** Classes of the oarriaga FER-2013 network that @vladmandic/human ships as models/emotion.json, in output order. */
@@ -184,28 +186,13 @@ export class FaceModels {
       const c = crops[fi]!;
       for (let i = 0; i < px; i++) batch[k * px + i] = c[i] / 255;
     });
-    // Rows of the batch whose frame wants an expression pass.
-    const exprRows = this.expressionModel ? valid.map((fi, k) => (flat[fi].expr ? k : -1)).filter((k) => k >= 0) : [];
-    const [meshT, flagT, exprT] = tf.tidy((): tfTypes.Tensor[] => {
-      const input = tf.tensor4d(batch, [valid.length, MESH_INPUT_PX, MESH_INPUT_PX, 3]);
-      const outs = this.meshModel.execute(input) as tfTypes.Tensor[];
-      const mesh = outs.find((t) => t.shape[t.shape.length - 1] === MESH_POINTS * 3)!;
-      const flag = outs.find((t) => t.shape[t.shape.length - 1] === 1)!;
-      let expr: tfTypes.Tensor | null = null;
-      if (this.expressionModel && exprRows.length > 0) {
-        // Exactly Human's gear/emotion.ts input: the mesh crop bilinearly resized to 64x64, grayscale, in [-1, 1].
-        const chosen = exprRows.length === valid.length ? input : tf.gather(input, exprRows);
-        const small = tf.image.resizeBilinear(chosen as tfTypes.Tensor4D, [EXPRESSION_INPUT_PX, EXPRESSION_INPUT_PX]);
-        const gray = tf.sum(tf.mul(small, tf.tensor1d([0.2989, 0.587, 0.114])), 3, true);
-        expr = this.expressionModel.execute(tf.mul(tf.sub(gray, 0.5), 2)) as tfTypes.Tensor;
-      }
-      return expr ? [mesh, flag, expr] : [mesh, flag];
+    const [meshT, flagT] = tf.tidy((): tfTypes.Tensor[] => {
+      const outs = this.meshModel.execute(tf.tensor4d(batch, [valid.length, MESH_INPUT_PX, MESH_INPUT_PX, 3])) as tfTypes.Tensor[];
+      return [outs.find((t) => t.shape[t.shape.length - 1] === MESH_POINTS * 3)!, outs.find((t) => t.shape[t.shape.length - 1] === 1)!];
     });
     const meshData = meshT.dataSync() as Float32Array;
     const flagData = flagT.dataSync() as Float32Array;
-    const exprData = exprT ? (exprT.dataSync() as Float32Array) : null;
-    tf.dispose([meshT, flagT, ...(exprT ? [exprT] : [])]);
-    const n = EXPRESSION_CLASSES.length;
+    tf.dispose([meshT, flagT]);
     valid.forEach((fi, k) => {
       const { ri, bi, box } = flat[fi];
       const out = results[ri][bi];
@@ -218,10 +205,39 @@ export class FaceModels {
         out.mesh[p * 3 + 2] = meshData[base + p * 3 + 2] * s;
       }
       out.score = flagData[k];
-      const e = exprRows.indexOf(k);
-      out.expression = exprData && e >= 0 ? exprData.slice(e * n, (e + 1) * n) : null;
     });
+    if (this.expressionModel) await this.expressions(valid.filter((fi) => flat[fi].expr).map((fi) => ({ img: flat[fi].img, out: results[flat[fi].ri][flat[fi].bi] })));
     return results;
+  }
+
+  /**
+   * The expression net on each face's own crop: the square around its landmarks (EXPRESSION_CROP_SCALE), resized
+   * to 64x64, grayscale in [-1, 1], averaged with its mirror image. FER-2013's faces fill their images; on the
+   * looser FaceMesh crop (1.45x) the net read most faces of ../shared/faces as happy or angry (models/face/
+   * transfer-report.md: the crop chosen leave-one-subject-out took the net from 7 to 10 of 20 clips).
+   */
+  private async expressions(faces: { img: RgbImage; out: MeshResult }[]): Promise<void> {
+    const tf = this.tf;
+    const crops = await Promise.all(faces.map((f) => cropResize(f.img, squareAround(boxOfPoints(f.out.mesh, MESH_POINTS), EXPRESSION_CROP_SCALE), EXPRESSION_INPUT_PX)));
+    const rows = faces.map((_, i) => i).filter((i) => crops[i] !== null);
+    if (rows.length === 0) return;
+    const px = EXPRESSION_INPUT_PX * EXPRESSION_INPUT_PX * 3;
+    const batch = new Float32Array(rows.length * px);
+    rows.forEach((i, k) => {
+      const c = crops[i]!;
+      for (let j = 0; j < px; j++) batch[k * px + j] = c[j] / 255;
+    });
+    const exprT = tf.tidy(() => {
+      const x = tf.tensor4d(batch, [rows.length, EXPRESSION_INPUT_PX, EXPRESSION_INPUT_PX, 3]);
+      const gray = tf.mul(tf.sub(tf.sum(tf.mul(x, tf.tensor1d([0.2989, 0.587, 0.114])), 3, true), 0.5), 2);
+      const both = tf.concat([gray, tf.reverse(gray, 2)], 0);
+      const p = this.expressionModel!.execute(both) as tfTypes.Tensor;
+      return tf.div(tf.add(tf.slice(p, 0, rows.length), tf.slice(p, rows.length, rows.length)), 2);
+    });
+    const data = exprT.dataSync() as Float32Array;
+    exprT.dispose();
+    const n = EXPRESSION_CLASSES.length;
+    rows.forEach((i, k) => (faces[i].out.expression = data.slice(k * n, (k + 1) * n)));
   }
 
   /** One pass of every network on a blank frame: the first real frame then does not pay for kernel set-up (~100 ms). */

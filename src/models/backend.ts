@@ -1,3 +1,4 @@
+import type { DriverState } from '../face/driver-state.js';
 /**
  * The model backend contract shared by the server, the model adapters and the trainers.
  * A model is shared by every session; whatever a stream needs between hops lives in a per-stream state object
@@ -110,6 +111,8 @@ export interface FaceObservation {
   aus: Float32Array;
   /** The npm-shipped expression classifier's posterior mapped onto EMOTIONS, or null when unavailable. */
   expression: Float32Array | null;
+  /** Driver-state signals of this track after this frame (src/face/driver-state.ts), when the analyzer measures them. */
+  driver?: DriverState | null;
 }
 
 export interface VideoAnalysis {

@@ -209,7 +209,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
       return grantSubscribe(auth, req, id, sessions).then(async (g) => {
         if (!g.ok) return refuseUpgrade(g);
         const since = req.query.get('since');
-        if (since === null || !storage) return { accept: true, protocol, open: (conn) => releasing(g.release, subscribeConnection(conn, id, sessions, config, metrics)) };
+        if (since === null || !storage) return { accept: true, protocol, open: (conn) => releasing(g.release, subscribeConnection(conn, id, sessions, config, metrics, req.query.get('driverState') === '1')) };
         // A replay hands out stored results: it needs history:read as well as subscribe.
         const read = await replayGrant(auth, req, id, sessions);
         if (!read.ok) {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DEFAULT_SMOOTHING } from '../streaming/posterior-smoother.js';
 import { alertsConfigSchema } from '../alerts/config.js';
 import { authConfigSchema, limitsConfigSchema } from '../auth/config.js';
+import { FACE_POSTERIOR_MODES } from '../face/face-posterior.js';
 
 /** streaming.featureWorkers when not configured: one front-end worker where a second core can run it. */
 export const DEFAULT_FEATURE_WORKERS = availableParallelism() >= 2 ? 1 : 0;
@@ -120,6 +121,13 @@ export const configSchema = z.object({
       maxFramePixels: z.number().int().min(1).max(8192 * 8192).optional(),
       calibrationHistoryFrames: z.number().int().min(1).max(100_000).optional(),
       calibrationPriorFrames: z.number().min(0).optional(),
+      calibrationPauseConfidence: z.number().min(0).max(1).optional(),
+      /** How a video window's face posterior is made (src/face/face-posterior.ts; models/face/transfer-report.md). */
+      facePosterior: z.enum(FACE_POSTERIOR_MODES).default('pool'),
+      /** Smoothing of the face posterior over a session's windows (results' face.smoothed): half-life, 0 = off. */
+      faceSmoothingHalfLifeMs: z.number().min(0).max(600_000).default(DEFAULT_SMOOTHING.halfLifeMs),
+      /** Hysteresis of the smoothed face label: another class must lead by this much to take over. */
+      faceSmoothingSwitchMargin: z.number().min(0).max(0.99).default(DEFAULT_SMOOTHING.switchMargin),
       expression: z.boolean().optional(),
       expressionEveryFrames: z.number().int().min(1).max(1000).optional(),
       maxBatchFrames: z.number().int().min(1).max(64).optional(),

@@ -30,6 +30,8 @@ export interface OpenSessionOptions {
   identity?: Identity;
   /** The client's address, for the audit log. */
   remoteAddress?: string;
+  /** Results carry each face's driver state (hello `driverState`, protocol 1.1). */
+  driverState?: boolean;
 }
 
 /** What a transport holds for one open session. Every push returns false after reporting bad input through the sink. */
@@ -148,6 +150,9 @@ export class SessionManager {
       onVideoSkipped: (n) => this.metrics.videoSkipped.inc(n),
       log: (level, msg, extra) => log[level](extra ?? {}, msg),
       smoothing: s.smoothing,
+      facePosterior: this.config.models.video.facePosterior,
+      driverState: opts.driverState,
+      faceSmoothing: { halfLifeMs: this.config.models.video.faceSmoothingHalfLifeMs, switchMargin: this.config.models.video.faceSmoothingSwitchMargin },
     });
     session = new StreamSession(id, welcome, pipeline, opts.sink, this.hub, this.metrics, log, (done) => {
       this.sessions.delete(done.id);

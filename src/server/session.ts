@@ -53,6 +53,11 @@ export class StreamSession {
     return this.state === 'open';
   }
 
+  /** A subscriber asked for driver state (`/v1/subscribe?...&driverState=1`): results carry it from now on. */
+  requestDriverState(): void {
+    this.pipeline.requestDriverState();
+  }
+
   /** Called by the pipeline for every result (wired by the session manager); false when the session was closed. */
   deliver(result: EmotionResult): boolean {
     if (this.state === 'closed') return false;

@@ -65,7 +65,7 @@ export function streamConnection(
           const text = data as string;
           if (text.length > config.server.maxControlBytes) throw new ProtocolError('EMO_ERR_BAD_HELLO', `hello over ${config.server.maxControlBytes} bytes`);
           const hello = parseHello(text);
-          session = sessions.openSession({ sink, client: hello.client, transport: 'websocket', ...who });
+          session = sessions.openSession({ sink, client: hello.client, transport: 'websocket', ...who, driverState: hello.driverState });
           conn.send(JSON.stringify(session.welcome), false);
         } catch (err) {
           sendError(conn, metrics, err instanceof ProtocolError ? err : new ProtocolError('EMO_ERR_INTERNAL'), true);
@@ -103,7 +103,7 @@ export function streamConnection(
 }
 
 /** `/v1/subscribe?session=ID`: an observer of another session's results (on this event loop or another). */
-export function subscribeConnection(conn: WsConnection, sessionId: string | null, sessions: SessionManager, config: Readonly<AppConfig>, metrics: Metrics): WsHandlers {
+export function subscribeConnection(conn: WsConnection, sessionId: string | null, sessions: SessionManager, config: Readonly<AppConfig>, metrics: Metrics, driverState = false): WsHandlers {
   const unknown = () => {
     sendError(conn, metrics, new ProtocolError('EMO_ERR_UNKNOWN_SESSION', sessionId ? `no open session ${sessionId}` : 'missing ?session=ID'), true);
   };
@@ -148,6 +148,7 @@ export function subscribeConnection(conn: WsConnection, sessionId: string | null
   }
   if (full(session.id)) return { onMessage: () => undefined, onClose: () => undefined };
   sessions.hub.add(session.id, conn);
+  if (driverState) session.requestDriverState();
   hello(session.id);
   return { onMessage, onClose: () => sessions.hub.remove(session.id, conn) };
 }

@@ -1,6 +1,6 @@
 import { AU_VECTOR_LENGTH } from '../protocol/labels.js';
 import { ProtocolError } from '../protocol/v1/errors.js';
-import type { AuWindow } from '../models/backend.js';
+import type { AuWindow, FaceObservation } from '../models/backend.js';
 
 export interface AuFrameEntry {
   ptsUs: number;
@@ -11,6 +11,8 @@ export interface AuFrameEntry {
   trackIds: number[] | null;
   /** Time the video analyzer spent on this frame (video frames only). */
   analysisMs: number | null;
+  /** Every face of the frame (video frames only), for the per-face results (src/streaming/face-tracks.ts). */
+  faces?: readonly FaceObservation[] | null;
 }
 
 export interface AuWindowSnapshot {
@@ -20,6 +22,8 @@ export interface AuWindowSnapshot {
   expression: Float32Array | null;
   faces: { count: number; trackIds: number[] } | null;
   analysisMs: number | null;
+  /** The window's video frames (for per-face summaries); empty for client AU frames. */
+  videoFrames: readonly AuFrameEntry[];
 }
 
 /**
@@ -105,7 +109,7 @@ export class AuWindower {
       faces = { count: maxCount, trackIds: [...ids].sort((a, b) => a - b) };
       analysisMs = video.reduce((s, f) => s + (f.analysisMs ?? 0), 0) / video.length;
     }
-    return { window: { aus, frames: inside.length }, lastPtsUs: inside[inside.length - 1].ptsUs, expression, faces, analysisMs };
+    return { window: { aus, frames: inside.length }, lastPtsUs: inside[inside.length - 1].ptsUs, expression, faces, analysisMs, videoFrames: video };
   }
 
   reset(): void {

@@ -11,7 +11,11 @@ import { HopScheduler, type Hop } from './hop-scheduler.js';
 import { WindowDroppedError, type InferOutcome, type PipelineModels } from './pipeline-models.js';
 import type { RemoteSpeechStream } from './feature-offload.js';
 import { VideoGate } from './video-gate.js';
-import { PosteriorSmoother, type PosteriorSmootherOptions } from './posterior-smoother.js';
+import { VideoFaceStage } from './video-face-stage.js';
+import { fuseWithVideoFace } from './video-face-fusion.js';
+import { FacePresence, summariseTracks } from './face-tracks.js';
+import type { FacePosteriorMode } from '../face/face-posterior.js';
+import { DEFAULT_SMOOTHING, PosteriorSmoother, type PosteriorSmootherOptions } from './posterior-smoother.js';
 
 export interface PipelineOptions {
   sessionId: string;
@@ -35,6 +39,11 @@ export interface PipelineOptions {
   log?: (level: 'warn' | 'error' | 'info', msg: string, extra?: Record<string, unknown>) => void;
   /** Smoothing of the fused posterior into `smoothed` (default DEFAULT_SMOOTHING). */
   smoothing?: PosteriorSmootherOptions;
+  /** Video sessions: how the face posterior is made (models.video.facePosterior, default 'pool') and smoothed. */
+  facePosterior?: FacePosteriorMode;
+  faceSmoothing?: PosteriorSmootherOptions;
+  /** Results carry each face's driver state and secondsWithoutFace (hello `driverState`; a subscriber can turn it on). */
+  driverState?: boolean;
 }
 
 interface HopJob {
@@ -113,6 +122,7 @@ export class SessionPipeline {
   private readonly speechStream: SpeechStream<unknown> | null;
   private readonly remoteSpeech: RemoteSpeechStream | null;
   private readonly video: VideoGate | null = null;
+  private readonly videoFace: VideoFaceStage;
   private videoStream: VideoAnalyzerStream | null = null;
   private resamplerReady: Promise<void> | null = null;
   private buffered: AudioChunk[] = [];
@@ -131,6 +141,8 @@ export class SessionPipeline {
   private lastEmitted: { result: EmotionResult; mediaSeq: number } | null = null;
   private videoIdleWaiters: (() => void)[] = [];
   private ending = false;
+  private driverState: boolean;
+  private readonly presence = new FacePresence();
 
   constructor(private readonly opts: PipelineOptions) {
     const windowUs = opts.windowMs * 1000;
@@ -141,6 +153,8 @@ export class SessionPipeline {
     this.scheduler = new HopScheduler(windowUs, opts.hopMs * 1000, opts.maxPendingHops + 1, (n) => this.countDrop(n, 'session-queue'));
     this.fusion = new FusionStage(opts.models.fusion);
     this.smoother = new PosteriorSmoother(opts.smoothing);
+    this.driverState = opts.driverState ?? false;
+    this.videoFace = new VideoFaceStage(opts.facePosterior ?? 'pool', opts.faceSmoothing ?? DEFAULT_SMOOTHING);
     this.pending = new DropOldestQueue<HopJob>(opts.maxPendingHops, () => this.countDrop(1, 'session-queue'));
     const speech = opts.models.speech;
     this.remoteSpeech = speech?.openRemoteStream
@@ -247,9 +261,10 @@ export class SessionPipeline {
       if (this.closed) return;
       const faces = [...analysis.faces].sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
       const largest = faces[0];
+      this.presence.frame(frame.ptsUs, largest !== undefined);
       if (largest && (this.aus.lastPtsUs === null || frame.ptsUs >= this.aus.lastPtsUs)) {
         try {
-          this.aus.push({ ptsUs: frame.ptsUs, aus: largest.aus, expression: largest.expression, trackIds: faces.map((f) => f.trackId), analysisMs: analysis.faceMs });
+          this.aus.push({ ptsUs: frame.ptsUs, aus: largest.aus, expression: largest.expression, trackIds: faces.map((f) => f.trackId), analysisMs: analysis.faceMs, faces });
           this.mediaSeq++;
         } catch (err) {
           this.warnOnce('video-aus', `video analyzer produced unusable AUs: ${String(err)}`);
@@ -388,7 +403,10 @@ export class SessionPipeline {
     const [speech, face] = await Promise.all([this.settle(speechP, 'speech'), this.settle(faceP, 'face')]);
     const t0 = performance.now();
     const expression = job.au?.expression ?? null;
-    const fused = this.fusion.fuse({ speech: speech?.probs ?? null, face: face?.probs ?? null, expression });
+    const meanAus = job.au ? meanAuVector(job.au.window) : null;
+    // A window of the server's own video analysis gets the transferable face posterior (docs/video.md); client AUs keep the heads.
+    const videoFace = this.videoFace.posterior(job.au, face?.probs ?? null, meanAus, job.hop.endUs / 1000);
+    const fused = videoFace ? fuseWithVideoFace(this.fusion, speech?.probs ?? null, videoFace.probs) : this.fusion.fuse({ speech: speech?.probs ?? null, face: face?.probs ?? null, expression });
     const fuseMs = performance.now() - t0;
     const sessionQueueMs = started - job.dueAt;
     const modelQueueMs = Math.max(speech?.queueMs ?? 0, face?.queueMs ?? 0);
@@ -401,10 +419,12 @@ export class SessionPipeline {
       lastFramePtsUs: job.lastFramePtsUs,
       final: job.hop.final,
       speech: speech ? { probs: probsOut(speech.probs) } : null,
-      face: face ? { probs: probsOut(face.probs), frames: job.au!.window.frames } : null,
+      face: videoFace
+        ? { probs: probsOut(videoFace.probs), frames: job.au!.window.frames, label: videoFace.label, source: videoFace.source, ...(face ? { auModel: probsOut(face.probs) } : {}), smoothed: videoFace.smoothed }
+        : face ? { probs: probsOut(face.probs), frames: job.au!.window.frames } : null,
       faces: job.au?.faces ?? null,
       expression: expression ? { probs: probsOut(expression) } : null,
-      aus: job.au ? { mean: probsOut(meanAuVector(job.au.window)) } : null,
+      aus: meanAus ? { mean: probsOut(meanAus) } : null,
       fused: fused ? { probs: probsOut(fused.probs), label: fused.label, head: fused.head } : null,
       // On the window's end in session time; a window without a fused posterior leaves the smoother as it was.
       smoothed: fused ? this.smoother.update(fused.probs, job.hop.endUs / 1000) : null,
@@ -417,7 +437,14 @@ export class SessionPipeline {
         totalMs: ms(performance.now() - job.dueAt),
       },
       droppedWindows: this.droppedWindows,
+      ...(this.video ? { faceTracks: summariseTracks(job.au?.videoFrames ?? [], this.driverState) } : {}),
+      ...(this.video && this.driverState ? { secondsWithoutFace: this.presence.secondsWithoutFace() } : {}),
     };
+  }
+
+  /** From now on results carry driver state (a subscriber asked for it). */
+  requestDriverState(): void {
+    this.driverState = true;
   }
 
   private countDrop(n: number, reason: 'session-queue' | 'model-queue'): void {

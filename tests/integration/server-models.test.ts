@@ -8,6 +8,8 @@ import type { ModelLoaders } from '../../src/models/registry.js';
 import { startTestServer, TRANSPORTS, type TestServer } from '../helpers/server.js';
 import { meanAus, readHead, referencePosterior, tinyLoaders } from '../helpers/tiny-models.js';
 import { until } from '../helpers/until.js';
+import { facePosterior } from '../../src/face/face-posterior.js';
+import { facsPosterior } from '../../src/face/facs-rules.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -105,8 +107,13 @@ for (const transport of TRANSPORTS) {
       const meanAu = inWin.reduce((sum, f) => sum + f.payload[0] / 50, 0) / inWin.length;
       assert.equal(r.aus!.mean.length, AU_VECTOR_LENGTH);
       r.aus!.mean.forEach((v) => assert.ok(Math.abs(v - meanAu) < 1e-4, `AU mean ${v} vs ${meanAu}`));
-      r.face!.probs.forEach((p, k) => assert.ok(Math.abs(p - expected[k]) < 1e-4));
-      assert.equal(r.fused!.head, 'mean:face+expression');
+      // The AU model's own posterior; the face posterior of a video window is the pool (models.video.facePosterior).
+      r.face!.auModel!.forEach((p, k) => assert.ok(Math.abs(p - expected[k]) < 1e-4));
+      const pool = facePosterior('pool', { expression: Float32Array.from(r.expression!.probs), auModel: expected, facs: facsPosterior(r.aus!.mean) })!;
+      r.face!.probs.forEach((p, k) => assert.ok(Math.abs(p - pool[k]) < 1e-3, `pool ${k}: ${p} vs ${pool[k]}`));
+      assert.equal(r.face!.source, 'pool');
+      assert.equal(r.fused!.head, 'video-face');
+      assert.deepEqual(r.fused!.probs, r.face!.probs);
       const metrics = await (await fetch(ts.url.replace('ws', 'http') + '/metrics')).text();
       assert.match(metrics, /emostream_video_frames_skipped_total [1-9]/);
     });

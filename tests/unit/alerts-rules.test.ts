@@ -130,3 +130,21 @@ test('several rules on one result fire in the configured order; each keeps its o
   const b = ev.evaluate(result(1, { smoothed: smoothed('angry', 0.9), voice: { active: false, speechRatio: 0 } }));
   assert.deepEqual(b.map((x) => x.rule), ['r3']);
 });
+
+test('results as the server sends them: PERCLOS from faceTracks[].state, no face from faces {count: 0} or faceTracks []', () => {
+  const drowsy = new AlertEvaluator(parseAlertRules([{ name: 'drowsy', kind: 'perclos', min: 0.15 }]));
+  const tracks = (perclos: number) => [{ trackId: 4, box: { x: 0, y: 0, width: 60, height: 60 }, probs: [], state: { perclos } }];
+  assert.deepEqual(drowsy.evaluate(result(0, { aus, faces: { count: 1, trackIds: [4] }, faceTracks: tracks(0.05) })), []);
+  const [a] = drowsy.evaluate(result(1, { aus, faces: { count: 1, trackIds: [4] }, faceTracks: tracks(0.3) }));
+  assert.equal(a?.kind, 'perclos');
+  assert.equal(a?.value, 0.3);
+
+  const gone = new AlertEvaluator(parseAlertRules([{ name: 'gone', kind: 'no-face', forMs: 1000 }]));
+  // A video session whose first window (3 s) shows nobody: known absence from the analysed video, held 3 s >= 1 s.
+  assert.equal(gone.evaluate(result(0, { faces: { count: 0, trackIds: [] }, faceTracks: [] }))[0]?.kind, 'no-face');
+  const byCount = new AlertEvaluator(parseAlertRules([{ name: 'gone', kind: 'no-face', forMs: 1000 }]));
+  assert.equal(byCount.evaluate(result(0, { faces: { count: 0, trackIds: [] } }))[0]?.kind, 'no-face');
+  // An audio-only session (faces null, no tracks) never fires: its absence of a face is unknown.
+  const audio = new AlertEvaluator(parseAlertRules([{ name: 'gone', kind: 'no-face' }]));
+  for (let h = 0; h < 10; h++) assert.deepEqual(audio.evaluate(result(h, { faces: null })), []);
+});

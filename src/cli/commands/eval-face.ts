@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 
 /** The shared `eval` parent command: found if another module registered it, else created. */
-function evalCommand(program: Command): Command {
+export function evalCommand(program: Command): Command {
   return program.commands.find((c) => c.name() === 'eval') ?? program.command('eval').description('Evaluate models on labelled data');
 }
 

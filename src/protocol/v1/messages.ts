@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { FaceTrackResult } from './face-tracks.js';
 import { EMOTIONS } from '../labels.js';
 import { ERROR_CATALOGUE, ProtocolError, type ErrorCode } from './errors.js';
 
@@ -21,6 +22,8 @@ export const helloSchema = z.object({
   protocol: z.string().regex(/^\d+\.\d+$/, 'protocol must be "major.minor", e.g. "1.0"'),
   client: z.string().max(200).optional(),
   streams: z.array(streamDecl).max(16).default([]),
+  /** Protocol 1.1: results carry each face's driver state (docs/driver-state.md). */
+  driverState: z.boolean().optional(),
 }).strict();
 export type Hello = z.infer<typeof helloSchema>;
 
@@ -73,7 +76,12 @@ export interface EmotionResult {
   lastFramePtsUs: number | null;
   final: boolean;
   speech: Posterior | null;
-  face: (Posterior & { frames: number }) | null;
+  /**
+   * The face posterior. For windows of the server's own video analysis (protocol 1.1, additive): `label`, `source`
+   * (models.video.facePosterior: expression | au-model | facs | pool), `auModel` (the AU model's own posterior, when it
+   * ran) and `smoothed` (exponentially smoothed over the session with a sticky label); docs/protocol.md.
+   */
+  face: (Posterior & { frames: number; label?: string; source?: string; auModel?: number[]; smoothed?: { probs: number[]; label: string } }) | null;
   /** Video faces seen in the window (video sessions only). */
   faces: { count: number; trackIds: number[] } | null;
   expression: Posterior | null;
@@ -88,6 +96,10 @@ export interface EmotionResult {
    * sticky label (`switchMargin`); null when `fused` is null (the smoothing state is kept). Added in protocol 1.1.
    */
   smoothed: { probs: number[]; label: string } | null;
+  /** Video sessions (protocol 1.1): every face of the window, largest first, with `state` when driver state was asked for. */
+  faceTracks?: FaceTrackResult[];
+  /** Video sessions with driver state (protocol 1.1): media seconds since a face was last seen. */
+  secondsWithoutFace?: number;
   latency: { queueMs: number; speechMs: number | null; faceMs: number | null; fuseMs: number; totalMs: number };
   /** Windows this session has dropped so far because inference fell behind real time. */
   droppedWindows: number;
