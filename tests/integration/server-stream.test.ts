@@ -38,7 +38,7 @@ for (const transport of TRANSPORTS) {
 
     test('welcome, one result per hop with golden posteriors, subscriber sees the same, final result, end, close 1000', async () => {
       const c = await EmoStreamClient.connect({ url: ts.url, client: 'it' });
-      assert.equal(c.welcome.protocol, '1.0');
+      assert.equal(c.welcome.protocol, '1.1');
       assert.equal(c.welcome.hopMs, 250);
       assert.deepEqual(c.welcome.models.filter((m) => m.available).map((m) => m.name), ['tiny-speech', 'tiny-face']);
       const sub = await EmoSubscriber.connect(ts.url, c.sessionId);

@@ -3,7 +3,7 @@ import { EMOTIONS } from '../labels.js';
 import { ERROR_CATALOGUE, ProtocolError, type ErrorCode } from './errors.js';
 
 /** Protocol version spoken by this server: `major.minor`. A different major is refused; minors are compatible. */
-export const PROTOCOL_VERSION = '1.0';
+export const PROTOCOL_VERSION = '1.1';
 export const PROTOCOL_MAJOR = 1;
 /** WebSocket subprotocol clients offer on /v1/stream and /v1/subscribe. */
 export const SUBPROTOCOL = 'emo.v1';
@@ -64,6 +64,12 @@ export interface EmotionResult {
   lastFramePtsUs: number | null;
   final: boolean;
   speech: Posterior | null;
+  /**
+   * Voice activity in the window (protocol 1.1): `speechRatio` = share of the window's voice-activity chunks that hold
+   * speech; `active` = speechRatio >= models.speech.minSpeechRatio. When not active, `speech` is null and fusion
+   * uses the other modalities. Null when the window has no audio or the server runs no voice-activity detector.
+   */
+  voice?: { active: boolean; speechRatio: number } | null;
   face: (Posterior & { frames: number }) | null;
   /** Video faces seen in the window (video sessions only). */
   faces: { count: number; trackIds: number[] } | null;
