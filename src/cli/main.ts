@@ -9,6 +9,7 @@ const COMMAND_MODULES: string[] = [
   // one entry per command module, e.g. './commands/serve.js'
   './commands/eval-face.js',
   './commands/eval-speech-functionals.js',
+  './commands/eval-speech.js',
   './commands/train-face.js',
   './commands/train-fusion.js',
   './commands/train-speech.js',

@@ -34,7 +34,7 @@ export async function computePitchTracks(ds: SpeechDataset, cfg: PitchConfig, vo
 }
 
 /** Mean log2 F0 over each actor's voiced frames (all of their clips, as the log-mel speaker statistics). */
-export function actorPitchRefs(items: SpeechItem[], pitch: Map<SpeechItem, Float32Array>, priorFrames = 0): Map<number, number> {
+export function actorPitchRefs(items: SpeechItem[], pitch: Map<SpeechItem, Float32Array>, priorFrames = 0, priorActors?: number[]): Map<number, number> {
   const refs = (prior?: { meanLog2Hz: number; weightFrames: number }) => {
     const acc = new Map<number, SpeakerPitchAccumulator>();
     for (const it of items) {
@@ -47,7 +47,7 @@ export function actorPitchRefs(items: SpeechItem[], pitch: Map<SpeechItem, Float
   const own = refs();
   if (priorFrames <= 0) return own;
   // Few-clip speakers (multi-corpus): start from the mean of all speakers' references, as the server's stream does.
-  const finite = [...own.values()].filter(Number.isFinite);
+  const finite = (priorActors ?? [...own.keys()]).map((a) => own.get(a)!).filter(Number.isFinite);
   return refs({ meanLog2Hz: finite.reduce((a, b) => a + b, 0) / Math.max(1, finite.length), weightFrames: priorFrames });
 }
 
@@ -99,7 +99,7 @@ export interface FunctionalData {
 }
 
 /** Statistics of each raw functional over every scored window of each actor (what the server's running normaliser converges to). */
-export function actorFunctionalStats(items: SpeechItem[], evalRaw: Map<SpeechItem, Float32Array>, dims: number, priorWindows = 0): Map<number, FunctionalNormStats> {
+export function actorFunctionalStats(items: SpeechItem[], evalRaw: Map<SpeechItem, Float32Array>, dims: number, priorWindows = 0, priorActors?: number[]): Map<number, FunctionalNormStats> {
   const stats = (prior?: { stats: FunctionalNormStats; weightWindows: number }) => {
     const acc = new Map<number, FunctionalStatsAccumulator>();
     for (const it of items) {
@@ -113,7 +113,7 @@ export function actorFunctionalStats(items: SpeechItem[], evalRaw: Map<SpeechIte
   const own = stats();
   if (priorWindows <= 0) return own;
   // A speaker with two clips has ~8 windows: start from the mean speaker's statistics, as the server's normaliser does.
-  return stats({ stats: priorStats(own, [...own.keys()]), weightWindows: priorWindows });
+  return stats({ stats: priorStats(own, priorActors ?? [...own.keys()]), weightWindows: priorWindows });
 }
 
 /** Rows [raw, z-scored with `stats`] (keepRaw) or [z-scored] from rows of raw functionals. */
@@ -129,7 +129,7 @@ function withSpeakerNorm(raw: Float32Array, dims: number, stats: FunctionalNormS
 
 export async function computeFunctionalData(
   ds: SpeechDataset, pitch: Map<SpeechItem, Float32Array>, refs: Map<number, number>,
-  opts: { windowFrames: number; trainHopFrames: number; evalHopFrames: number; dropPitch?: boolean; speakerNorm?: { keepRaw: boolean; priorWindows?: number }; voice?: Map<SpeechItem, VoiceTracks>; spectroTemporal?: boolean; shape?: boolean },
+  opts: { windowFrames: number; trainHopFrames: number; evalHopFrames: number; dropPitch?: boolean; speakerNorm?: { keepRaw: boolean; priorWindows?: number; priorActors?: number[] }; voice?: Map<SpeechItem, VoiceTracks>; spectroTemporal?: boolean; shape?: boolean },
 ): Promise<FunctionalData> {
   const bands = ds.mel.melBands, W = opts.windowFrames, D = rawFunctionalCount(opts.voice !== undefined, opts.spectroTemporal === true, opts.shape === true);
   const scratch = { win: new Float32Array(W * bands), st: new Float32Array(W) };
@@ -153,7 +153,7 @@ export async function computeFunctionalData(
   if (!opts.speakerNorm) return { dims: D, train, eval: evalMap };
   // Statistics from the scored (0.5 s hop) windows, as the server's normaliser sees one window per hop; applied to
   // the training crops of the same actor too.
-  const stats = actorFunctionalStats(ds.items, evalMap, D, opts.speakerNorm.priorWindows ?? 0);
+  const stats = actorFunctionalStats(ds.items, evalMap, D, opts.speakerNorm.priorWindows ?? 0, opts.speakerNorm.priorActors);
   for (const it of ds.items) {
     const s = stats.get(it.actor)!;
     train.set(it, withSpeakerNorm(train.get(it)!, D, s, opts.speakerNorm.keepRaw));

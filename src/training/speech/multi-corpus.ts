@@ -65,9 +65,10 @@ export function loadMultiCorpusDataset(corpora: Corpus[], opts: MultiCorpusOptio
 
 /**
  * Per-speaker log-mel statistics; with `priorFrames` > 0 each speaker's accumulator starts from the mean of all
- * speakers' own statistics counted as that many frames (shrinks speakers with few frames towards the prior).
+ * speakers' own statistics (or those of `priorActors`: the training speakers, so a held-out corpus shapes no prior)
+ * counted as that many frames (shrinks speakers with few frames towards the prior).
  */
-export function speakerStatsWithPrior(items: SpeechItem[], bands: number, gate: number, priorFrames: number): Map<number, NormStats> {
+export function speakerStatsWithPrior(items: SpeechItem[], bands: number, gate: number, priorFrames: number, priorActors?: number[]): Map<number, NormStats> {
   const own = (prior?: { stats: NormStats; weightFrames: number }) => {
     const accs = new Map<number, SpeakerStatsAccumulator>();
     for (const it of items) {
@@ -79,7 +80,7 @@ export function speakerStatsWithPrior(items: SpeechItem[], bands: number, gate: 
   };
   const plain = own();
   if (priorFrames <= 0) return plain;
-  return own({ stats: priorStats(plain, [...plain.keys()]), weightFrames: priorFrames });
+  return own({ stats: priorStats(plain, priorActors ?? [...plain.keys()]), weightFrames: priorFrames });
 }
 
 export interface BalanceOptions {

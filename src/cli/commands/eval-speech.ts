@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+
+/** The shared `eval` parent command: found if another module registered it, else created. */
+function evalCommand(program: Command): Command {
+  return program.commands.find((c) => c.name() === 'eval') ?? program.command('eval').description('Evaluate models on labelled data');
+}
+
+const positiveInt = (name: string, v: string): number => {
+  const n = Number(v);
+  if (!(Number.isInteger(n) && n >= 1)) throw new Error(`--${name} must be a positive integer (got ${v})`);
+  return n;
+};
+const unit = (name: string, v: string): number => {
+  const n = Number(v);
+  if (!(n >= 0 && n <= 1)) throw new Error(`--${name} must be between 0 and 1 (got ${v})`);
+  return n;
+};
+
+export function register(program: Command): void {
+  evalCommand(program)
+    .command('speech')
+    .description('Speech model evaluations beyond RAVDESS: --cross-corpus = leave-one-corpus-out (RAVDESS + ../shared/extra/speech/*) of the functionals MLP, on the emotions both sides share, chance printed')
+    .option('--cross-corpus', 'leave-one-corpus-out evaluation (the only mode so far)')
+    .option('--held-out <names>', 'corpora to hold out in turn (comma-separated)', 'ased,urdu,ravdess')
+    .option('--seeds <k>', 'functionals-model seed ensemble size', '3')
+    .option('--epochs <n>', 'epochs per model (the shipped recipe: 30)', '30')
+    .option('--corpus-power <p>', 'corpus balance: total weight ~ clips^p (1 = as sampled, 0 = equal)', '0.5')
+    .option('--speaker-power <p>', 'speaker balance within a corpus: total weight ~ clips^p', '0.5')
+    .option('--json <file>', 'write the results as JSON')
+    .action(async (opts: { crossCorpus?: boolean; heldOut: string; seeds: string; epochs: string; corpusPower: string; speakerPower: string; json?: string }) => {
+      if (!opts.crossCorpus) throw new Error('emostream eval speech: say which evaluation (--cross-corpus)');
+      const { crossCorpusEval } = await import('../../training/speech/cross-corpus.js');
+      const results = await crossCorpusEval({
+        heldOut: opts.heldOut.split(',').map((s) => s.trim()).filter(Boolean), seeds: positiveInt('seeds', opts.seeds), epochs: positiveInt('epochs', opts.epochs),
+        balance: { corpusPower: unit('corpus-power', opts.corpusPower), speakerPower: unit('speaker-power', opts.speakerPower) },
+        speakerPriorFrames: 300, speakerPriorPitchFrames: 150, speakerPriorWindows: 20,
+        log: (m) => process.stderr.write(m + '\n'),
+      });
+      const pct = (x: number) => (100 * x).toFixed(2);
+      console.log('| held out | trained on | emotions | clips (speakers) | accuracy % | UAR % | chance % | majority % |\n|---|---|---|---|---|---|---|---|');
+      for (const r of results) console.log(`| ${r.heldOut} | ${r.trainedOn.join(' + ')} | ${r.emotions.join(', ')} | ${r.clips} (${r.speakers}) | ${pct(r.accuracy)} | ${pct(r.uar)} | ${pct(r.chance)} | ${pct(r.majority)} |`);
+      for (const r of results) {
+        console.log(`\n${r.heldOut}: recall ${Object.entries(r.recall).map(([e, v]) => `${e} ${pct(v)}`).join(', ')}`);
+        console.log(`confusion (rows true, columns predicted; ${r.emotions.join(', ')}):\n${r.confusion.map((row) => row.join('\t')).join('\n')}`);
+      }
+      if (opts.json) writeFileSync(opts.json, JSON.stringify(results, null, 2) + '\n');
+    });
+}
