@@ -21,15 +21,27 @@ export function register(program: Command): void {
   evalCommand(program)
     .command('speech')
     .description('Speech model evaluations beyond RAVDESS: --cross-corpus = leave-one-corpus-out (RAVDESS + ../shared/extra/speech/*) of the functionals MLP, on the emotions both sides share, chance printed')
-    .option('--cross-corpus', 'leave-one-corpus-out evaluation (the only mode so far)')
+    .option('--cross-corpus', 'leave-one-corpus-out evaluation')
+    .option('--robustness', 'the shipped model on RAVDESS clips: clean, pink noise 20/10/5 dB, Opus 16 kbit/s, VAD gate on (trained-on clips: degradation only)')
+    .option('--clips-per-actor <n>', 'with --robustness: clips per actor', '4')
+    .option('--min-speech-ratio <r>', 'with --robustness: the VAD gate', '0.3')
     .option('--held-out <names>', 'corpora to hold out in turn (comma-separated)', 'ased,urdu,ravdess')
     .option('--seeds <k>', 'functionals-model seed ensemble size', '3')
     .option('--epochs <n>', 'epochs per model (the shipped recipe: 30)', '30')
     .option('--corpus-power <p>', 'corpus balance: total weight ~ clips^p (1 = as sampled, 0 = equal)', '0.5')
     .option('--speaker-power <p>', 'speaker balance within a corpus: total weight ~ clips^p', '0.5')
     .option('--json <file>', 'write the results as JSON')
-    .action(async (opts: { crossCorpus?: boolean; heldOut: string; seeds: string; epochs: string; corpusPower: string; speakerPower: string; json?: string }) => {
-      if (!opts.crossCorpus) throw new Error('emostream eval speech: say which evaluation (--cross-corpus)');
+    .action(async (opts: { crossCorpus?: boolean; robustness?: boolean; clipsPerActor: string; minSpeechRatio: string; heldOut: string; seeds: string; epochs: string; corpusPower: string; speakerPower: string; json?: string }) => {
+      if (opts.robustness) {
+        const { robustnessEval } = await import('../../training/speech/robustness-eval.js');
+        const r = await robustnessEval({ clipsPerActor: positiveInt('clips-per-actor', opts.clipsPerActor), minSpeechRatio: unit('min-speech-ratio', opts.minSpeechRatio), log: (m) => process.stderr.write(m + '\n') });
+        const clean = r.rows.find((x) => x.condition === 'clean')!.accuracy;
+        console.log(`| condition | accuracy % (${r.clips} trained-on clips) | change vs clean, points | clips without a posterior |\n|---|---|---|---|`);
+        for (const x of r.rows) console.log(`| ${x.condition} | ${(100 * x.accuracy).toFixed(2)} | ${(100 * (x.accuracy - clean)).toFixed(2)} | ${x.clipsWithoutPosterior} |`);
+        if (opts.json) writeFileSync(opts.json, JSON.stringify(r, null, 2) + '\n');
+        return;
+      }
+      if (!opts.crossCorpus) throw new Error('emostream eval speech: say which evaluation (--cross-corpus or --robustness)');
       const { crossCorpusEval } = await import('../../training/speech/cross-corpus.js');
       const results = await crossCorpusEval({
         heldOut: opts.heldOut.split(',').map((s) => s.trim()).filter(Boolean), seeds: positiveInt('seeds', opts.seeds), epochs: positiveInt('epochs', opts.epochs),
