@@ -22,6 +22,8 @@ export function register(program: Command): void {
     .command('speech')
     .description('Speech model evaluations beyond RAVDESS: --cross-corpus = leave-one-corpus-out (RAVDESS + ../shared/extra/speech/*) of the functionals MLP, on the emotions both sides share, chance printed')
     .option('--cross-corpus', 'leave-one-corpus-out evaluation')
+    .option('--ravdess-folds', 'the paper\'s RAVDESS folds, functionals MLP trained on the fold\'s actors alone and with every clip of the extra corpora added')
+    .option('--folds <list>', 'with --ravdess-folds: only these folds (comma-separated, 0-4)')
     .option('--robustness', 'the shipped model on RAVDESS clips: clean, pink noise 20/10/5 dB, Opus 16 kbit/s, VAD gate on (trained-on clips: degradation only)')
     .option('--clips-per-actor <n>', 'with --robustness: clips per actor', '4')
     .option('--min-speech-ratio <r>', 'with --robustness: the VAD gate', '0.3')
@@ -31,7 +33,7 @@ export function register(program: Command): void {
     .option('--corpus-power <p>', 'corpus balance: total weight ~ clips^p (1 = as sampled, 0 = equal)', '0.5')
     .option('--speaker-power <p>', 'speaker balance within a corpus: total weight ~ clips^p', '0.5')
     .option('--json <file>', 'write the results as JSON')
-    .action(async (opts: { crossCorpus?: boolean; robustness?: boolean; clipsPerActor: string; minSpeechRatio: string; heldOut: string; seeds: string; epochs: string; corpusPower: string; speakerPower: string; json?: string }) => {
+    .action(async (opts: { crossCorpus?: boolean; ravdessFolds?: boolean; folds?: string; robustness?: boolean; clipsPerActor: string; minSpeechRatio: string; heldOut: string; seeds: string; epochs: string; corpusPower: string; speakerPower: string; json?: string }) => {
       if (opts.robustness) {
         const { robustnessEval } = await import('../../training/speech/robustness-eval.js');
         const r = await robustnessEval({ clipsPerActor: positiveInt('clips-per-actor', opts.clipsPerActor), minSpeechRatio: unit('min-speech-ratio', opts.minSpeechRatio), log: (m) => process.stderr.write(m + '\n') });
@@ -41,15 +43,27 @@ export function register(program: Command): void {
         if (opts.json) writeFileSync(opts.json, JSON.stringify(r, null, 2) + '\n');
         return;
       }
-      if (!opts.crossCorpus) throw new Error('emostream eval speech: say which evaluation (--cross-corpus or --robustness)');
-      const { crossCorpusEval } = await import('../../training/speech/cross-corpus.js');
-      const results = await crossCorpusEval({
+      if (!opts.crossCorpus && !opts.ravdessFolds) throw new Error('emostream eval speech: say which evaluation (--cross-corpus, --ravdess-folds or --robustness)');
+      const { crossCorpusEval, ravdessFoldsWithExtra } = await import('../../training/speech/cross-corpus.js');
+      const common = {
         heldOut: opts.heldOut.split(',').map((s) => s.trim()).filter(Boolean), seeds: positiveInt('seeds', opts.seeds), epochs: positiveInt('epochs', opts.epochs),
         balance: { corpusPower: unit('corpus-power', opts.corpusPower), speakerPower: unit('speaker-power', opts.speakerPower) },
         speakerPriorFrames: 300, speakerPriorPitchFrames: 150, speakerPriorWindows: 20,
-        log: (m) => process.stderr.write(m + '\n'),
-      });
+        log: (m: string) => process.stderr.write(m + '\n'),
+      };
       const pct = (x: number) => (100 * x).toFixed(2);
+      if (opts.ravdessFolds) {
+        const { loadFolds } = await import('../../training/ravdess.js');
+        const only = opts.folds?.split(',').map(Number);
+        const folds = await ravdessFoldsWithExtra({ ...common, folds: loadFolds(), onlyFolds: only });
+        console.log('| fold | RAVDESS only % | + extra corpora % |\n|---|---|---|');
+        for (const f of folds) console.log(`| ${f.fold} | ${pct(f.ravdessOnly)} | ${pct(f.withExtra)} |`);
+        const mean = (k: 'ravdessOnly' | 'withExtra') => folds.reduce((s, f) => s + f[k], 0) / folds.length;
+        console.log(`| mean | ${pct(mean('ravdessOnly'))} | ${pct(mean('withExtra'))} |`);
+        if (opts.json) writeFileSync(opts.json, JSON.stringify(folds, null, 2) + '\n');
+        return;
+      }
+      const results = await crossCorpusEval(common);
       console.log('| held out | trained on | emotions | clips (speakers) | accuracy % | UAR % | chance % | majority % |\n|---|---|---|---|---|---|---|---|');
       for (const r of results) console.log(`| ${r.heldOut} | ${r.trainedOn.join(' + ')} | ${r.emotions.join(', ')} | ${r.clips} (${r.speakers}) | ${pct(r.accuracy)} | ${pct(r.uar)} | ${pct(r.chance)} | ${pct(r.majority)} |`);
       for (const r of results) {

@@ -76,18 +76,47 @@ export function scoreRestricted(probs: Float32Array[], labels: number[], emotion
   };
 }
 
+interface Prepared {
+  all: SpeechDataset;
+  pitch: Map<SpeechItem, Float32Array>;
+  voice?: Map<SpeechItem, VoiceTracks>;
+}
+
+/** Log-mel and pitch (and voice-quality tracks) once for every clip of every corpus. */
+async function prepare(corpora: Corpus[], cfg: FunctionalCvConfig, log: (m: string) => void): Promise<Prepared> {
+  const t0 = performance.now();
+  const all = loadMultiCorpusDataset(corpora, { speakerPriorFrames: 0 });
+  const voice = cfg.voiceQuality ? new Map<SpeechItem, VoiceTracks>() : undefined;
+  const pitch = await computePitchTracks(all, cfg.pitch, voice);
+  log(`features of ${all.items.length} clips (${corpora.map((c) => `${c.name} ${c.clips.length}`).join(', ')}): ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  return { all, pitch, voice };
+}
+
+/**
+ * Trains the functionals ensemble on `trainItems` (masked, balanced) and returns the clip posteriors of `testItems`.
+ * Speaker statistics of every speaker start from priors of the TRAINING speakers only.
+ */
+async function trainAndPredict(prep: Prepared, trainItems: SpeechItem[], testItems: SpeechItem[], opts: CrossCorpusOptions, cfg: FunctionalCvConfig, seed: number): Promise<Float32Array[]> {
+  const items = [...trainItems, ...testItems];
+  const trainActors = [...new Set(trainItems.map((it) => it.actor))];
+  const mel = prep.all.mel;
+  const ds: SpeechDataset = { mel, items, actorStats: speakerStatsWithPrior(items, mel.melBands, DEFAULT_ACTIVITY_GATE, opts.speakerPriorFrames, trainActors) };
+  const refs = actorPitchRefs(items, prep.pitch, opts.speakerPriorPitchFrames, trainActors);
+  const data = await computeFunctionalData(ds, prep.pitch, refs, {
+    windowFrames: 300, trainHopFrames: cfg.trainHopFrames, evalHopFrames: 50, voice: prep.voice, spectroTemporal: cfg.spectroTemporal === true, shape: cfg.shape === true,
+    speakerNorm: cfg.speakerNorm ? { keepRaw: cfg.speakerNormKeepRaw, priorWindows: opts.speakerPriorWindows, priorActors: trainActors } : undefined,
+  });
+  const tf = await initTf();
+  const members = await trainFunctionalMembers(tf, data, trainItems, { ...cfg.model, epochs: opts.epochs }, opts.seeds, seed, undefined, balanceWeights(trainItems, opts.balance));
+  return predictFunctionalClips(members, data, testItems);
+}
+
 export async function crossCorpusEval(opts: CrossCorpusOptions): Promise<HeldOutResult[]> {
   const log = opts.log ?? (() => undefined);
   const cfg = opts.config ?? DEFAULT_FUNCTIONAL_CONFIG;
   const corpora = opts.corpora ?? readAllCorpora();
   for (const h of opts.heldOut) if (!corpora.some((c) => c.name === h)) throw new Error(`--held-out: no corpus '${h}' (have ${corpora.map((c) => c.name).join(', ')})`);
-  const t0 = performance.now();
-  // Log-mel and pitch once for every clip; statistics, functionals and models per held-out corpus.
-  const all = loadMultiCorpusDataset(corpora, { speakerPriorFrames: 0 });
-  const voice = cfg.voiceQuality ? new Map<SpeechItem, VoiceTracks>() : undefined;
-  const pitch = await computePitchTracks(all, cfg.pitch, voice);
-  log(`features of ${all.items.length} clips (${corpora.map((c) => `${c.name} ${c.clips.length}`).join(', ')}): ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  const tf = await initTf();
+  const prep = await prepare(corpora, cfg, log);
   const results: HeldOutResult[] = [];
   for (const held of opts.heldOut) {
     const t1 = performance.now();
@@ -96,20 +125,10 @@ export async function crossCorpusEval(opts: CrossCorpusOptions): Promise<HeldOut
     const trainEmotions = new Set(trainCorpora.flatMap((c) => c.emotions));
     const emotions = heldCorpus.emotions.filter((e) => trainEmotions.has(e));
     const evalIds = new Set(evaluationClips(heldCorpus).filter((c) => emotions.includes(c.emotion)).map((c) => c.clipId));
-    const trainItems = all.items.filter((it) => it.corpus !== held);
+    const trainItems = prep.all.items.filter((it) => it.corpus !== held);
     // The held-out corpus's clips that are scored; its other clips (ASED emotion-specific sentences) are not used at all.
-    const testItems = all.items.filter((it) => it.corpus === held && evalIds.has(it.clip.clipId));
-    const items = [...trainItems, ...testItems];
-    const trainActors = [...new Set(trainItems.map((it) => it.actor))];
-    const ds: SpeechDataset = { mel: all.mel, items, actorStats: speakerStatsWithPrior(items, all.mel.melBands, DEFAULT_ACTIVITY_GATE, opts.speakerPriorFrames, trainActors) };
-    const refs = actorPitchRefs(items, pitch, opts.speakerPriorPitchFrames, trainActors);
-    const data = await computeFunctionalData(ds, pitch, refs, {
-      windowFrames: 300, trainHopFrames: cfg.trainHopFrames, evalHopFrames: 50, voice, spectroTemporal: cfg.spectroTemporal === true, shape: cfg.shape === true,
-      speakerNorm: cfg.speakerNorm ? { keepRaw: cfg.speakerNormKeepRaw, priorWindows: opts.speakerPriorWindows, priorActors: trainActors } : undefined,
-    });
-    const weights = balanceWeights(trainItems, opts.balance);
-    const members = await trainFunctionalMembers(tf, data, trainItems, { ...cfg.model, epochs: opts.epochs }, opts.seeds, cfg.model.seed + 7000, undefined, weights);
-    const probs = predictFunctionalClips(members, data, testItems);
+    const testItems = prep.all.items.filter((it) => it.corpus === held && evalIds.has(it.clip.clipId));
+    const probs = await trainAndPredict(prep, trainItems, testItems, opts, cfg, cfg.model.seed + 7000);
     const score = scoreRestricted(probs, testItems.map((it) => it.label), emotions);
     const r: HeldOutResult = {
       heldOut: held, trainedOn: trainCorpora.map((c) => c.name), emotions, clips: testItems.length,
@@ -119,4 +138,36 @@ export async function crossCorpusEval(opts: CrossCorpusOptions): Promise<HeldOut
     results.push(r);
   }
   return results;
+}
+
+export interface FoldResult {
+  fold: number;
+  validationActors: number[];
+  /** Functionals ensemble trained on the fold's RAVDESS training actors only / plus every clip of the extra corpora. */
+  ravdessOnly: number;
+  withExtra: number;
+}
+
+/**
+ * The paper's RAVDESS folds with and without the extra corpora as additional training data (validation actors are
+ * never trained on; their folds unchanged): does more data of other speakers and languages help on RAVDESS?
+ */
+export async function ravdessFoldsWithExtra(opts: CrossCorpusOptions & { folds: number[][]; onlyFolds?: number[] }): Promise<FoldResult[]> {
+  const log = opts.log ?? (() => undefined);
+  const cfg = opts.config ?? DEFAULT_FUNCTIONAL_CONFIG;
+  const corpora = opts.corpora ?? readAllCorpora();
+  const prep = await prepare(corpora, cfg, log);
+  const out: FoldResult[] = [];
+  for (const [k, val] of opts.folds.entries()) {
+    if (opts.onlyFolds && !opts.onlyFolds.includes(k)) continue;
+    const isVal = (it: SpeechItem) => it.corpus === 'ravdess' && val.includes(it.actor);
+    const testItems = prep.all.items.filter(isVal);
+    const ravdessTrain = prep.all.items.filter((it) => it.corpus === 'ravdess' && !isVal(it));
+    const extra = prep.all.items.filter((it) => it.corpus !== 'ravdess');
+    const acc = async (train: SpeechItem[]) => scoreRestricted(await trainAndPredict(prep, train, testItems, opts, cfg, cfg.model.seed + 1000 * (k + 1)), testItems.map((it) => it.label), [...EMOTIONS]).accuracy;
+    const r: FoldResult = { fold: k, validationActors: val, ravdessOnly: await acc(ravdessTrain), withExtra: await acc([...ravdessTrain, ...extra]) };
+    log(`fold ${k}: RAVDESS only ${(100 * r.ravdessOnly).toFixed(2)} %, + extra corpora ${(100 * r.withExtra).toFixed(2)} % (${testItems.length} validation clips)`);
+    out.push(r);
+  }
+  return out;
 }
