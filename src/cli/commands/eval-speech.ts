@@ -24,6 +24,7 @@ export function register(program: Command): void {
     .option('--cross-corpus', 'leave-one-corpus-out evaluation')
     .option('--ravdess-folds', 'the paper\'s RAVDESS folds, functionals MLP trained on the fold\'s actors alone and with every clip of the extra corpora added')
     .option('--folds <list>', 'with --ravdess-folds: only these folds (comma-separated, 0-4)')
+    .option('--augment-ablation', 'one RAVDESS fold (--folds, default 0), functionals MLP trained clean / + noise-babble copies / + copies with every waveform augmentation; scored clean and at 10 dB pink noise')
     .option('--robustness', 'the shipped model on RAVDESS clips: clean, pink noise 20/10/5 dB, Opus 16 kbit/s, VAD gate on (trained-on clips: degradation only)')
     .option('--clips-per-actor <n>', 'with --robustness: clips per actor', '4')
     .option('--min-speech-ratio <r>', 'with --robustness: the VAD gate', '0.3')
@@ -33,7 +34,17 @@ export function register(program: Command): void {
     .option('--corpus-power <p>', 'corpus balance: total weight ~ clips^p (1 = as sampled, 0 = equal)', '0.5')
     .option('--speaker-power <p>', 'speaker balance within a corpus: total weight ~ clips^p', '0.5')
     .option('--json <file>', 'write the results as JSON')
-    .action(async (opts: { crossCorpus?: boolean; ravdessFolds?: boolean; folds?: string; robustness?: boolean; clipsPerActor: string; minSpeechRatio: string; heldOut: string; seeds: string; epochs: string; corpusPower: string; speakerPower: string; json?: string }) => {
+    .action(async (opts: { crossCorpus?: boolean; augmentAblation?: boolean; ravdessFolds?: boolean; folds?: string; robustness?: boolean; clipsPerActor: string; minSpeechRatio: string; heldOut: string; seeds: string; epochs: string; corpusPower: string; speakerPower: string; json?: string }) => {
+      if (opts.augmentAblation) {
+        const { augmentAblation } = await import('../../training/speech/augment-ablation.js');
+        const { loadFolds } = await import('../../training/ravdess.js');
+        const fold = Number(opts.folds ?? '0');
+        const rows = await augmentAblation({ validationActors: loadFolds()[fold], seeds: positiveInt('seeds', opts.seeds), epochs: positiveInt('epochs', opts.epochs), log: (m) => process.stderr.write(m + '\n') });
+        console.log(`| training data (fold ${fold}) | clean % | pink noise 10 dB % |\n|---|---|---|`);
+        for (const r of rows) console.log(`| ${r.arm} (${r.trainClips} clips) | ${(100 * r.clean).toFixed(2)} | ${(100 * r.noise10).toFixed(2)} |`);
+        if (opts.json) writeFileSync(opts.json, JSON.stringify(rows, null, 2) + '\n');
+        return;
+      }
       if (opts.robustness) {
         const { robustnessEval } = await import('../../training/speech/robustness-eval.js');
         const r = await robustnessEval({ clipsPerActor: positiveInt('clips-per-actor', opts.clipsPerActor), minSpeechRatio: unit('min-speech-ratio', opts.minSpeechRatio), log: (m) => process.stderr.write(m + '\n') });
