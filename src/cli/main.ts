@@ -10,6 +10,7 @@ const COMMAND_MODULES: string[] = [
   './commands/eval-face.js',
   './commands/eval-face-transfer.js',
   './commands/eval-speech-functionals.js',
+  './commands/eval-speech.js',
   './commands/train-face.js',
   './commands/train-fusion.js',
   './commands/train-speech.js',

@@ -65,6 +65,8 @@ export interface SpeechStream<W> {
   window(endSample: number, windowSamples: number): W | null;
   reset(): void;
   stats(): Record<string, number>;
+  /** Frees what the stream holds outside the JS heap (e.g. its voice-activity state); optional. */
+  close?(): void;
 }
 
 export interface SpeechModel<W = unknown> extends WindowModel<W> {

@@ -99,7 +99,14 @@ export const configSchema = z.object({
      * models on the CPU, slower than the CPU provider, and `auto` would otherwise pick it. On for tests and CI.
      */
     allowSoftwareAdapter: z.boolean().default(false),
-    speech: z.object({ enabled: z.boolean().default(true), dir: z.string().optional() }).prefault({}),
+    speech: z.object({
+      enabled: z.boolean().default(true), dir: z.string().optional(),
+      /**
+       * Voice-activity gate (protocol 1.1): a window whose share of speech (Silero VAD chunks) is below this gets
+       * `speech: null`; 0 = gate off (the ratio is still reported in `voice`). models/speech/vad-report.md.
+       */
+      minSpeechRatio: z.number().min(0).max(1).default(0.3),
+    }).prefault({}),
     face: z.object({ enabled: z.boolean().default(true), dir: z.string().optional() }).prefault({}),
     fusion: z.object({ enabled: z.boolean().default(true), dir: z.string().optional() }).prefault({}),
     /**
@@ -208,6 +215,7 @@ export const ENV_VARS: Record<string, { path: string[]; type: EnvType }> = {
   EMOSTREAM_MAX_BATCH: { path: ['models', 'batching', 'maxBatch'], type: 'int' },
   EMOSTREAM_MAX_DELAY_MS: { path: ['models', 'batching', 'maxDelayMs'], type: 'number' },
   EMOSTREAM_SPEECH_DIR: { path: ['models', 'speech', 'dir'], type: 'string' },
+  EMOSTREAM_MIN_SPEECH_RATIO: { path: ['models', 'speech', 'minSpeechRatio'], type: 'number' },
   EMOSTREAM_FACE_DIR: { path: ['models', 'face', 'dir'], type: 'string' },
   EMOSTREAM_FUSION_DIR: { path: ['models', 'fusion', 'dir'], type: 'string' },
   EMOSTREAM_VIDEO: { path: ['models', 'video', 'enabled'], type: 'bool' },

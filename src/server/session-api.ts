@@ -137,6 +137,7 @@ export class SessionManager {
     const pipeline = new SessionPipeline({
       sessionId: id, windowMs: s.windowMs, hopMs: s.hopMs, maxPendingHops: s.maxPendingHops,
       videoAnalysisFps: s.videoAnalysisFps, maxBufferedChunks: s.maxBufferedAudioChunks,
+      minSpeechRatio: this.config.models.speech.minSpeechRatio,
       models: this.models.pipelineModels(), createResampler: createMonoResampler,
       onResult: (r) => {
         if (session?.deliver(r)) {

@@ -2,6 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import type { SpeechModel, SpeechStream } from '../models/backend.js';
 import { createInProcessRunner } from '../models/onnx-runner-inprocess.js';
 import { loadSpeechModel } from '../models/speech/index.js';
+import { isVoicedStream } from '../models/speech/voiced-stream.js';
 
 /**
  * One feature worker: holds the speech front-end streams (incremental log-mel + speaker normaliser, or raw-audio
@@ -25,6 +26,7 @@ export type FeatureResponse =
   | { op: 'init'; ok: false; error: string }
   | {
     op: 'done'; id: number; samples: number;
+    /** A window built by a voiced stream carries `speechRatio` (share of its VAD chunks with speech). */
     windows: { req: number; window: unknown; error?: string }[];
     errors: { sid: number; error: string }[];
   };
@@ -55,8 +57,9 @@ async function init(speechDir?: string): Promise<FeatureResponse> {
   }
 }
 
-function batch(req: Extract<FeatureRequest, { op: 'batch' }>): { res: FeatureResponse; transfer: ArrayBuffer[] } {
+async function batch(req: Extract<FeatureRequest, { op: 'batch' }>): Promise<{ res: FeatureResponse; transfer: ArrayBuffer[] }> {
   const windows: { req: number; window: unknown; error?: string }[] = [];
+  const ratios: Promise<void>[] = [];
   const errors: { sid: number; error: string }[] = [];
   const transfer: ArrayBuffer[] = [];
   for (const op of req.ops) {
@@ -76,13 +79,22 @@ function batch(req: Extract<FeatureRequest, { op: 'batch' }>): { res: FeatureRes
         const w = s ? s.window(op.endSample, op.windowSamples) : null;
         for (const b of buffersOf(w)) if (!transfer.includes(b)) transfer.push(b);
         windows.push({ req: op.req, window: w });
+        // The detector runs over the audio queued so far (later pushes of this batch included: it is causal, and only
+        // the window's own chunks are counted). The window goes back with its ratio, or without it if the VAD failed.
+        if (w && typeof w === 'object' && isVoicedStream(s)) {
+          ratios.push(s.speechRatio(op.endSample - op.windowSamples, op.endSample).then((r) => { (w as { speechRatio?: number }).speechRatio = r; }, (err: unknown) => {
+            errors.push({ sid: op.sid, error: `voice activity detector failed: ${message(err)}` });
+          }));
+        }
       } catch (err) {
         windows.push({ req: op.req, window: null, error: message(err) });
       }
     } else {
+      streams.get(op.sid)?.close?.();
       streams.delete(op.sid);
     }
   }
+  await Promise.all(ratios);
   return { res: { op: 'done', id: req.id, samples: req.audio.length, windows, errors }, transfer };
 }
 
@@ -91,6 +103,6 @@ port.on('message', (req: FeatureRequest) => {
     void init(req.speechDir).then((res) => port.postMessage(res));
     return;
   }
-  const { res, transfer } = batch(req);
-  port.postMessage(res, transfer);
+  // Batches run in arrival order up to their voice-activity awaits; each answers when its windows' ratios are in.
+  void batch(req).then(({ res, transfer }) => port.postMessage(res, transfer));
 });

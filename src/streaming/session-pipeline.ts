@@ -16,6 +16,10 @@ import { fuseWithVideoFace } from './video-face-fusion.js';
 import { FacePresence, summariseTracks } from './face-tracks.js';
 import type { FacePosteriorMode } from '../face/face-posterior.js';
 import { DEFAULT_SMOOTHING, PosteriorSmoother, type PosteriorSmootherOptions } from './posterior-smoother.js';
+import { isVoicedStream } from '../models/speech/voiced-stream.js';
+
+/** models.speech.minSpeechRatio when not configured: below it a window's speech posterior is withheld. */
+export const DEFAULT_MIN_SPEECH_RATIO = 0.3;
 
 export interface PipelineOptions {
   sessionId: string;
@@ -34,6 +38,11 @@ export interface PipelineOptions {
   onError: (err: ProtocolError) => void;
   onDrop?: (count: number, reason: 'session-queue' | 'model-queue') => void;
   onVideoSkipped?: (count: number) => void;
+  /**
+   * Voice-activity gate: a window whose speech ratio (share of its VAD chunks with speech) is below this gets no
+   * speech posterior (`speech: null`, `voice.active: false`); 0 turns the gate off (the ratio is still reported).
+   */
+  minSpeechRatio?: number;
   /** At `end`, how long to wait for video frames still in analysis so their AUs reach the final result (default 2000). */
   videoDrainMs?: number;
   log?: (level: 'warn' | 'error' | 'info', msg: string, extra?: Record<string, unknown>) => void;
@@ -53,6 +62,8 @@ interface HopJob {
   /** The window still being built in a feature worker (remote speech stream), else null. */
   speechWindowP: Promise<unknown> | null;
   featureMs: number;
+  /** Speech ratio of the window from an in-thread voiced stream (a feature worker attaches it to the window instead). */
+  voiceP: Promise<number | null> | null;
   au: AuWindowSnapshot | null;
   lastFramePtsUs: number | null;
   /** Media items (audio chunks, AU frames) ingested when the hop was cut. */
@@ -95,6 +106,12 @@ function repeatAsFinal(previous: EmotionResult, hop: number, droppedWindows: num
     droppedWindows,
     repeatOfHop: previous.hop,
   };
+}
+
+/** The speech ratio a feature worker attached to a window it built (src/streaming/feature-worker.ts), else null. */
+function windowSpeechRatio(window: unknown): number | null {
+  const r = (window as { speechRatio?: unknown } | null)?.speechRatio;
+  return typeof r === 'number' && Number.isFinite(r) ? r : null;
 }
 
 export function videoErrorCode(err: unknown): ErrorCode {
@@ -334,6 +351,7 @@ export class SessionPipeline {
     let speechWindow: unknown | null = null;
     let speechWindowP: Promise<unknown> | null = null;
     let featureMs = 0;
+    let voiceP: Promise<number | null> | null = null;
     const origin = this.audio.originUs;
     if ((this.speechStream || this.remoteSpeech) && origin !== null && hop.endUs > origin) {
       const endSample = this.audio.usToSample(hop.endUs);
@@ -347,6 +365,12 @@ export class SessionPipeline {
           } catch (err) {
             this.warnOnce('speech-window', `speech stream failed to build a window: ${String(err)}`);
           }
+          if (isVoicedStream(this.speechStream)) {
+            voiceP = this.speechStream.speechRatio(startSample, endSample).catch((err: unknown) => {
+              this.warnOnce('speech-vad', `voice activity detector failed: ${String(err)}`);
+              return null;
+            });
+          }
         }
         featureMs = performance.now() - t0;
       }
@@ -354,7 +378,7 @@ export class SessionPipeline {
     const au = this.aus.window(hop.startUs, hop.endUs);
     const audioPts = this.audio.lastPtsIn(hop.startUs, hop.endUs);
     const pts = [audioPts, au?.lastPtsUs ?? null].filter((x): x is number => x !== null);
-    this.pending.push({ hop, dueAt, speechWindow, speechWindowP, featureMs, au, lastFramePtsUs: pts.length > 0 ? Math.max(...pts) : null, mediaSeq: this.mediaSeq });
+    this.pending.push({ hop, dueAt, speechWindow, speechWindowP, featureMs, voiceP, au, lastFramePtsUs: pts.length > 0 ? Math.max(...pts) : null, mediaSeq: this.mediaSeq });
     this.pump();
   }
 
@@ -398,7 +422,10 @@ export class SessionPipeline {
       job.speechWindow = await job.speechWindowP;
       job.featureMs += performance.now() - t0;
     }
-    const speechP = job.speechWindow !== null && models.speech ? models.speech.infer(job.speechWindow) : null;
+    const speechRatio = job.voiceP ? await job.voiceP : windowSpeechRatio(job.speechWindow);
+    const voice = speechRatio === null ? null : { active: speechRatio >= (this.opts.minSpeechRatio ?? DEFAULT_MIN_SPEECH_RATIO), speechRatio: round(speechRatio, 4) };
+    // Silence, noise or a tone is not an emotion: a window without enough speech gets no speech posterior.
+    const speechP = job.speechWindow !== null && models.speech && voice?.active !== false ? models.speech.infer(job.speechWindow) : null;
     const faceP = job.au && models.face ? models.face.infer(job.au.window) : null;
     const [speech, face] = await Promise.all([this.settle(speechP, 'speech'), this.settle(faceP, 'face')]);
     const t0 = performance.now();
@@ -419,6 +446,7 @@ export class SessionPipeline {
       lastFramePtsUs: job.lastFramePtsUs,
       final: job.hop.final,
       speech: speech ? { probs: probsOut(speech.probs) } : null,
+      voice,
       face: videoFace
         ? { probs: probsOut(videoFace.probs), frames: job.au!.window.frames, label: videoFace.label, source: videoFace.source, ...(face ? { auModel: probsOut(face.probs) } : {}), smoothed: videoFace.smoothed }
         : face ? { probs: probsOut(face.probs), frames: job.au!.window.frames } : null,
@@ -506,6 +534,7 @@ export class SessionPipeline {
     this.buffered = [];
     this.audioInput.reset();
     this.speechStream?.reset();
+    this.speechStream?.close?.();
     this.remoteSpeech?.close();
     this.videoStream?.dispose();
     this.videoStream = null;

@@ -54,7 +54,9 @@ test('two event loops on one port: sessions spread over both, every subscriber (
     for (let i = 0; i < sessions; i++) {
       const results = runs[i].results;
       assert.ok(results.length >= 3, `session ${i}: ${results.length} results`);
-      assert.ok(results.every((r) => r.speech && r.face === null), 'speech posteriors from the shipped model');
+      // The fixture's first hop is mostly room tone: the voice-activity gate (protocol 1.1) may withhold its posterior.
+      assert.ok(results.every((r) => (r.speech || r.voice?.active === false) && r.face === null), 'speech posteriors from the shipped model');
+      assert.ok(results.filter((r) => r.speech).length >= 2, 'spoken hops carry speech posteriors');
       const subResults = seen[i].filter((m): m is EmotionResult => m.type === 'emotion');
       assert.deepEqual(subResults.map((r) => r.hop), results.map((r) => r.hop), `subscriber ${i} saw every result`);
       assert.deepEqual(subResults.map((r) => r.fused?.probs), results.map((r) => r.fused?.probs));
@@ -156,7 +158,7 @@ test('several event loops: an uncaught exception in one loop closes that loop cl
     assert.equal(s.respawns, 1, 'the loop was replaced');
     const clients = await Promise.all(Array.from({ length: 8 }, () => EmoStreamClient.connect({ url })));
     const runs = await Promise.all(clients.map((c) => replay(c, CHUNKS.slice(0, 100), { realtime: false })));
-    for (const r of runs) assert.ok(r.results.length >= 1 && r.results.every((x) => x.speech), 'results from whichever loop');
+    for (const r of runs) assert.ok(r.results.length >= 1 && r.results.every((x) => x.speech || x.voice?.active === false) && r.results.some((x) => x.speech), 'results from whichever loop');
   });
 });
 

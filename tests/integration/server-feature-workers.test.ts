@@ -42,10 +42,13 @@ test('speech front ends in a feature worker give the same results as on the even
     const ref = inThread.results[i];
     assert.equal(r.hop, ref.hop);
     assert.deepEqual([r.windowStartUs, r.windowEndUs], [ref.windowStartUs, ref.windowEndUs]);
-    assert.ok(ref.speech, `speech posterior at hop ${ref.hop}`);
+    // The clip's first 0.5 s is mostly room tone: the voice-activity gate may withhold that hop's posterior (1.1).
+    assert.deepEqual(r.voice, ref.voice, `voice at hop ${r.hop}`);
+    if (ref.voice?.active !== false) assert.ok(ref.speech, `speech posterior at hop ${ref.hop}`);
     assert.deepEqual(r.speech, ref.speech, `speech posterior at hop ${r.hop}`);
     assert.deepEqual(r.fused, ref.fused);
-    assert.ok(r.latency.speechMs !== null && r.latency.speechMs >= 0);
+    assert.ok(r.speech ? r.latency.speechMs !== null && r.latency.speechMs >= 0 : r.latency.speechMs === null);
   });
   assert.equal(offloaded.results.at(-1)!.droppedWindows, 0);
+  assert.ok(inThread.results.filter((r) => r.speech !== null).length >= 4, 'the spoken hops carry speech posteriors');
 });

@@ -30,7 +30,8 @@ test('shipped models on a RAVDESS clip: available models give posteriors, unavai
     assert.ok(results.length >= 7, `${results.length} results for a ${(wav.samples.length / 16000).toFixed(1)} s clip`);
     const full = results.filter((r) => r.windowEndUs - r.windowStartUs >= 1_000_000);
     for (const r of full) {
-      assert.equal(r.speech !== null, available.has('speech'), `speech posterior present iff the speech model is available (hop ${r.hop})`);
+      // Protocol 1.1: a window the voice-activity gate finds without enough speech has none (voice.active false).
+      assert.equal(r.speech !== null, available.has('speech') && r.voice?.active !== false, `speech posterior present iff the speech model is available and the window has speech (hop ${r.hop})`);
       assert.equal(r.face !== null, available.has('face'), `face posterior present iff the face model is available (hop ${r.hop})`);
       for (const p of [r.speech, r.face, r.fused]) {
         if (!p) continue;
@@ -40,6 +41,7 @@ test('shipped models on a RAVDESS clip: available models give posteriors, unavai
       if (available.has('speech') || available.has('face')) assert.ok(r.fused);
     }
     assert.equal(results[results.length - 1].droppedWindows, 0);
+    if (available.has('speech')) assert.ok(full.filter((r) => r.speech).length >= full.length / 2, 'most windows of a spoken clip carry a speech posterior');
   } finally {
     await server.close();
   }

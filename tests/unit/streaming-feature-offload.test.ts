@@ -6,6 +6,7 @@ import { decodeWav } from '../../src/features/wav.js';
 import { createInProcessRunner } from '../../src/models/onnx-runner-inprocess.js';
 import { loadSpeechModel } from '../../src/models/speech/index.js';
 import { FeatureOffload } from '../../src/streaming/feature-offload.js';
+import type { VoicedStream } from '../../src/models/speech/voiced-stream.js';
 
 /** The committed CREMA-D clip (tests/fixtures/speech), 16 kHz mono. */
 function clip(): Float32Array {
@@ -25,7 +26,7 @@ test('feature worker streams build exactly the windows of the in-thread stream (
     const scaled = audio.map((x) => x * 0.5);
     const sessions = [audio, scaled].map((signal) => ({ signal, local: model.createStream(), remote: pool.open((m) => assert.fail(m)) }));
     const sizes = [1, 159, 320, 401, 7999, 3, 320, 16000];
-    const pending: { local: unknown; remote: Promise<unknown> }[] = [];
+    const pending: { local: unknown; localRatio: Promise<number>; remote: Promise<unknown> }[] = [];
     for (const s of sessions) {
       let at = 0;
       for (let i = 0; at < s.signal.length; i++) {
@@ -35,12 +36,21 @@ test('feature worker streams build exactly the windows of the in-thread stream (
         at += chunk.length;
         // A window every ~0.5 s of audio, of the full 3 s or of what exists so far.
         if (Math.floor(at / 8000) !== Math.floor((at - chunk.length) / 8000)) {
-          pending.push({ local: s.local.window(at, Math.min(at, 48000)), remote: s.remote.window(at, Math.min(at, 48000)) });
+          const local = s.local as typeof s.local & VoicedStream;
+          pending.push({ local: local.window(at, Math.min(at, 48000)), localRatio: local.speechRatio(at - Math.min(at, 48000), at), remote: s.remote.window(at, Math.min(at, 48000)) });
         }
       }
     }
     assert.ok(pending.length >= 6, `${pending.length} windows compared`);
-    for (const p of pending) assert.deepEqual(await p.remote, p.local);
+    const ratios: number[] = [];
+    for (const p of pending) {
+      // The worker's window also carries its voice-activity ratio (the same Silero stream as in-thread).
+      const { speechRatio, ...window } = (await p.remote) as { speechRatio?: number };
+      assert.deepEqual(window, p.local);
+      assert.equal(speechRatio, await p.localRatio);
+      ratios.push(speechRatio!);
+    }
+    assert.ok(ratios.some((r) => r >= 0.3), `the speech clip has speech windows: ${ratios.join(' ')}`);
     assert.equal(pool.stats().streams, 2);
     assert.equal(pool.stats().workers, 2);
     for (const s of sessions) s.remote.close();

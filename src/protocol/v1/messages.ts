@@ -77,6 +77,12 @@ export interface EmotionResult {
   final: boolean;
   speech: Posterior | null;
   /**
+   * Voice activity in the window (protocol 1.1): `speechRatio` = share of the window's voice-activity chunks that hold
+   * speech; `active` = speechRatio >= models.speech.minSpeechRatio. When not active, `speech` is null and fusion
+   * uses the other modalities. Null when the window has no audio or the server runs no voice-activity detector.
+   */
+  voice?: { active: boolean; speechRatio: number } | null;
+  /**
    * The face posterior. For windows of the server's own video analysis (protocol 1.1, additive): `label`, `source`
    * (models.video.facePosterior: expression | au-model | facs | pool), `auModel` (the AU model's own posterior, when it
    * ran) and `smoothed` (exponentially smoothed over the session with a sticky label); docs/protocol.md.

@@ -4,14 +4,22 @@ import { DEFAULT_MEL_CONFIG, type MelConfig } from '../../features/mel-config.js
 import { SpeakerStatsAccumulator, DEFAULT_ACTIVITY_GATE, type NormStats } from '../../features/speaker-norm.js';
 import { listSpeechClips, type SpeechClip } from '../ravdess.js';
 
-/** One RAVDESS speech clip with its raw (un-normalised) log-mel frames. */
+/** One speech clip (RAVDESS, or another corpus: src/training/speech/corpora) with its raw (un-normalised) log-mel frames. */
 export interface SpeechItem {
-  clip: SpeechClip;
+  clip: Pick<SpeechClip, 'clipId' | 'path'>;
   /** frames x melBands, natural-log mel power. */
   logMel: Float32Array;
   frames: number;
   label: number;
+  /** Speaker number: RAVDESS actors 1-24; speakers of other corpora from 1001 on (multi-corpus.ts). */
   actor: number;
+  /** Corpus name (absent = RAVDESS, as before multi-corpus training). */
+  corpus?: string;
+  /**
+   * 1 for each of the 8 classes the item's corpus has, 0 for those it lacks (masked in the loss, not negatives);
+   * absent = all 8.
+   */
+  classMask?: Uint8Array;
 }
 
 export interface SpeechDataset {

@@ -4,10 +4,10 @@ import { pitchFrameCount, pitchFrames, semitones, SpeakerPitchAccumulator, type 
 import { FunctionalStatsAccumulator, normaliseFunctionals, rawFunctionalCount, windowFunctionals, type FunctionalNormStats, type VoiceTracks } from '../../features/functionals.js';
 import { NUM_EMOTIONS } from '../../protocol/labels.js';
 import type { NormStats } from '../../features/speaker-norm.js';
-import type { SpeechDataset, SpeechItem } from './dataset.js';
+import { priorStats, type SpeechDataset, type SpeechItem } from './dataset.js';
 import { plainWindow } from './augment.js';
 import { clipWindowEnds } from './train.js';
-import { trainFunctionalModel, predictFunctionalModel, widenFunctionalModel, type FunctionalModel, type FunctionalModelConfig } from './functional-model.js';
+import { trainFunctionalModel, predictFunctionalModel, widenFunctionalModel, type FunctionalModel, type FunctionalModelConfig, type RowOptions } from './functional-model.js';
 
 type Tf = typeof tfType;
 
@@ -34,14 +34,21 @@ export async function computePitchTracks(ds: SpeechDataset, cfg: PitchConfig, vo
 }
 
 /** Mean log2 F0 over each actor's voiced frames (all of their clips, as the log-mel speaker statistics). */
-export function actorPitchRefs(items: SpeechItem[], pitch: Map<SpeechItem, Float32Array>): Map<number, number> {
-  const acc = new Map<number, SpeakerPitchAccumulator>();
-  for (const it of items) {
-    let a = acc.get(it.actor);
-    if (!a) acc.set(it.actor, (a = new SpeakerPitchAccumulator()));
-    for (const hz of pitch.get(it)!) a.add(hz);
-  }
-  return new Map([...acc].map(([actor, a]) => [actor, a.meanLog2Hz()]));
+export function actorPitchRefs(items: SpeechItem[], pitch: Map<SpeechItem, Float32Array>, priorFrames = 0, priorActors?: number[]): Map<number, number> {
+  const refs = (prior?: { meanLog2Hz: number; weightFrames: number }) => {
+    const acc = new Map<number, SpeakerPitchAccumulator>();
+    for (const it of items) {
+      let a = acc.get(it.actor);
+      if (!a) acc.set(it.actor, (a = new SpeakerPitchAccumulator(prior)));
+      for (const hz of pitch.get(it)!) a.add(hz);
+    }
+    return new Map([...acc].map(([actor, a]) => [actor, a.meanLog2Hz()]));
+  };
+  const own = refs();
+  if (priorFrames <= 0) return own;
+  // Few-clip speakers (multi-corpus): start from the mean of all speakers' references, as the server's stream does.
+  const finite = (priorActors ?? [...own.keys()]).map((a) => own.get(a)!).filter(Number.isFinite);
+  return refs({ meanLog2Hz: finite.reduce((a, b) => a + b, 0) / Math.max(1, finite.length), weightFrames: priorFrames });
 }
 
 /** The streaming pitch reference's prior: the mean of the given (training) actors' references. */
@@ -92,15 +99,21 @@ export interface FunctionalData {
 }
 
 /** Statistics of each raw functional over every scored window of each actor (what the server's running normaliser converges to). */
-export function actorFunctionalStats(items: SpeechItem[], evalRaw: Map<SpeechItem, Float32Array>, dims: number): Map<number, FunctionalNormStats> {
-  const acc = new Map<number, FunctionalStatsAccumulator>();
-  for (const it of items) {
-    let a = acc.get(it.actor);
-    if (!a) acc.set(it.actor, (a = new FunctionalStatsAccumulator(dims)));
-    const x = evalRaw.get(it)!;
-    for (let o = 0; o < x.length; o += dims) a.add(x, o);
-  }
-  return new Map([...acc].map(([actor, a]) => [actor, a.stats()]));
+export function actorFunctionalStats(items: SpeechItem[], evalRaw: Map<SpeechItem, Float32Array>, dims: number, priorWindows = 0, priorActors?: number[]): Map<number, FunctionalNormStats> {
+  const stats = (prior?: { stats: FunctionalNormStats; weightWindows: number }) => {
+    const acc = new Map<number, FunctionalStatsAccumulator>();
+    for (const it of items) {
+      let a = acc.get(it.actor);
+      if (!a) acc.set(it.actor, (a = new FunctionalStatsAccumulator(dims, prior)));
+      const x = evalRaw.get(it)!;
+      for (let o = 0; o < x.length; o += dims) a.add(x, o);
+    }
+    return new Map([...acc].map(([actor, a]) => [actor, a.stats()]));
+  };
+  const own = stats();
+  if (priorWindows <= 0) return own;
+  // A speaker with two clips has ~8 windows: start from the mean speaker's statistics, as the server's normaliser does.
+  return stats({ stats: priorStats(own, priorActors ?? [...own.keys()]), weightWindows: priorWindows });
 }
 
 /** Rows [raw, z-scored with `stats`] (keepRaw) or [z-scored] from rows of raw functionals. */
@@ -116,7 +129,7 @@ function withSpeakerNorm(raw: Float32Array, dims: number, stats: FunctionalNormS
 
 export async function computeFunctionalData(
   ds: SpeechDataset, pitch: Map<SpeechItem, Float32Array>, refs: Map<number, number>,
-  opts: { windowFrames: number; trainHopFrames: number; evalHopFrames: number; dropPitch?: boolean; speakerNorm?: { keepRaw: boolean }; voice?: Map<SpeechItem, VoiceTracks>; spectroTemporal?: boolean; shape?: boolean },
+  opts: { windowFrames: number; trainHopFrames: number; evalHopFrames: number; dropPitch?: boolean; speakerNorm?: { keepRaw: boolean; priorWindows?: number; priorActors?: number[] }; voice?: Map<SpeechItem, VoiceTracks>; spectroTemporal?: boolean; shape?: boolean },
 ): Promise<FunctionalData> {
   const bands = ds.mel.melBands, W = opts.windowFrames, D = rawFunctionalCount(opts.voice !== undefined, opts.spectroTemporal === true, opts.shape === true);
   const scratch = { win: new Float32Array(W * bands), st: new Float32Array(W) };
@@ -140,7 +153,7 @@ export async function computeFunctionalData(
   if (!opts.speakerNorm) return { dims: D, train, eval: evalMap };
   // Statistics from the scored (0.5 s hop) windows, as the server's normaliser sees one window per hop; applied to
   // the training crops of the same actor too.
-  const stats = actorFunctionalStats(ds.items, evalMap, D);
+  const stats = actorFunctionalStats(ds.items, evalMap, D, opts.speakerNorm.priorWindows ?? 0, opts.speakerNorm.priorActors);
   for (const it of ds.items) {
     const s = stats.get(it.actor)!;
     train.set(it, withSpeakerNorm(train.get(it)!, D, s, opts.speakerNorm.keepRaw));
@@ -162,25 +175,37 @@ export interface SubsetMembers {
  * Seed ensemble of functionals models trained on the crops of `items` (member m: seed + m), then, with `subset`, the
  * subset members (seed + m again: they differ from the full members in their input).
  */
-export async function trainFunctionalMembers(tf: Tf, data: FunctionalData, items: SpeechItem[], cfg: FunctionalModelConfig, seeds: number, seed: number, subset?: SubsetMembers): Promise<FunctionalModel[]> {
+export async function trainFunctionalMembers(
+  tf: Tf, data: FunctionalData, items: SpeechItem[], cfg: FunctionalModelConfig, seeds: number, seed: number, subset?: SubsetMembers,
+  weights?: Map<SpeechItem, number>,
+): Promise<FunctionalModel[]> {
   const D = data.dims;
   const n = items.reduce((s, it) => s + data.train.get(it)!.length / D, 0);
   const x = new Float32Array(n * D), y = new Int32Array(n);
+  // Several corpora: each crop carries its clip's class mask and balance weight (multi-corpus.ts); RAVDESS alone: none.
+  const rowOpts: RowOptions | undefined = weights || items.some((it) => it.classMask)
+    ? { mask: new Uint8Array(n * NUM_EMOTIONS).fill(1), weight: new Float32Array(n).fill(1) }
+    : undefined;
   let r = 0;
   for (const it of items) {
     const f = data.train.get(it)!;
+    const k = f.length / D;
     x.set(f, r * D);
-    y.fill(it.label, r, r + f.length / D);
-    r += f.length / D;
+    y.fill(it.label, r, r + k);
+    if (rowOpts) {
+      for (let j = r; j < r + k; j++) if (it.classMask) rowOpts.mask!.set(it.classMask, j * NUM_EMOTIONS);
+      rowOpts.weight!.fill(weights?.get(it) ?? 1, r, r + k);
+    }
+    r += k;
   }
   const members: FunctionalModel[] = [];
-  for (let m = 0; m < seeds; m++) members.push(await trainFunctionalModel(tf, x, y, n, D, { ...cfg, seed: seed + m }, yieldToLoop));
+  for (let m = 0; m < seeds; m++) members.push(await trainFunctionalModel(tf, x, y, n, D, { ...cfg, seed: seed + m }, yieldToLoop, rowOpts));
   if (subset && subset.seeds > 0) {
     const S = subset.dims;
     if (!(Number.isInteger(S) && S > 0 && S < D)) throw new Error(`subset members: ${S} inputs must be fewer than the ${D} functionals`);
     const xs = new Float32Array(n * S);
     for (let i = 0; i < n; i++) xs.set(x.subarray(i * D, i * D + S), i * S);
-    for (let m = 0; m < subset.seeds; m++) members.push(widenFunctionalModel(await trainFunctionalModel(tf, xs, y, n, S, { ...cfg, seed: seed + m }, yieldToLoop), D));
+    for (let m = 0; m < subset.seeds; m++) members.push(widenFunctionalModel(await trainFunctionalModel(tf, xs, y, n, S, { ...cfg, seed: seed + m }, yieldToLoop, rowOpts), D));
   }
   return members;
 }

