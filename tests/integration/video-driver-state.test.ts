@@ -17,7 +17,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let ts: TestServer;
 before(async () => {
-  ts = await startTestServer('uws', { streaming: { videoAnalysisFps: 10 } }, { ...tinyLoaders(), video: async (config) => loadVideoAnalyzer(config as Parameters<typeof loadVideoAnalyzer>[0]) });
+  // The test sends minutes of synthetic video as fast as it can: lift the real-time limit (tested on its own elsewhere).
+  ts = await startTestServer('uws', { streaming: { videoAnalysisFps: 10 }, server: { maxRealtimeFactor: 10000, realtimeBurstMs: 3_600_000 } }, { ...tinyLoaders(), video: async (config) => loadVideoAnalyzer(config as Parameters<typeof loadVideoAnalyzer>[0]) });
 });
 after(async () => { await ts?.close(); });
 
