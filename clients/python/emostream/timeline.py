@@ -20,7 +20,9 @@ def format_result(r: dict, labels: Sequence[str], e2e_ms: float | None) -> str:
     """Window end, fused label, top-3 fused probabilities, per-modality labels, latency."""
     t = f"{r['windowEndUs'] / 1e6:7.2f}s"
     fused = r.get("fused")
-    label = f"{fused['label']:<9}" if fused else "no model "
+    # No fused posterior: the window held no voice (protocol 1.1 voice activity) and no face, or no model answered.
+    silent = (r.get("voice") or {}).get("active") is False
+    label = f"{fused['label']:<9}" if fused else ("no voice " if silent else "no model ")
     if fused:
         p = fused["probs"]
         top = "  ".join(f"{labels[k]} {p[k]:.2f}" for k in sorted(range(len(p)), key=lambda k: -p[k])[:3])

@@ -40,7 +40,11 @@ class CliTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         lines = [json.loads(line) for line in r.stdout.splitlines()]
         self.assertEqual([m["hop"] for m in lines], [0, 1, 2, 3, 4])
-        self.assertTrue(all(m["type"] == "emotion" and len(m["speech"]["probs"]) == 8 for m in lines))
+        self.assertTrue(all(m["type"] == "emotion" for m in lines))
+        # Voice activity (protocol 1.1): windows with too little speech carry no speech posterior; the others one of 8.
+        self.assertTrue(all(len(m["speech"]["probs"]) == 8 for m in lines if m["voice"]["active"]), lines)
+        self.assertTrue(all(m["speech"] is None for m in lines if not m["voice"]["active"]), lines)
+        self.assertTrue(any(m["voice"]["active"] for m in lines))
         self.assertTrue(all(isinstance(m["e2eMs"], float) and m["e2eMs"] >= 0 for m in lines), [m["e2eMs"] for m in lines])
         self.assertEqual([m["final"] for m in lines], [False, False, False, False, True])
         self.assertRegex(r.stderr, r"^session [0-9a-f-]+  window 3000 ms, hop 500 ms  models: .*speech")
@@ -52,7 +56,10 @@ class CliTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         timeline = [line for line in r.stdout.splitlines() if re.match(r"^\s+\d+\.\d\ds  ", line)]
         self.assertEqual(len(timeline), 5, r.stdout)
-        self.assertRegex(timeline[0], r"^\s+0\.50s  \w+\s+\w+ 0\.\d\d  \w+ 0\.\d\d  \w+ 0\.\d\d\s+voice:\w+ face:-  e2e [\d.]+ ms srv [\d.]+ ms$")
+        self.assertRegex(timeline[0], r"^\s+0\.50s  (no voice\s+-|\w+\s+\w+ 0\.\d\d  \w+ 0\.\d\d  \w+ 0\.\d\d)\s+voice:[\w-]+ face:-  e2e [\d.]+ ms srv [\d.]+ ms$")
+        spoken = [line for line in timeline if "voice:-" not in line]
+        self.assertTrue(spoken, r.stdout)
+        self.assertRegex(spoken[0], r"^\s+\d+\.\d\ds  \w+\s+\w+ 0\.\d\d  \w+ 0\.\d\d  \w+ 0\.\d\d\s+voice:\w+ face:-  e2e [\d.]+ ms srv [\d.]+ ms")
         self.assertTrue(timeline[-1].endswith("(final)"))
         self.assertIn("results: 5, dropped windows: 0", r.stdout)
         self.assertRegex(r.stdout, r"mean fused posterior: \w+ 0\.\d\d")

@@ -43,11 +43,18 @@ class StreamTest(ServerTestCase):
         self.assertGreaterEqual(len(results), 3)
         self.assertEqual([r["hop"] for r in results], list(range(len(results))), "one result per hop, none dropped")
         self.assertEqual([r["final"] for r in results], [False] * (len(results) - 1) + [True])
+        # Voice activity (protocol 1.1): a window with too little speech (the clip's leading room tone) has no speech
+        # posterior and, with no other modality, no fused one; every other window has both.
+        self.assertTrue(any(r["speech"] is not None for r in results), "some window carries speech")
         for r in results:
             self.assertEqual(r["type"], "emotion")
             self.assertEqual(r["sessionId"], client.session_id)
             self.assertLessEqual(r["windowEndUs"] - r["windowStartUs"], w["windowMs"] * 1000)
             self.assertGreaterEqual(r["windowStartUs"], 0)
+            if r.get("voice") is not None and not r["voice"]["active"]:
+                self.assertIsNone(r["speech"])
+                self.assertIsNone(r["fused"])
+                continue
             assert_posterior(self, r["speech"], labels)
             assert_posterior(self, r["fused"], labels)
             self.assertIn(r["fused"]["label"], labels)
