@@ -10,6 +10,9 @@ const PACK_MIN_SAMPLES = 1024;
  * A session's speech front end running in a feature worker. `push` never blocks; `window` resolves with exactly the
  * window the model's own stream builds (or null: no audio yet, the stream broke, the worker died).
  */
+/** Backlog a worker may hold per stream it serves (20 s of 16 kHz audio), whatever `maxBacklogSamples` says. */
+export const BACKLOG_SAMPLES_PER_STREAM = 16_000 * 20;
+
 export interface RemoteSpeechStream {
   push(samples16k: Float32Array): void;
   window(endSample: number, windowSamples: number): Promise<unknown>;
@@ -23,9 +26,14 @@ export interface FeatureOffloadOptions {
   /**
    * Audio samples sent to one worker and not yet processed, at most. Past it (the worker is that far behind real
    * time) new audio for that worker is dropped and the affected streams are marked broken: their windows resolve
-   * null (counted in `stats().brokenStreams`) instead of memory growing without bound.
+   * null (counted in `stats().brokenStreams`) instead of memory growing without bound. The limit grows with the
+   * streams the worker serves (at least `BACKLOG_SAMPLES_PER_STREAM` each), so a stall of a few seconds at start-up
+   * (every session connecting at once, the voice-activity graph's first calls) does not break hundreds of sessions:
+   * a fixed 600 s shared by 224 sessions allowed 2.7 s each. Still bounded: streams are bounded by server.maxSessions.
    */
   maxBacklogSamples?: number;
+  /** The per-stream floor of that limit (default BACKLOG_SAMPLES_PER_STREAM). */
+  backlogSamplesPerStream?: number;
   log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
 }
 
@@ -56,7 +64,7 @@ class FeatureWorker {
   dead = false;
   batches = 0;
 
-  constructor(private readonly maxBacklog: number, private readonly onDeath: (w: FeatureWorker, err: Error) => void) {
+  constructor(private readonly maxBacklog: number, private readonly backlogPerStream: number, private readonly onDeath: (w: FeatureWorker, err: Error) => void) {
     this.worker = startTsWorker(WORKER_URL);
     this.worker.on('error', (err) => this.die(err));
     this.worker.on('exit', (code) => this.die(new Error(`feature worker exited with code ${code}`)));
@@ -138,10 +146,11 @@ class FeatureWorker {
 
   push(state: StreamState, samples: Float32Array): void {
     if (state.broken || this.dead || samples.length === 0) return;
-    if (this.backlogSamples + this.queuedSamples + samples.length > this.maxBacklog) {
+    const limit = Math.max(this.maxBacklog, this.backlogPerStream * this.streams.size);
+    if (this.backlogSamples + this.queuedSamples + samples.length > limit) {
       // A gap in the audio would silently shift every later frame: the stream stops instead, visibly.
       state.broken = true;
-      state.onError(`feature worker over ${this.maxBacklog} samples behind; this session's speech posteriors stop`);
+      state.onError(`feature worker over ${limit} samples behind; this session's speech posteriors stop`);
       return;
     }
     this.ops.push({ t: 'push', sid: state.sid, off: this.queuedSamples, len: samples.length });
@@ -209,7 +218,7 @@ export class FeatureOffload {
   }
 
   private async spawn(): Promise<FeatureWorker> {
-    const w = new FeatureWorker(this.opts.maxBacklogSamples ?? 16_000 * 600, (dead, err) => this.onDeath(dead, err));
+    const w = new FeatureWorker(this.opts.maxBacklogSamples ?? 16_000 * 600, this.opts.backlogSamplesPerStream ?? BACKLOG_SAMPLES_PER_STREAM, (dead, err) => this.onDeath(dead, err));
     try {
       await w.init(this.opts.speechDir);
     } catch (err) {

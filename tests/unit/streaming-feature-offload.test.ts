@@ -62,7 +62,7 @@ test('feature worker streams build exactly the windows of the in-thread stream (
 });
 
 test('a worker that falls too far behind stops the stream visibly (bounded backlog): windows are null, not wrong', async () => {
-  const pool = await FeatureOffload.start({ workers: 1, maxBacklogSamples: 4000 });
+  const pool = await FeatureOffload.start({ workers: 1, maxBacklogSamples: 4000, backlogSamplesPerStream: 1000 });
   try {
     const errors: string[] = [];
     const s = pool.open((m) => errors.push(m));
@@ -78,6 +78,22 @@ test('a worker that falls too far behind stops the stream visibly (bounded backl
     const ok = pool.open();
     ok.push(new Float32Array(3200).fill(0.1));
     assert.ok(await ok.window(3200, 3200));
+  } finally {
+    await pool.close();
+  }
+});
+
+test('the backlog limit grows with the streams a worker serves (a start-up stall does not break every session)', async () => {
+  const pool = await FeatureOffload.start({ workers: 1, maxBacklogSamples: 4000, backlogSamplesPerStream: 1000 });
+  try {
+    const errors: string[] = [];
+    const streams = Array.from({ length: 8 }, () => pool.open((m) => errors.push(m)));
+    // 8 streams x 1000 = 8000 allowed: 7 x 1000 samples queued at once pass where 4000 alone would not.
+    for (const s of streams.slice(0, 7)) s.push(new Float32Array(1000).fill(0.1));
+    assert.deepEqual(errors, []);
+    streams[7].push(new Float32Array(1500).fill(0.1)); // 8500 > 8000: this one stops
+    assert.equal(errors.length, 1);
+    assert.match(errors[0], /over 8000 samples behind/);
   } finally {
     await pool.close();
   }
