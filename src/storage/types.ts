@@ -1,4 +1,4 @@
-import type { EmotionResult, ModelSummary } from '../protocol/v1/messages.js';
+import type { AlertMessage, EmotionResult, ModelSummary } from '../protocol/v1/messages.js';
 
 /** What is kept of a session besides its results. Times are epoch milliseconds. */
 export interface SessionRecord {
@@ -35,17 +35,8 @@ export interface ResultRow {
   body: string;
 }
 
-/** An alert as the alerts module emits it (type 'alert'), stored with the session. */
-export interface AlertRecord {
-  type: 'alert';
-  sessionId: string;
-  rule: string;
-  hop: number;
-  atUs: number;
-  kind: 'label' | 'perclos' | 'no-face' | 'no-voice';
-  value: number;
-  message: string;
-}
+/** An alert as the alerts module emits it (the protocol's `alert` message), stored with the session. */
+export type AlertRecord = AlertMessage;
 
 export interface SessionQuery {
   /** Only this owner's sessions; undefined = every owner (admin). */
