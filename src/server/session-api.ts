@@ -20,6 +20,9 @@ import type { SessionRecorder } from '../storage/recorder.js';
 
 export type { SessionSink, PcmInput };
 
+/** How long a question to the other event loops waits for a loop that has not replied (they usually reply at once). */
+const CROSS_LOOP_ASK_MS = 2000;
+
 export interface OpenSessionOptions {
   sink: SessionSink;
   /** Free text for logs, e.g. 'webrtc/werift' or the hello's client field. */
@@ -98,14 +101,18 @@ export class SessionManager {
     return this.sessions.get(id)?.isOpen ? this.owners.get(id) ?? null : null;
   }
 
-  /** The owner of a live session on another event loop (null without other loops, or none answering in time). */
-  async ownerElsewhere(id: string, timeoutMs = 500): Promise<string | null> {
+  /**
+   * The owner of a live session on another event loop (null without other loops, or none answering in time). The
+   * answer comes as soon as every loop has replied; the time-out only matters for a loop that is busy or gone, and a
+   * busy machine can delay a healthy loop's reply past half a second (a flaky CI run did), so it is 2 s.
+   */
+  async ownerElsewhere(id: string, timeoutMs = CROSS_LOOP_ASK_MS): Promise<string | null> {
     if (!this.shards) return null;
     return (await this.shards.ask<string>('session-owner', id, timeoutMs))[0] ?? null;
   }
 
   /** The event loop holding open session `id`, when another one does (null without other loops or answer in time). */
-  async openElsewhere(id: string, timeoutMs = 500): Promise<number | null> {
+  async openElsewhere(id: string, timeoutMs = CROSS_LOOP_ASK_MS): Promise<number | null> {
     if (!this.shards) return null;
     return (await this.shards.ask<number>('has-session', id, timeoutMs))[0] ?? null;
   }
