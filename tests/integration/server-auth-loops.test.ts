@@ -25,7 +25,10 @@ test('two event loops with auth on: ownership and pinned names hold across loops
       // Wherever the upgrade lands, the owner is found (on this loop or over the shard bus).
       const sub = await EmoSubscriber.connect(url, c.sessionId, 10_000, { token: aliceSub });
       const first = await sub.messages().next();
-      assert.equal((first.value as { type: string }).type, 'subscribed');
+      // Known flake (about 1 run in 4 on a busy machine, not understood yet): the subscriber's socket closes before any
+      // message. Say how it closed, for whoever takes it up.
+      const why = first.done ? `closed before any message: ${JSON.stringify(await sub.closed())}` : '';
+      assert.equal((first.value as { type: string } | undefined)?.type, 'subscribed', why);
       sub.close();
       await refused(`${url}/v1/subscribe?session=${c.sessionId}`, { token: bobSub }, 403, 'EMO_ERR_FORBIDDEN');
     }
