@@ -24,6 +24,8 @@ export interface StreamClientOptions {
 export interface CloseInfo {
   code: number;
   reason: string;
+  /** Why the socket failed, when it did (1006 closes: a refused frame, a reset): what `ws` reported. */
+  error?: string;
 }
 
 function endpoint(base: string, path: string): string {
@@ -253,12 +255,13 @@ export class EmoSubscriber {
       const m = parse(d);
       if (m) this.queue.push(m);
     });
+    let failure: string | undefined;
     ws.on('close', (code, reason) => {
-      this.closeInfo = { code, reason: reason.toString() };
+      this.closeInfo = { code, reason: reason.toString(), ...(failure ? { error: failure } : {}) };
       this.queue.end();
       for (const w of this.closeWaiters.splice(0)) w(this.closeInfo);
     });
-    ws.on('error', () => undefined);
+    ws.on('error', (err) => { failure = err.message; });
   }
 
   /**
