@@ -7,7 +7,6 @@ import { DEFAULT_MAX_OFFER_BYTES } from './sdp-offer.js';
 import { WHIP_PATH, WhipEndpoint, type WhipRequest, type WhipResponse } from './whip.js';
 
 export { WhipEndpoint, WHIP_PATH } from './whip.js';
-export { WhipClient } from './whip-client.js';
 
 /**
  * Server plugin (config `plugins`, docs/architecture.md): WHIP signalling on the server's HTTP port and one werift

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { DepacketizeBase } from 'werift/nonstandard';
 import { RtpHeader, RtpPacket } from 'werift';
 import { ProtocolError } from '../../src/protocol/v1/errors.js';
-import { packetizeH264, packetizeVp8, splitAnnexB } from '../../src/webrtc/rtp-packetize.js';
+import { packetizeH264, packetizeVp8, splitAnnexB } from '../../clients/node/rtp-packetize.js';
 import { ntpToEpochMs, RtpTimeline, SessionClock } from '../../src/webrtc/rtp-timeline.js';
 import { validateOffer } from '../../src/webrtc/sdp-offer.js';
 import { Y4mParser } from '../../src/webrtc/y4m-parser.js';
