@@ -5,6 +5,7 @@ import { DEFAULT_SMOOTHING } from '../streaming/posterior-smoother.js';
 import { alertsConfigSchema } from '../alerts/config.js';
 import { authConfigSchema, limitsConfigSchema } from '../auth/config.js';
 import { FACE_POSTERIOR_MODES } from '../face/face-posterior.js';
+import { faceSettingsShape } from '../face/config.js';
 
 /** streaming.featureWorkers when not configured: one front-end worker where a second core can run it. */
 export const DEFAULT_FEATURE_WORKERS = availableParallelism() >= 2 ? 1 : 0;
@@ -110,36 +111,19 @@ export const configSchema = z.object({
     face: z.object({ enabled: z.boolean().default(true), dir: z.string().optional() }).prefault({}),
     fusion: z.object({ enabled: z.boolean().default(true), dir: z.string().optional() }).prefault({}),
     /**
-     * The video analyzer (src/face). Besides `enabled`, the face pipeline's own settings (FaceConfig in
-     * src/face/config.ts); unset keys take the face pipeline's defaults (docs/configuration.md), so they live in one
-     * place. The whole frozen config goes to `loadVideoAnalyzer(config)`, which reads this section.
+     * The video analyzer (src/face): `enabled`, the face pipeline's own settings (faceSettingsShape in
+     * src/face/config.ts: one definition of their bounds, defaults and descriptions) and the face posterior's. The
+     * whole frozen config goes to `loadVideoAnalyzer(config)`, which reads this section.
      */
     video: z.object({
       enabled: z.boolean().default(true),
-      modelDir: z.string().min(1).optional(),
-      workers: z.number().int().min(1).max(64).optional(),
-      maxFaces: z.number().int().min(1).max(16).optional(),
-      redetectEveryFrames: z.number().int().min(1).max(1000).optional(),
-      idleDetectEveryFrames: z.number().int().min(1).max(1000).optional(),
-      minDetectionScore: z.number().min(0).max(1).optional(),
-      minMeshScore: z.number().min(0).max(1).optional(),
-      maxAnalysisSidePx: z.number().int().min(1).max(4096).optional(),
-      maxFrameBytes: z.number().int().min(1).max(64 * 1024 * 1024).optional(),
-      maxFramePixels: z.number().int().min(1).max(8192 * 8192).optional(),
-      calibrationHistoryFrames: z.number().int().min(1).max(100_000).optional(),
-      calibrationPriorFrames: z.number().min(0).optional(),
-      calibrationPauseConfidence: z.number().min(0).max(1).optional(),
+      ...faceSettingsShape,
       /** How a video window's face posterior is made (src/face/face-posterior.ts; models/face/transfer-report.md). */
       facePosterior: z.enum(FACE_POSTERIOR_MODES).default('pool'),
       /** Smoothing of the face posterior over a session's windows (results' face.smoothed): half-life, 0 = off. */
       faceSmoothingHalfLifeMs: z.number().min(0).max(600_000).default(DEFAULT_SMOOTHING.halfLifeMs),
       /** Hysteresis of the smoothed face label: another class must lead by this much to take over. */
       faceSmoothingSwitchMargin: z.number().min(0).max(0.99).default(DEFAULT_SMOOTHING.switchMargin),
-      expression: z.boolean().optional(),
-      expressionEveryFrames: z.number().int().min(1).max(1000).optional(),
-      maxBatchFrames: z.number().int().min(1).max(64).optional(),
-      maxPendingFrames: z.number().int().min(1).max(100_000).optional(),
-      frameTimeoutMs: z.number().int().min(1).max(600_000).optional(),
     }).strict().prefault({}),
     batching: z.object({
       enabled: z.boolean().default(true),
