@@ -134,6 +134,26 @@ export const configSchema = z.object({
       timeoutMs: z.number().int().min(10).default(5000),
     }).prefault({}),
   }).prefault({}),
+  /** The WHIP/WebRTC ingest (src/webrtc, docs/webrtc.md); read by the plugin at start-up. */
+  webrtc: z.object({
+    iceTimeoutMs: z.number().int().min(0).default(10_000)
+      .describe('a peer whose ICE/DTLS has not connected this long after the answer is dropped (`ice-timeout`)'),
+    mediaTimeoutMs: z.number().int().min(0).default(6_000)
+      .describe('a connected peer that sends no RTP this long is dropped (`media-timeout`)'),
+    maxSessions: z.number().int().min(0).optional()
+      .describe('concurrent WebRTC sessions; beyond it a WHIP offer gets 503 `EMO_ERR_WHIP_TOO_MANY_SESSIONS`')
+      .meta({ docDefault: 'server.maxSessions' }),
+    videoSize: z.string().regex(/^\d+x\d+$/, 'expected WIDTHxHEIGHT, e.g. 640x480')
+      .refine((v) => v.split('x').every((n) => Number(n) > 0 && Number(n) % 2 === 0), 'expected an even WIDTHxHEIGHT, e.g. 640x480')
+      .default('640x480')
+      .describe('even `WIDTHxHEIGHT` that decoded WebRTC video is scaled into before analysis'),
+    iceHosts: z.array(z.string().min(1)).default(['127.0.0.1'])
+      .describe('extra host addresses to gather ICE candidates on (werift skips loopback otherwise)'),
+    portRange: z.string().regex(/^\d+-\d+$/, 'expected MIN-MAX')
+      .refine((v) => { const [lo, hi] = v.split('-').map(Number); return lo < hi && hi <= 65535; }, 'expected MIN-MAX with MIN < MAX <= 65535')
+      .optional()
+      .describe('`MIN-MAX` UDP ports for ICE, e.g. for a firewall').meta({ docDefault: '(any)' }),
+  }).strict().prefault({}),
   /** Alert rules evaluated on every result, and the webhooks alerts are POSTed to (docs/alerts.md). */
   alerts: alertsConfigSchema.prefault({}),
   /** Session history (src/storage, docs/history.md). */
@@ -208,6 +228,12 @@ export const ENV_VARS: Record<string, { path: string[]; type: EnvType }> = {
   EMOSTREAM_MAX_PENDING_HOPS: { path: ['streaming', 'maxPendingHops'], type: 'int' },
   EMOSTREAM_FEATURE_WORKERS: { path: ['streaming', 'featureWorkers'], type: 'int' },
   EMOSTREAM_SMOOTHING_HALF_LIFE_MS: { path: ['streaming', 'smoothing', 'halfLifeMs'], type: 'number' },
+  EMOSTREAM_WEBRTC_ICE_TIMEOUT_MS: { path: ['webrtc', 'iceTimeoutMs'], type: 'int' },
+  EMOSTREAM_WEBRTC_MEDIA_TIMEOUT_MS: { path: ['webrtc', 'mediaTimeoutMs'], type: 'int' },
+  EMOSTREAM_WEBRTC_MAX_SESSIONS: { path: ['webrtc', 'maxSessions'], type: 'int' },
+  EMOSTREAM_WEBRTC_VIDEO_SIZE: { path: ['webrtc', 'videoSize'], type: 'string' },
+  EMOSTREAM_WEBRTC_ICE_HOSTS: { path: ['webrtc', 'iceHosts'], type: 'list' },
+  EMOSTREAM_WEBRTC_PORT_RANGE: { path: ['webrtc', 'portRange'], type: 'string' },
   EMOSTREAM_LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
   EMOSTREAM_ALERT_RULES: { path: ['alerts', 'rules'], type: 'json' },
   EMOSTREAM_WEBHOOK_URLS: { path: ['alerts', 'webhooks', 'urls'], type: 'list' },
