@@ -80,9 +80,12 @@ export function closeCodeOf(code: ErrorCode): number {
 /** A protocol-level failure carrying its catalogue code and a human sentence for the client. */
 export class ProtocolError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message?: string) {
-    super(message ?? ERROR_CATALOGUE[code].text);
+  /** Whether the same operation may succeed when retried (a lock held elsewhere, a database server restarting). */
+  readonly transient: boolean;
+  constructor(code: ErrorCode, message?: string, options: { cause?: unknown; transient?: boolean } = {}) {
+    super(message ?? ERROR_CATALOGUE[code].text, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.transient = options.transient ?? false;
     this.name = 'ProtocolError';
   }
   get closeCode(): number {
