@@ -11,7 +11,7 @@ import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
 import { EmoStreamClient } from '../clients/node/client.js';
 import { decodePcm16k, STREAM_SAMPLE_RATE } from '../clients/node/media.js';
 import { createEmoServer } from '../src/server/app.js';
-import { extractJpegFrames, type JpegFrame } from '../src/face/clip-frames.js';
+import { extractJpegFrames, type JpegFrame } from '../src/training/face-eval/clip-frames.js';
 import type { EmotionResult } from '../src/protocol/v1/messages.js';
 
 const sessions = Number(process.argv[2] ?? 4);

@@ -11,8 +11,8 @@ import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { extractJpegFrames } from '../src/face/clip-frames.js';
-import { listLabelledClips } from '../src/face/eval-clips.js';
+import { extractJpegFrames } from '../src/training/face-eval/clip-frames.js';
+import { listLabelledClips } from '../src/training/face-eval/eval-clips.js';
 import { loadVideoAnalyzer } from '../src/face/index.js';
 
 const sessions = Number(process.argv[2] ?? 4);

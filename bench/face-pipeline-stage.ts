@@ -12,8 +12,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { initTf } from '../src/training/tf.js';
-import { extractJpegFrames } from '../src/face/clip-frames.js';
-import { listLabelledClips } from '../src/face/eval-clips.js';
+import { extractJpegFrames } from '../src/training/face-eval/clip-frames.js';
+import { listLabelledClips } from '../src/training/face-eval/eval-clips.js';
 import { resolveFaceConfig } from '../src/face/config.js';
 import { FaceEngine } from '../src/face/engine.js';
 import { defaultModelDir, FaceModels } from '../src/face/face-models.js';

@@ -15,8 +15,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readWav } from '../src/features/wav.js';
 import { hasShared, SHARED_DIR } from '../src/training/ravdess.js';
-import { encodeVideoFixture, type CodedVideo } from '../src/webrtc/video-fixture.js';
-import { to48k, WhipClient } from '../src/webrtc/whip-client.js';
+import { encodeVideoFixture, type CodedVideo } from '../clients/node/video-fixture.js';
+import { to48k, WhipClient } from '../clients/node/whip-client.js';
 import { sampleProc } from './proc-stats.js';
 
 const { values: args } = parseArgs({

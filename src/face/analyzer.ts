@@ -4,7 +4,7 @@ import { AuEstimator } from './au-estimator.js';
 import { DriverStateTracker } from './driver-state.js';
 import type { AuScale } from './au-scale.js';
 import type { FaceConfig } from './config.js';
-import { FaceFrameError } from './errors.js';
+import { ProtocolError } from '../protocol/v1/errors.js';
 import { mapExpression } from './expression-map.js';
 import type { FaceWorkerClient } from './worker-client.js';
 
@@ -39,7 +39,7 @@ class FaceAnalyzerStream implements VideoAnalyzerStream {
   }
 
   async analyze(frame: VideoFrameInput): Promise<VideoAnalysis> {
-    if (this.closed) throw new FaceFrameError('EMO_ERR_VIDEO_UNAVAILABLE', 'video stream is disposed');
+    if (this.closed) throw new ProtocolError('EMO_ERR_VIDEO_UNAVAILABLE', 'video stream is disposed');
     this.counters.frames++;
     let result;
     try {

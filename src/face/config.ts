@@ -1,93 +1,62 @@
+import { z } from 'zod';
+
+/** The face pipeline alone refuses frames above this; in the server `server.maxFrameBytes` is the default instead. */
+const FACE_MAX_FRAME_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The face pipeline's settings as zod fields, each with its bounds, default and description: the server's one config
+ * schema holds them under `models.video` (src/server/config.ts), and `resolveFaceConfig` parses a bare partial (tools,
+ * tests, `loadVideoAnalyzer()` without a server) with the same fields, so every rule lives here once.
+ */
+export const faceSettingsShape = {
+  workers: z.number().int().min(1).max(64).default(1)
+    .describe('face pipeline worker threads (each with its own TensorFlow.js and models); a session stays on one'),
+  maxFaces: z.number().int().min(1).max(16).default(1)
+    .describe('faces analysed per frame, largest first (the largest feeds the AU window)'),
+  redetectEveryFrames: z.number().int().min(1).max(1000).default(20)
+    .describe('run the face detector at least every N analysed frames while faces are tracked'),
+  idleDetectEveryFrames: z.number().int().min(1).max(1000).default(3)
+    .describe('with no face tracked, run the detector on every Nth analysed frame'),
+  minDetectionScore: z.number().min(0).max(1).default(0.5).describe('BlazeFace score threshold'),
+  minMeshScore: z.number().min(0).max(1).default(0.5).describe('FaceMesh face flag below which a track is lost'),
+  maxAnalysisSidePx: z.number().int().min(1).max(4096).default(640)
+    .describe('frames are downscaled to this long side before detection (faces stay >= ~60 px)'),
+  maxFrameBytes: z.number().int().min(1).max(64 * 1024 * 1024).optional()
+    .describe(`frames above this are refused before decoding; unset = \`server.maxFrameBytes\` (the face pipeline alone defaults to ${FACE_MAX_FRAME_BYTES})`)
+    .meta({ docDefault: 'server.maxFrameBytes' }),
+  maxFramePixels: z.number().int().min(1).max(8192 * 8192).default(4096 * 2304)
+    .describe('frames above this many pixels (4096x2304) are refused before decoding'),
+  calibrationHistoryFrames: z.number().int().min(1).max(100_000).default(300).describe('per-track neutral-baseline history (frames)'),
+  calibrationPriorFrames: z.number().min(0).default(10).describe('weight of the population prior in the baseline, in frames'),
+  calibrationPauseConfidence: z.number().min(0).max(1).default(0.5)
+    .describe('a frame whose expression posterior gives a non-neutral class at least this does not enter the neutral baseline (a held expression is not learnt as the resting face); 1 = every frame enters'),
+  expression: z.boolean().default(true).describe('run the expression net (second visual model; `expression` in results)'),
+  expressionEveryFrames: z.number().int().min(1).max(1000).default(2)
+    .describe('run it on every Nth analysed frame per track (and on a new track\'s first frame); between, a track keeps its last posterior'),
+  maxBatchFrames: z.number().int().min(1).max(64).default(8).describe('frames of different sessions batched into one worker pass'),
+  maxPendingFrames: z.number().int().min(1).max(100_000).default(64)
+    .describe('frames waiting for the workers (all sessions); beyond, EMO_ERR_VIDEO_BUSY (frame skipped, reported)'),
+  frameTimeoutMs: z.number().int().min(1).max(600_000).default(5000)
+    .describe('a frame not analysed by then fails with EMO_ERR_VIDEO_INTERNAL and the worker is restarted'),
+  modelDir: z.string().min(1).optional()
+    .describe('folder with blazeface.json, facemesh.json, emotion.json').meta({ docDefault: '@vladmandic/human\'s models' }),
+};
+
+const faceConfigSchema = z.object({ ...faceSettingsShape, maxFrameBytes: faceSettingsShape.maxFrameBytes.default(FACE_MAX_FRAME_BYTES) });
+
 /** Settings of the server's face pipeline; every field has a default so `loadVideoAnalyzer()` works bare. */
-export interface FaceConfig {
-  /** Folder with blazeface.json, facemesh.json, emotion.json (default: the ones @vladmandic/human ships). */
-  modelDir?: string;
-  /** Worker threads (each with its own TensorFlow.js and models); a session's stream stays on one worker. */
-  workers: number;
-  /** Faces analysed per frame, largest first (the largest is the session's face). */
-  maxFaces: number;
-  /** Run the detector at least every N analysed frames to find new faces even while tracks hold. */
-  redetectEveryFrames: number;
-  /** With no face tracked, run the detector on every Nth analysed frame (1 = every frame). */
-  idleDetectEveryFrames: number;
-  /** Detector score threshold (BlazeFace sigmoid). */
-  minDetectionScore: number;
-  /** FaceMesh face-flag threshold below which a track counts as lost. */
-  minMeshScore: number;
-  /** Frames are downscaled so their longer side is at most this before detection (faces stay >= ~60 px). */
-  maxAnalysisSidePx: number;
-  /** Hard limits: larger frames are refused before decoding. */
-  maxFrameBytes: number;
-  maxFramePixels: number;
-  /** Per-track neutral calibration: frames of history (median window) and weight of the population prior in frames. */
-  calibrationHistoryFrames: number;
-  calibrationPriorFrames: number;
-  /**
-   * A frame whose expression-net posterior gives some non-neutral class at least this probability does not enter
-   * the person's neutral baseline (a held smile is not learnt as the resting face); 1 = every frame enters (the
-   * behaviour before issue 20).
-   */
-  calibrationPauseConfidence: number;
-  /** Run the expression classifier (second visual model). */
-  expression: boolean;
-  /** Run it on every Nth analysed frame per stream (and on a new track's first frame); between, a track keeps its last posterior. */
-  expressionEveryFrames: number;
-  /** Frames of different sessions a worker analyses in one batched pass at most. */
-  maxBatchFrames: number;
-  /** Frames waiting for the worker across all sessions; beyond it analyze() rejects with EMO_ERR_VIDEO_BUSY. */
-  maxPendingFrames: number;
-  /** A worker call that takes longer than this is failed (the worker is then restarted). */
-  frameTimeoutMs: number;
-}
+export type FaceConfig = z.output<typeof faceConfigSchema>;
 
-export const DEFAULT_FACE_CONFIG: Readonly<FaceConfig> = Object.freeze({
-  workers: 1,
-  maxFaces: 1,
-  redetectEveryFrames: 20,
-  idleDetectEveryFrames: 3,
-  minDetectionScore: 0.5,
-  minMeshScore: 0.5,
-  maxAnalysisSidePx: 640,
-  maxFrameBytes: 8 * 1024 * 1024,
-  maxFramePixels: 4096 * 2304,
-  calibrationHistoryFrames: 300,
-  calibrationPriorFrames: 10,
-  calibrationPauseConfidence: 0.5,
-  expression: true,
-  expressionEveryFrames: 2,
-  maxBatchFrames: 8,
-  maxPendingFrames: 64,
-  frameTimeoutMs: 5000,
-});
+export const DEFAULT_FACE_CONFIG: Readonly<Omit<FaceConfig, 'modelDir'>> = Object.freeze(faceConfigSchema.parse({}));
 
+/** Defaults filled in and every value checked by the schema's own rules; throws naming each bad key. */
 export function resolveFaceConfig(partial: Partial<FaceConfig> = {}): FaceConfig {
-  const cfg: FaceConfig = { ...DEFAULT_FACE_CONFIG, ...partial };
-  const positiveInt = (name: keyof FaceConfig, max: number): void => {
-    const v = cfg[name];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) throw new Error(`face config: ${name} must be an integer in 1..${max}, got ${String(v)}`);
-  };
-  positiveInt('workers', 64);
-  positiveInt('maxFaces', 16);
-  positiveInt('redetectEveryFrames', 1000);
-  positiveInt('idleDetectEveryFrames', 1000);
-  positiveInt('expressionEveryFrames', 1000);
-  positiveInt('maxAnalysisSidePx', 4096);
-  positiveInt('maxFrameBytes', 64 * 1024 * 1024);
-  positiveInt('maxFramePixels', 8192 * 8192);
-  positiveInt('maxPendingFrames', 100_000);
-  positiveInt('maxBatchFrames', 64);
-  positiveInt('frameTimeoutMs', 600_000);
-  positiveInt('calibrationHistoryFrames', 100_000);
-  if (!(Number.isFinite(cfg.calibrationPriorFrames) && cfg.calibrationPriorFrames >= 0)) {
-    throw new Error(`face config: calibrationPriorFrames must be >= 0, got ${cfg.calibrationPriorFrames}`);
-  }
-  for (const name of ['minDetectionScore', 'minMeshScore', 'calibrationPauseConfidence'] as const) {
-    if (!(cfg[name] >= 0 && cfg[name] <= 1)) throw new Error(`face config: ${name} must be in [0, 1], got ${cfg[name]}`);
-  }
-  return cfg;
+  const res = faceConfigSchema.safeParse(partial);
+  if (!res.success) throw new Error(`face config: ${res.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return res.data;
 }
 
-const FACE_KEYS = [...Object.keys(DEFAULT_FACE_CONFIG), 'modelDir'] as (keyof FaceConfig)[];
+const FACE_KEYS = Object.keys(faceSettingsShape) as (keyof FaceConfig)[];
 
 /**
  * The face settings inside whatever the caller passes: a Partial<FaceConfig>, or the server's frozen AppConfig, whose

@@ -1,6 +1,6 @@
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import type { VideoFrameInput } from '../models/backend.js';
-import { FaceFrameError } from './errors.js';
+import { ProtocolError } from '../protocol/v1/errors.js';
 import { i420ByteLength, i420ToRgb } from './i420.js';
 
 export interface FrameLimits {
@@ -23,23 +23,23 @@ export interface RgbImage {
 function checkDeclaredSize(frame: VideoFrameInput, limits: FrameLimits): void {
   const { width, height } = frame;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 0 || height < 0) {
-    throw new FaceFrameError('EMO_ERR_VIDEO_SIZE', `declared frame size ${width}x${height} is not a pair of non-negative integers`);
+    throw new ProtocolError('EMO_ERR_VIDEO_SIZE', `declared frame size ${width}x${height} is not a pair of non-negative integers`);
   }
   if (width * height > limits.maxFramePixels) {
-    throw new FaceFrameError('EMO_ERR_VIDEO_TOO_LARGE', `frame ${width}x${height} exceeds the limit of ${limits.maxFramePixels} pixels`);
+    throw new ProtocolError('EMO_ERR_VIDEO_TOO_LARGE', `frame ${width}x${height} exceeds the limit of ${limits.maxFramePixels} pixels`);
   }
 }
 
 /**
  * Validates and decodes one frame with sharp (libvips), downscaled so its longer side is at most maxAnalysisSidePx.
- * Every refusal is a FaceFrameError with a specific code; nothing here can take the process down.
+ * Every refusal is a ProtocolError with a specific catalogue code; nothing here can take the process down.
  */
 export async function decodeFrame(frame: VideoFrameInput, limits: FrameLimits): Promise<RgbImage> {
   const bytes = frame.payload;
-  if (!(bytes instanceof Uint8Array)) throw new FaceFrameError('EMO_ERR_VIDEO_FORMAT', 'frame payload must be a Uint8Array');
-  if (bytes.byteLength === 0) throw new FaceFrameError('EMO_ERR_VIDEO_SIZE', `empty ${frame.format} frame (0 bytes)`);
+  if (!(bytes instanceof Uint8Array)) throw new ProtocolError('EMO_ERR_VIDEO_FORMAT', 'frame payload must be a Uint8Array');
+  if (bytes.byteLength === 0) throw new ProtocolError('EMO_ERR_VIDEO_SIZE', `empty ${frame.format} frame (0 bytes)`);
   if (bytes.byteLength > limits.maxFrameBytes) {
-    throw new FaceFrameError('EMO_ERR_VIDEO_TOO_LARGE', `frame of ${bytes.byteLength} bytes exceeds the limit of ${limits.maxFrameBytes} bytes`);
+    throw new ProtocolError('EMO_ERR_VIDEO_TOO_LARGE', `frame of ${bytes.byteLength} bytes exceeds the limit of ${limits.maxFrameBytes} bytes`);
   }
   checkDeclaredSize(frame, limits);
   let input: Sharp;
@@ -51,16 +51,16 @@ export async function decodeFrame(frame: VideoFrameInput, limits: FrameLimits): 
       try {
         meta = await sharp(bytes, { limitInputPixels: limits.maxFramePixels }).metadata();
       } catch (err) {
-        throw new FaceFrameError('EMO_ERR_VIDEO_DECODE', `not a decodable JPEG: ${(err as Error).message}`);
+        throw new ProtocolError('EMO_ERR_VIDEO_DECODE', `not a decodable JPEG: ${(err as Error).message}`);
       }
-      if (meta.format !== 'jpeg') throw new FaceFrameError('EMO_ERR_VIDEO_FORMAT', `payload is ${meta.format ?? 'unknown'}, not JPEG`);
-      if (!meta.width || !meta.height) throw new FaceFrameError('EMO_ERR_VIDEO_DECODE', 'JPEG without dimensions');
+      if (meta.format !== 'jpeg') throw new ProtocolError('EMO_ERR_VIDEO_FORMAT', `payload is ${meta.format ?? 'unknown'}, not JPEG`);
+      if (!meta.width || !meta.height) throw new ProtocolError('EMO_ERR_VIDEO_DECODE', 'JPEG without dimensions');
       // A JPEG carries its own size; a declared size of 0x0 means "not declared".
       if ((frame.width !== 0 || frame.height !== 0) && (frame.width !== meta.width || frame.height !== meta.height)) {
-        throw new FaceFrameError('EMO_ERR_VIDEO_SIZE', `declared ${frame.width}x${frame.height} but the JPEG is ${meta.width}x${meta.height}`);
+        throw new ProtocolError('EMO_ERR_VIDEO_SIZE', `declared ${frame.width}x${frame.height} but the JPEG is ${meta.width}x${meta.height}`);
       }
       if (meta.width * meta.height > limits.maxFramePixels) {
-        throw new FaceFrameError('EMO_ERR_VIDEO_TOO_LARGE', `JPEG ${meta.width}x${meta.height} exceeds the limit of ${limits.maxFramePixels} pixels`);
+        throw new ProtocolError('EMO_ERR_VIDEO_TOO_LARGE', `JPEG ${meta.width}x${meta.height} exceeds the limit of ${limits.maxFramePixels} pixels`);
       }
       sourceWidth = meta.width;
       sourceHeight = meta.height;
@@ -68,25 +68,25 @@ export async function decodeFrame(frame: VideoFrameInput, limits: FrameLimits): 
       break;
     }
     case 'rgba': {
-      if (frame.width === 0 || frame.height === 0) throw new FaceFrameError('EMO_ERR_VIDEO_SIZE', `raw RGBA frame needs a declared size, got ${frame.width}x${frame.height}`);
+      if (frame.width === 0 || frame.height === 0) throw new ProtocolError('EMO_ERR_VIDEO_SIZE', `raw RGBA frame needs a declared size, got ${frame.width}x${frame.height}`);
       const expected = frame.width * frame.height * 4;
       if (bytes.byteLength !== expected) {
-        throw new FaceFrameError('EMO_ERR_VIDEO_SIZE', `RGBA ${frame.width}x${frame.height} needs ${expected} bytes, got ${bytes.byteLength}`);
+        throw new ProtocolError('EMO_ERR_VIDEO_SIZE', `RGBA ${frame.width}x${frame.height} needs ${expected} bytes, got ${bytes.byteLength}`);
       }
       input = sharp(bytes, { raw: { width: frame.width, height: frame.height, channels: 4 } });
       break;
     }
     case 'i420': {
-      if (frame.width === 0 || frame.height === 0) throw new FaceFrameError('EMO_ERR_VIDEO_SIZE', `raw I420 frame needs a declared size, got ${frame.width}x${frame.height}`);
+      if (frame.width === 0 || frame.height === 0) throw new ProtocolError('EMO_ERR_VIDEO_SIZE', `raw I420 frame needs a declared size, got ${frame.width}x${frame.height}`);
       const expected = i420ByteLength(frame.width, frame.height);
       if (bytes.byteLength !== expected) {
-        throw new FaceFrameError('EMO_ERR_VIDEO_SIZE', `I420 ${frame.width}x${frame.height} needs ${expected} bytes, got ${bytes.byteLength}`);
+        throw new ProtocolError('EMO_ERR_VIDEO_SIZE', `I420 ${frame.width}x${frame.height} needs ${expected} bytes, got ${bytes.byteLength}`);
       }
       input = sharp(i420ToRgb(bytes, frame.width, frame.height), { raw: { width: frame.width, height: frame.height, channels: 3 } });
       break;
     }
     default:
-      throw new FaceFrameError('EMO_ERR_VIDEO_FORMAT', `unknown video format '${String((frame as { format: unknown }).format)}' (jpeg, i420, rgba)`);
+      throw new ProtocolError('EMO_ERR_VIDEO_FORMAT', `unknown video format '${String((frame as { format: unknown }).format)}' (jpeg, i420, rgba)`);
   }
   const longSide = Math.max(sourceWidth, sourceHeight);
   const scale = longSide > limits.maxAnalysisSidePx ? longSide / limits.maxAnalysisSidePx : 1;
@@ -102,6 +102,6 @@ export async function decodeFrame(frame: VideoFrameInput, limits: FrameLimits): 
       sourceHeight,
     };
   } catch (err) {
-    throw new FaceFrameError('EMO_ERR_VIDEO_DECODE', `cannot decode ${frame.format} frame: ${(err as Error).message}`);
+    throw new ProtocolError('EMO_ERR_VIDEO_DECODE', `cannot decode ${frame.format} frame: ${(err as Error).message}`);
   }
 }

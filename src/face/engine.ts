@@ -3,11 +3,11 @@ import type { VideoFrameInput } from '../models/backend.js';
 import { type Box, boxOfPoints } from './box.js';
 import type { FaceConfig } from './config.js';
 import { decodeFrame, type RgbImage } from './decode.js';
-import { FaceFrameError } from './errors.js';
+import { ProtocolError } from '../protocol/v1/errors.js';
 import { FaceModels, MESH_POINTS, type MeshResult } from './face-models.js';
 import { type Candidate, FaceTracker } from './tracker.js';
 
-const asError = (e: unknown): Error => (e instanceof Error ? e : new FaceFrameError('EMO_ERR_VIDEO_INTERNAL', String(e)));
+const asError = (e: unknown): Error => (e instanceof Error ? e : new ProtocolError('EMO_ERR_VIDEO_INTERNAL', String(e)));
 
 /**
  * Landmarks' bounding box -> FaceMesh crop side. BlazeFace's box enlarged 1.4x is ~1.45x the mesh's extent on

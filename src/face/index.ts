@@ -3,13 +3,12 @@ import type { ModelStatus, VideoAnalyzer, VideoAnalyzerStream } from '../models/
 import { FaceVideoAnalyzer } from './analyzer.js';
 import { loadAuScale } from './au-scale.js';
 import { type FaceConfig, pickFaceConfig, resolveFaceConfig } from './config.js';
-import { FaceFrameError } from './errors.js';
+import { ProtocolError } from '../protocol/v1/errors.js';
 import { defaultModelDir } from './face-models.js';
 import { FaceWorkerClient } from './worker-client.js';
 
 export type { FaceConfig } from './config.js';
 export { DEFAULT_FACE_CONFIG } from './config.js';
-export { FaceFrameError, isFaceFrameError } from './errors.js';
 
 /** What loadVideoAnalyzer returns when the pipeline cannot start: status() says why, every frame is refused. */
 class UnavailableAnalyzer implements VideoAnalyzer {
@@ -20,7 +19,7 @@ class UnavailableAnalyzer implements VideoAnalyzer {
   createStream(): VideoAnalyzerStream {
     const reason = this.reason;
     return {
-      analyze: () => Promise.reject(new FaceFrameError('EMO_ERR_VIDEO_UNAVAILABLE', `face pipeline unavailable: ${reason}`)),
+      analyze: () => Promise.reject(new ProtocolError('EMO_ERR_VIDEO_UNAVAILABLE', `face pipeline unavailable: ${reason}`)),
       reset: () => {},
       dispose: () => {},
     };

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { VideoFrameInput } from '../models/backend.js';
 import type { FaceConfig } from './config.js';
 import type { EngineResult } from './engine.js';
-import { FaceFrameError, type FaceErrorCode } from './errors.js';
+import { isErrorCode, ProtocolError, type ErrorCode } from '../protocol/v1/errors.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
 
 interface Pending {
@@ -75,26 +75,26 @@ export class FaceWorkerClient {
     this.pending.delete(msg.id);
     clearTimeout(p.timer);
     if (msg.type === 'result') p.resolve(msg.result);
-    else p.reject(new FaceFrameError(msg.code as FaceErrorCode, msg.message));
+    else p.reject(new ProtocolError(isErrorCode(msg.code) ? msg.code : 'EMO_ERR_VIDEO_INTERNAL', msg.message));
   }
 
-  private failAll(code: FaceErrorCode, message: string): void {
+  private failAll(code: ErrorCode, message: string): void {
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
-      p.reject(new FaceFrameError(code, message));
+      p.reject(new ProtocolError(code, message));
       this.pending.delete(id);
     }
   }
 
   async analyze(streamId: string, frame: VideoFrameInput): Promise<EngineResult> {
-    if (this.disposed) throw new FaceFrameError('EMO_ERR_VIDEO_UNAVAILABLE', 'face pipeline is disposed');
+    if (this.disposed) throw new ProtocolError('EMO_ERR_VIDEO_UNAVAILABLE', 'face pipeline is disposed');
     if (this.inFlight >= this.config.maxPendingFrames) {
-      throw new FaceFrameError('EMO_ERR_VIDEO_BUSY', `face worker has ${this.inFlight} frames waiting (limit ${this.config.maxPendingFrames}); frame dropped`);
+      throw new ProtocolError('EMO_ERR_VIDEO_BUSY', `face worker has ${this.inFlight} frames waiting (limit ${this.config.maxPendingFrames}); frame dropped`);
     }
-    if (!(frame.payload instanceof Uint8Array)) throw new FaceFrameError('EMO_ERR_VIDEO_FORMAT', 'frame payload must be a Uint8Array');
+    if (!(frame.payload instanceof Uint8Array)) throw new ProtocolError('EMO_ERR_VIDEO_FORMAT', 'frame payload must be a Uint8Array');
     // Cheap checks here so an oversized payload is never copied to the worker.
     if (frame.payload.byteLength > this.config.maxFrameBytes) {
-      throw new FaceFrameError('EMO_ERR_VIDEO_TOO_LARGE', `frame of ${frame.payload.byteLength} bytes exceeds the limit of ${this.config.maxFrameBytes} bytes`);
+      throw new ProtocolError('EMO_ERR_VIDEO_TOO_LARGE', `frame of ${frame.payload.byteLength} bytes exceeds the limit of ${this.config.maxFrameBytes} bytes`);
     }
     // Counted from here (synchronously) so frames that wait for a (re)starting worker count against the bound too.
     this.inFlight++;
@@ -107,10 +107,10 @@ export class FaceWorkerClient {
 
   private async dispatch(streamId: string, frame: VideoFrameInput): Promise<EngineResult> {
     await this.start().catch((err: Error) => {
-      throw new FaceFrameError('EMO_ERR_VIDEO_UNAVAILABLE', err.message);
+      throw new ProtocolError('EMO_ERR_VIDEO_UNAVAILABLE', err.message);
     });
     const worker = this.worker;
-    if (!worker) throw new FaceFrameError('EMO_ERR_VIDEO_UNAVAILABLE', this.lastError ?? 'face worker is not running');
+    if (!worker) throw new ProtocolError('EMO_ERR_VIDEO_UNAVAILABLE', this.lastError ?? 'face worker is not running');
     const id = this.nextId++;
     // Copy: the payload may be a view into a socket buffer that the transport reuses; the copy is transferred.
     // (Buffer.prototype.slice is a view, so copy explicitly.)
@@ -120,7 +120,7 @@ export class FaceWorkerClient {
     return new Promise<EngineResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new FaceFrameError('EMO_ERR_VIDEO_INTERNAL', `face worker did not answer within ${this.config.frameTimeoutMs} ms; restarting it`));
+        reject(new ProtocolError('EMO_ERR_VIDEO_INTERNAL', `face worker did not answer within ${this.config.frameTimeoutMs} ms; restarting it`));
         // A hung worker is replaced at once (the next frame starts a fresh one); its other frames fail now.
         if (this.worker === worker) {
           this.worker = null;

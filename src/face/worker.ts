@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { FaceEngine, type EngineResult } from './engine.js';
-import { isFaceFrameError } from './errors.js';
+import { ProtocolError } from '../protocol/v1/errors.js';
 import { FaceModels } from './face-models.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
 
@@ -62,7 +62,7 @@ async function pump(engine: FaceEngine): Promise<void> {
     }
     batch.forEach((m, i) => {
       const r = results[i];
-      if (r instanceof Error) send({ type: 'error', id: m.id, code: isFaceFrameError(r) ? r.code : 'EMO_ERR_VIDEO_INTERNAL', message: r.message });
+      if (r instanceof Error) send({ type: 'error', id: m.id, code: r instanceof ProtocolError ? r.code : 'EMO_ERR_VIDEO_INTERNAL', message: r.message });
       else send({ type: 'result', id: m.id, result: r }, r.faces.map((f) => f.mesh.buffer as ArrayBuffer));
     });
   }

@@ -5,6 +5,7 @@ import { DEFAULT_SMOOTHING } from '../streaming/posterior-smoother.js';
 import { alertsConfigSchema } from '../alerts/config.js';
 import { authConfigSchema, limitsConfigSchema } from '../auth/config.js';
 import { FACE_POSTERIOR_MODES } from '../face/face-posterior.js';
+import { faceSettingsShape } from '../face/config.js';
 
 /** streaming.featureWorkers when not configured: one front-end worker where a second core can run it. */
 export const DEFAULT_FEATURE_WORKERS = availableParallelism() >= 2 ? 1 : 0;
@@ -16,32 +17,32 @@ export const DEFAULT_FEATURE_WORKERS = availableParallelism() >= 2 ? 1 : 0;
 export const configSchema = z.object({
   server: z.object({
     /** Loopback by default: exposing the server is a decision (docs/security.md); auth none + another host warns. */
-    host: z.string().min(1).default('127.0.0.1'),
-    port: z.number().int().min(0).max(65535).default(8080),
+    host: z.string().min(1).default('127.0.0.1').describe('interface to bind (flag `serve --host`). Loopback by default; `0.0.0.0` exposes the server, and with `server.auth.mode` none logs one SECURITY WARNING line ([security.md](security.md))'),
+    port: z.number().int().min(0).max(65535).default(8080).describe('port (0 = any free port)'),
     /** uws (uWebSockets.js) or ws (node:http + ws). uws falls back to ws when it fails to load. */
-    transport: z.enum(['uws', 'ws']).default('uws'),
+    transport: z.enum(['uws', 'ws']).default('uws').describe('`uws` (uWebSockets.js) or `ws` (node:http + ws). `uws` falls back to `ws` with a warning when the native binding cannot load'),
     /** Hard limit on one binary frame (header included). */
-    maxFrameBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+    maxFrameBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024).describe('hard limit on one binary frame'),
     /** Hard limit on one JSON control message. */
-    maxControlBytes: z.number().int().min(256).max(1024 * 1024).default(64 * 1024),
-    maxSessions: z.number().int().min(1).default(512),
-    maxSubscribersPerSession: z.number().int().min(0).default(64),
+    maxControlBytes: z.number().int().min(256).max(1024 * 1024).default(64 * 1024).describe('hard limit on one JSON control message'),
+    maxSessions: z.number().int().min(1).default(512).describe('streaming sessions at once'),
+    maxSubscribersPerSession: z.number().int().min(0).default(64).describe('subscribers per session'),
     /** A subscriber (or a streaming client) whose unsent backlog exceeds this is closed with EMO_ERR_SLOW_CONSUMER. */
-    maxSendBufferBytes: z.number().int().min(1024).default(1024 * 1024),
+    maxSendBufferBytes: z.number().int().min(1024).default(1024 * 1024).describe('unsent backlog per connection before it is closed as a slow consumer (4021); every message kind counts (results, errors, pongs)'),
     /** A streaming client must send hello within this long after connecting. */
-    helloTimeoutMs: z.number().int().min(100).default(10000),
+    helloTimeoutMs: z.number().int().min(100).default(10000).describe('a client that sends no hello by then gets EMO_ERR_BAD_HELLO and is closed (4000)'),
     /** Seconds without any message before a WebSocket is closed. */
-    idleTimeoutS: z.number().int().min(8).max(960).default(120),
+    idleTimeoutS: z.number().int().min(8).max(960).default(120).describe('close a WebSocket silent for this long (the server pings, so live peers stay)'),
     /** How long graceful shutdown waits for final results. */
-    shutdownGraceMs: z.number().int().min(0).default(3000),
+    shutdownGraceMs: z.number().int().min(0).default(3000).describe('how long shutdown waits for final results'),
     /** A frame whose ptsUs lies further ahead of the session clock is refused (EMO_ERR_TIMESTAMP_JUMP). */
-    maxPtsJumpMs: z.number().int().min(100).max(3_600_000).default(10000),
+    maxPtsJumpMs: z.number().int().min(100).max(3_600_000).default(10000).describe('a frame whose ptsUs lies further ahead of the session clock is refused with `EMO_ERR_TIMESTAMP_JUMP` (100-3600000)'),
     /** Sessions may not send media faster than this many times real time, after a burst (EMO_ERR_RATE_LIMITED). */
-    maxRealtimeFactor: z.number().min(1).max(10000).default(4),
+    maxRealtimeFactor: z.number().min(1).max(10000).default(4).describe('media faster than this x real time (after the burst) is refused with `EMO_ERR_RATE_LIMITED`, reported at most once a second (1-10000)'),
     /** Media time a session may send at once beyond the real-time budget (a short file with --fast). */
-    realtimeBurstMs: z.number().int().min(0).max(3_600_000).default(10000),
+    realtimeBurstMs: z.number().int().min(0).max(3_600_000).default(10000).describe('media a session may send at once beyond the real-time budget: the token bucket\'s size (a short file with `stream --fast`)'),
     /** A session with no accepted media frame for this long is ended (EMO_ERR_IDLE, close 4034). */
-    idleSessionTimeoutMs: z.number().int().min(100).max(86_400_000).default(30000),
+    idleSessionTimeoutMs: z.number().int().min(100).max(86_400_000).default(30000).describe('a session with no media frame accepted for this long is ended with `EMO_ERR_IDLE` (close 4034); pings and refused frames do not count (100-86400000)'),
     /**
      * Event loops that serve connections (uws transport): 1 = this thread alone; N > 1 starts N - 1 more threads, each
      * a whole server (its sessions, model and feature workers) on the same port, the kernel spreading connections
@@ -49,30 +50,33 @@ export const configSchema = z.object({
      * so on a many-core or GPU host it, not the models, bounds a single loop. Subscribers, WHIP DELETE and /metrics
      * work across loops. maxSessions is the total, split evenly.
      */
-    eventLoops: z.number().int().min(1).max(64).default(1),
+    eventLoops: z.number().int().min(1).max(64).default(1).describe('event loops serving connections on the one port (1-64; flag `serve --event-loops N`). N > 1 starts N - 1 worker threads, each a whole server (its own sessions, ONNX workers `models.workers` and feature workers `streaming.featureWorkers`, so multiply those by N) listening on the same port with SO_REUSEPORT; the kernel spreads connections over them. Subscribers, `DELETE /v1/whip/:id` and `/metrics` (server counters summed over the loops; process and event-loop metrics of the loop that answered) work across loops, every HTTP answer carries `x-emostream-event-loop`, `server.maxSessions` is the total, split evenly, and `/healthz` counts the sessions of every loop (`eventLoops`, and `eventLoopsAnswered` when a loop did not answer within 250 ms). Needs the `uws` transport (with `ws` it serves on one loop and warns). For hosts with many cores: one loop handles every socket message of its sessions (~80 per session-second), which bounds one loop long before a GPU does'),
     /** Access control: credentials, scopes, failed-attempt limit (src/auth, docs/security.md). */
     auth: authConfigSchema.prefault({}),
     /** Concurrent sessions / subscriptions per identity and per remote address (0 = none beyond the totals). */
     limits: limitsConfigSchema.prefault({}),
     /** Browser origins allowed to open WebSockets and call the HTTP API cross-origin ('*' = any); see docs/security.md. */
-    allowedOrigins: z.array(z.string().min(1)).default([]),
+    allowedOrigins: z.array(z.string().min(1)).default([]).describe('browser origins allowed to open WebSockets and call the API (`*` = any). Empty: with auth on, only the server\'s own page; with auth none, any (CORS `*`)'),
     /** TLS on the server's own port (uWS SSLApp / node:https); both files PEM. */
-    tls: z.object({ certFile: z.string().min(1).optional(), keyFile: z.string().min(1).optional() }).strict()
+    tls: z.object({
+      certFile: z.string().min(1).optional().describe('PEM certificate chain: the server speaks TLS itself (uWS SSLApp, node:https for `ws`); needs `keyFile` too (both or neither)'),
+      keyFile: z.string().min(1).optional().describe('PEM private key of `certFile`; both or neither'),
+    }).strict()
       .refine((t) => Boolean(t.certFile) === Boolean(t.keyFile), 'server.tls needs both certFile and keyFile').prefault({}),
   }).prefault({}),
   http: z.object({
     /** Served at / when the folder exists (the WebRTC web client). */
-    staticDir: z.string().default('clients/web'),
-    bodyLimitBytes: z.number().int().min(0).default(1024 * 1024),
+    staticDir: z.string().default('clients/web').describe('served at `/` when it exists'),
+    bodyLimitBytes: z.number().int().min(0).default(1024 * 1024).describe('default request body limit for routes (413 beyond)'),
   }).prefault({}),
   streaming: z.object({
-    windowMs: z.number().int().min(100).max(30000).default(3000),
-    hopMs: z.number().int().min(10).max(10000).default(500),
+    windowMs: z.number().int().min(100).max(30000).default(3000).describe('analysis window'),
+    hopMs: z.number().int().min(10).max(10000).default(500).describe('one result per hop; must be <= windowMs'),
     /** Hops waiting behind the one in inference, per session; the oldest is dropped beyond this. */
-    maxPendingHops: z.number().int().min(1).max(64).default(2),
+    maxPendingHops: z.number().int().min(1).max(64).default(2).describe('hops queued per session behind the one in inference; oldest dropped beyond'),
     /** Video frames analysed per second at most, per session. */
-    videoAnalysisFps: z.number().min(0.1).max(60).default(10),
-    maxBufferedAudioChunks: z.number().int().min(1).default(256),
+    videoAnalysisFps: z.number().min(0.1).max(60).default(10).describe('video frames analysed per second per session'),
+    maxBufferedAudioChunks: z.number().int().min(1).default(256).describe('audio chunks held while a session\'s resampler is created'),
     /**
      * Worker threads that compute the speech front end (log-mel, pitch track, window functionals, speaker normaliser)
      * of every session off the event loop; 0 computes it on the event loop. Default 1 where the host has 2+ cores:
@@ -80,106 +84,116 @@ export const configSchema = z.object({
      * machine from 192 to 240 sessions with batching (160 -> 176 without; docs/performance.md section 4), at the
      * cost of a thread hop per window (~0.6 ms at light load). On one core a worker only adds hand-offs: 0.
      */
-    featureWorkers: z.number().int().min(0).max(16).default(DEFAULT_FEATURE_WORKERS),
+    featureWorkers: z.number().int().min(0).max(16).default(DEFAULT_FEATURE_WORKERS).meta({ docDefault: '1 on 2+ cores, else 0' }).describe('worker threads (0-16) that run the speech front end (incremental log-mel, pitch track, window functionals, speaker normaliser) instead of the event loop; windows are bit-identical either way. A worker more than its backlog behind, or one that crashes, gives its sessions `null` speech posteriors (a replacement serves new sessions). On the 2-core development machine one worker raised real-time capacity from 192 to 240 sessions with batching (160 -> 176 without) and costs a thread hop (~0.6 ms) per window; 0 keeps everything on the event loop (docs/performance.md)'),
     /** `smoothed` in every result: the fused posterior smoothed exponentially in session time, with a sticky label. */
     smoothing: z.object({
       /** Time for an old posterior's weight to halve; 0 = no smoothing (smoothed = fused). */
-      halfLifeMs: z.number().min(0).max(600_000).default(DEFAULT_SMOOTHING.halfLifeMs),
+      halfLifeMs: z.number().min(0).max(600_000).default(DEFAULT_SMOOTHING.halfLifeMs).describe('`smoothed` in results (protocol 1.1): time for an old fused posterior\'s weight to halve, in session time; 0 = no smoothing (`smoothed` = `fused`)'),
       /** The smoothed label changes only when another class leads it by at least this much. */
-      switchMargin: z.number().min(0).max(0.99).default(DEFAULT_SMOOTHING.switchMargin),
+      switchMargin: z.number().min(0).max(0.99).default(DEFAULT_SMOOTHING.switchMargin).describe('the smoothed label changes only when another class leads it by at least this much (0-0.99)'),
     }).prefault({}),
   }).prefault({}),
   models: z.object({
-    executionProvider: z.enum(['auto', 'cpu', 'webgpu', 'cuda']).default('cpu'),
+    executionProvider: z.enum(['auto', 'cpu', 'webgpu', 'cuda']).default('cpu').describe('`cpu`, `auto` (cuda -> webgpu -> cpu, first that works, one log line per fallback), `webgpu`, `cuda` (explicit: failure at load makes the model unavailable with the reason; no silent CPU fallback; a device that fails mid-run moves that model to the CPU, reported in `/v1/models` `providerFallbacks`). See docs/gpu.md'),
     /** ONNX worker threads (each holds every model). */
-    workers: z.number().int().min(1).max(64).default(1),
-    intraOpThreads: z.number().int().min(1).max(64).default(1),
+    workers: z.number().int().min(1).max(64).default(1).describe('ONNX worker threads; every model is loaded in each'),
+    intraOpThreads: z.number().int().min(1).max(64).default(1).describe('ONNX Runtime threads per session'),
     /**
      * Let WebGPU use a software Vulkan device (Mesa lavapipe, SwiftShader). Off by default: such a device runs the
      * models on the CPU, slower than the CPU provider, and `auto` would otherwise pick it. On for tests and CI.
      */
-    allowSoftwareAdapter: z.boolean().default(false),
+    allowSoftwareAdapter: z.boolean().default(false).describe('let WebGPU use a software Vulkan device (Mesa lavapipe, SwiftShader); hidden by default because it is slower than the CPU provider and `auto` would pick it. For tests and CI (docs/gpu.md)'),
     speech: z.object({
-      enabled: z.boolean().default(true), dir: z.string().optional(),
+      enabled: z.boolean().default(true).describe('speech model'),
+      dir: z.string().optional().describe('speech model folder').meta({ docDefault: 'models/speech' }),
       /**
        * Voice-activity gate (protocol 1.1): a window whose share of speech (Silero VAD chunks) is below this gets
        * `speech: null`; 0 = gate off (the ratio is still reported in `voice`). models/speech/vad-report.md.
        */
-      minSpeechRatio: z.number().min(0).max(1).default(0.3),
+      minSpeechRatio: z.number().min(0).max(1).default(0.3).describe('voice-activity gate (protocol 1.1 `voice`): a window whose share of speech (Silero VAD v4 chunks of 96 ms, run beside the speech front end) is below this gets `speech: null`, and fusion uses the other modalities; 0 turns the gate off (the ratio is still reported). Figures: models/speech/vad-report.md'),
     }).prefault({}),
-    face: z.object({ enabled: z.boolean().default(true), dir: z.string().optional() }).prefault({}),
-    fusion: z.object({ enabled: z.boolean().default(true), dir: z.string().optional() }).prefault({}),
+    face: z.object({
+      enabled: z.boolean().default(true).describe('AU face model'),
+      dir: z.string().optional().describe('AU face model folder').meta({ docDefault: 'models/face' }),
+    }).prefault({}),
+    fusion: z.object({
+      enabled: z.boolean().default(true).describe('late fusion'),
+      dir: z.string().optional().describe('late fusion model folder').meta({ docDefault: 'models/fusion' }),
+    }).prefault({}),
     /**
-     * The video analyzer (src/face). Besides `enabled`, the face pipeline's own settings (FaceConfig in
-     * src/face/config.ts); unset keys take the face pipeline's defaults (docs/configuration.md), so they live in one
-     * place. The whole frozen config goes to `loadVideoAnalyzer(config)`, which reads this section.
+     * The video analyzer (src/face): `enabled`, the face pipeline's own settings (faceSettingsShape in
+     * src/face/config.ts: one definition of their bounds, defaults and descriptions) and the face posterior's. The
+     * whole frozen config goes to `loadVideoAnalyzer(config)`, which reads this section.
      */
     video: z.object({
-      enabled: z.boolean().default(true),
-      modelDir: z.string().min(1).optional(),
-      workers: z.number().int().min(1).max(64).optional(),
-      maxFaces: z.number().int().min(1).max(16).optional(),
-      redetectEveryFrames: z.number().int().min(1).max(1000).optional(),
-      idleDetectEveryFrames: z.number().int().min(1).max(1000).optional(),
-      minDetectionScore: z.number().min(0).max(1).optional(),
-      minMeshScore: z.number().min(0).max(1).optional(),
-      maxAnalysisSidePx: z.number().int().min(1).max(4096).optional(),
-      maxFrameBytes: z.number().int().min(1).max(64 * 1024 * 1024).optional(),
-      maxFramePixels: z.number().int().min(1).max(8192 * 8192).optional(),
-      calibrationHistoryFrames: z.number().int().min(1).max(100_000).optional(),
-      calibrationPriorFrames: z.number().min(0).optional(),
-      calibrationPauseConfidence: z.number().min(0).max(1).optional(),
+      enabled: z.boolean().default(true).describe('video analyzer (src/face) for video frames'),
+      ...faceSettingsShape,
       /** How a video window's face posterior is made (src/face/face-posterior.ts; models/face/transfer-report.md). */
-      facePosterior: z.enum(FACE_POSTERIOR_MODES).default('pool'),
+      facePosterior: z.enum(FACE_POSTERIOR_MODES).default('pool').describe('face posterior of video windows: `pool` (log-linear pool of expression net, AU model and FACS rules), `expression`, `au-model` or `facs` (models/face/transfer-report.md)'),
       /** Smoothing of the face posterior over a session's windows (results' face.smoothed): half-life, 0 = off. */
-      faceSmoothingHalfLifeMs: z.number().min(0).max(600_000).default(DEFAULT_SMOOTHING.halfLifeMs),
+      faceSmoothingHalfLifeMs: z.number().min(0).max(600_000).default(DEFAULT_SMOOTHING.halfLifeMs).describe('half-life of the smoothed face posterior (`face.smoothed` in results); 0 = off'),
       /** Hysteresis of the smoothed face label: another class must lead by this much to take over. */
-      faceSmoothingSwitchMargin: z.number().min(0).max(0.99).default(DEFAULT_SMOOTHING.switchMargin),
-      expression: z.boolean().optional(),
-      expressionEveryFrames: z.number().int().min(1).max(1000).optional(),
-      maxBatchFrames: z.number().int().min(1).max(64).optional(),
-      maxPendingFrames: z.number().int().min(1).max(100_000).optional(),
-      frameTimeoutMs: z.number().int().min(1).max(600_000).optional(),
+      faceSmoothingSwitchMargin: z.number().min(0).max(0.99).default(DEFAULT_SMOOTHING.switchMargin).describe('hysteresis: the smoothed face label changes only when another class leads it by this much'),
     }).strict().prefault({}),
     batching: z.object({
-      enabled: z.boolean().default(true),
-      maxBatch: z.number().int().min(1).max(1024).default(32),
-      maxDelayMs: z.number().min(0).max(1000).default(2),
-      maxQueue: z.number().int().min(1).default(1024),
+      enabled: z.boolean().default(true).describe('dynamic batching across sessions (`false` = one call per window)'),
+      maxBatch: z.number().int().min(1).max(1024).default(32).describe('windows per model call at most'),
+      maxDelayMs: z.number().min(0).max(1000).default(2).describe('longest a window waits for a batch to fill (Triton\'s max_queue_delay). 0 = go as soon as the model is free: lowest latency at low load, and batches still form behind a running call under load'),
+      maxQueue: z.number().int().min(1).default(1024).describe('windows waiting per model; the oldest is dropped (and counted) beyond'),
       /** A model call that takes longer fails its windows (null posteriors) instead of stalling every session. */
-      timeoutMs: z.number().int().min(10).default(5000),
+      timeoutMs: z.number().int().min(10).default(5000).describe('a model call not finished by then fails its windows (null posteriors, logged) and frees its slot'),
     }).prefault({}),
   }).prefault({}),
+  /** The WHIP/WebRTC ingest (src/webrtc, docs/webrtc.md); read by the plugin at start-up. */
+  webrtc: z.object({
+    iceTimeoutMs: z.number().int().min(0).default(10_000)
+      .describe('a peer whose ICE/DTLS has not connected this long after the answer is dropped (`ice-timeout`)'),
+    mediaTimeoutMs: z.number().int().min(0).default(6_000)
+      .describe('a connected peer that sends no RTP this long is dropped (`media-timeout`)'),
+    maxSessions: z.number().int().min(0).optional()
+      .describe('concurrent WebRTC sessions; beyond it a WHIP offer gets 503 `EMO_ERR_WHIP_TOO_MANY_SESSIONS`')
+      .meta({ docDefault: 'server.maxSessions' }),
+    videoSize: z.string().regex(/^\d+x\d+$/, 'expected WIDTHxHEIGHT, e.g. 640x480')
+      .refine((v) => v.split('x').every((n) => Number(n) > 0 && Number(n) % 2 === 0), 'expected an even WIDTHxHEIGHT, e.g. 640x480')
+      .default('640x480')
+      .describe('even `WIDTHxHEIGHT` that decoded WebRTC video is scaled into before analysis'),
+    iceHosts: z.array(z.string().min(1)).default(['127.0.0.1'])
+      .describe('extra host addresses to gather ICE candidates on (werift skips loopback otherwise)'),
+    portRange: z.string().regex(/^\d+-\d+$/, 'expected MIN-MAX')
+      .refine((v) => { const [lo, hi] = v.split('-').map(Number); return lo < hi && hi <= 65535; }, 'expected MIN-MAX with MIN < MAX <= 65535')
+      .optional()
+      .describe('`MIN-MAX` UDP ports for ICE, e.g. for a firewall').meta({ docDefault: '(any)' }),
+  }).strict().prefault({}),
   /** Alert rules evaluated on every result, and the webhooks alerts are POSTed to (docs/alerts.md). */
   alerts: alertsConfigSchema.prefault({}),
   /** Session history (src/storage, docs/history.md). */
   storage: z.object({
     /** Unset = SQLite under dataDir; `sqlite:PATH`, `postgres://...`, or `none` (no history). */
-    databaseUrl: z.string().optional(),
+    databaseUrl: z.string().optional().meta({ docDefault: 'unset (SQLite under storage.dataDir)' }).describe('session history (docs/history.md): unset = `<storage.dataDir>/emostream.sqlite`; `sqlite:PATH` = that SQLite file; `postgres://user:pass@host:5432/db` = PostgreSQL (several servers may share it); `none` = no history (the history API, report page and `since` are then absent)'),
     /** Folder of the default SQLite file (created when missing; relative to the working directory). */
-    dataDir: z.string().min(1).default('data'),
+    dataDir: z.string().min(1).default('data').describe('folder of the default SQLite file, relative to the working directory; created when missing (so a fresh clone works)'),
     /** Sessions older than this are erased by the daily purge; 0 keeps them for ever. */
-    retentionDays: z.number().min(0).max(36500).default(30),
+    retentionDays: z.number().min(0).max(36500).default(30).describe('sessions that started longer ago are erased (results and alerts too) at start and then daily; 0 = keep for ever'),
     /** Rows waiting to be written; beyond, rows are dropped and counted (emostream_storage_rows_dropped_total). */
-    maxQueueRows: z.number().int().min(100).max(10_000_000).default(100_000),
-    batchRows: z.number().int().min(1).max(50_000).default(1000),
-    flushIntervalMs: z.number().int().min(1).max(60_000).default(250),
-    maxRetryDelayMs: z.number().int().min(10).max(600_000).default(5000),
+    maxQueueRows: z.number().int().min(100).max(10_000_000).default(100_000).describe('rows (results, session starts/ends, alerts) waiting to be written; beyond, rows are dropped and counted in `emostream_storage_rows_dropped_total` (streaming never waits for storage)'),
+    batchRows: z.number().int().min(1).max(50_000).default(1000).describe('rows per write transaction at most'),
+    flushIntervalMs: z.number().int().min(1).max(60_000).default(250).describe('a waiting row is written at the latest this long after it was queued (sooner when a batch fills)'),
+    maxRetryDelayMs: z.number().int().min(10).max(600_000).default(5000).describe('failed writes are retried with delays doubling from flushIntervalMs up to this'),
     /** SQLite: longest a call waits for another process's lock before failing (writes are then retried). */
-    busyTimeoutMs: z.number().int().min(0).max(60_000).default(1000),
+    busyTimeoutMs: z.number().int().min(0).max(60_000).default(1000).describe('SQLite: how long a call waits for another process\'s lock before failing (on the storage thread, never the event loop; writes are retried)'),
     /** PostgreSQL: connections, and the time limit of one connection attempt or statement. */
-    poolSize: z.number().int().min(1).max(64).default(4),
-    timeoutMs: z.number().int().min(100).max(600_000).default(5000),
+    poolSize: z.number().int().min(1).max(64).default(4).describe('PostgreSQL connections'),
+    timeoutMs: z.number().int().min(100).max(600_000).default(5000).describe('PostgreSQL: limit on connecting and on each statement; a hung server fails the batch (retried)'),
     /** Results per timeline page (and per late-join replay) at most. */
-    maxPageResults: z.number().int().min(10).max(1_000_000).default(10_000),
+    maxPageResults: z.number().int().min(10).max(1_000_000).default(10_000).describe('results per timeline page (and per late-join replay) at most'),
   }).prefault({}),
   log: z.object({
-    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino level (`silent` ... `trace`)'),
     /** json: one JSON object a line; pretty: readable lines; auto: pretty when stdout is a terminal, else json. */
-    format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+    format: z.enum(['auto', 'json', 'pretty']).default('auto').describe('`json` (one JSON object a line on stdout, for collectors and `jq`), `pretty` (readable lines via pino-pretty), `auto`: pretty when stdout is a terminal, JSON otherwise (a pipe, a file, systemd, a container log). With `pretty` on a terminal `serve` also prints `emostream listening on http://127.0.0.1:8080/ — open it in a browser`. Flag `serve --log-format`. The JSON listening line carries the same address as `url`'),
   }).prefault({}),
   /** Modules (relative to src/server/) whose `register(api)` is called at start-up; missing ones are skipped. */
-  plugins: z.array(z.string()).default(['../webrtc/index.ts']),
+  plugins: z.array(z.string()).default(['../webrtc/index.ts']).describe('modules (relative to src/server/) whose `register(api)` runs at start-up; absent ones are skipped'),
 }).strict();
 
 export type AppConfig = z.infer<typeof configSchema>;
@@ -224,6 +238,12 @@ export const ENV_VARS: Record<string, { path: string[]; type: EnvType }> = {
   EMOSTREAM_MAX_PENDING_HOPS: { path: ['streaming', 'maxPendingHops'], type: 'int' },
   EMOSTREAM_FEATURE_WORKERS: { path: ['streaming', 'featureWorkers'], type: 'int' },
   EMOSTREAM_SMOOTHING_HALF_LIFE_MS: { path: ['streaming', 'smoothing', 'halfLifeMs'], type: 'number' },
+  EMOSTREAM_WEBRTC_ICE_TIMEOUT_MS: { path: ['webrtc', 'iceTimeoutMs'], type: 'int' },
+  EMOSTREAM_WEBRTC_MEDIA_TIMEOUT_MS: { path: ['webrtc', 'mediaTimeoutMs'], type: 'int' },
+  EMOSTREAM_WEBRTC_MAX_SESSIONS: { path: ['webrtc', 'maxSessions'], type: 'int' },
+  EMOSTREAM_WEBRTC_VIDEO_SIZE: { path: ['webrtc', 'videoSize'], type: 'string' },
+  EMOSTREAM_WEBRTC_ICE_HOSTS: { path: ['webrtc', 'iceHosts'], type: 'list' },
+  EMOSTREAM_WEBRTC_PORT_RANGE: { path: ['webrtc', 'portRange'], type: 'string' },
   EMOSTREAM_LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
   EMOSTREAM_ALERT_RULES: { path: ['alerts', 'rules'], type: 'json' },
   EMOSTREAM_WEBHOOK_URLS: { path: ['alerts', 'webhooks', 'urls'], type: 'list' },

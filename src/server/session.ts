@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ProtocolError, ERROR_CATALOGUE, CLOSE_NORMAL, type ErrorCode } from '../protocol/v1/errors.js';
+import { ProtocolError, ERROR_CATALOGUE, CLOSE_NORMAL, closeCodeOf, type ErrorCode } from '../protocol/v1/errors.js';
 import { checkAuVector, checkFloatAudio, FrameKind, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, type MediaFrame } from '../protocol/v1/frames.js';
 import { errorMessage, type AlertMessage, type EmotionResult, type EndMessage, type ServerMessage, type Welcome } from '../protocol/v1/messages.js';
 import type { VideoFrameInput } from '../models/backend.js';
@@ -187,7 +187,7 @@ export class StreamSession {
     this.pipeline.close();
     const reason: EndMessage['reason'] = code === 'EMO_ERR_SESSION_LOST' ? 'client-gone' : 'error';
     const end = this.endMessage(reason);
-    this.finish(end, ERROR_CATALOGUE[code].closeCode, message ?? ERROR_CATALOGUE[code].text, code);
+    this.finish(end, closeCodeOf(code), message ?? ERROR_CATALOGUE[code].text, code);
   }
 
   private endMessage(reason: EndMessage['reason']): EndMessage {

@@ -1,4 +1,4 @@
-import { ERROR_CATALOGUE, CLOSE_NORMAL, type ErrorCode } from '../protocol/v1/errors.js';
+import { ERROR_CATALOGUE, CLOSE_NORMAL, closeCodeOf, type ErrorCode } from '../protocol/v1/errors.js';
 import { errorMessage, type EndMessage } from '../protocol/v1/messages.js';
 import type { WsConnection } from './transport.js';
 import type { Metrics } from './metrics.js';
@@ -144,7 +144,7 @@ export class SubscriberHub {
       this.remove(sessionId, conn);
       if (code) conn.send(JSON.stringify(errorMessage(code)), false);
       conn.send(JSON.stringify(end), false);
-      conn.close(code ? ERROR_CATALOGUE[code].closeCode : CLOSE_NORMAL, code ?? 'session ended');
+      conn.close(code ? closeCodeOf(code) : CLOSE_NORMAL, code ?? 'session ended');
     }
   }
 }

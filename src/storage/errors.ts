@@ -1,22 +1,22 @@
-/**
- * A storage failure with a sentence an operator can act on. `transient` failures (a lock held by another process, a
- * database server that is down or restarting) are retried by the write queue; the others (a file that is not a
- * database, a folder that cannot be written) stop the server at start with this message.
- */
-export class StorageError extends Error {
-  constructor(message: string, readonly transient: boolean, readonly code?: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StorageError';
-  }
+import { ProtocolError } from '../protocol/v1/errors.js';
 
-  static from(err: unknown, where: string): StorageError {
-    if (err instanceof StorageError) return err;
-    const code = (err as { code?: string }).code;
-    const text = err instanceof Error ? err.message : String(err);
-    const explain = EXPLAIN[code ?? ''];
-    const transient = TRANSIENT.has(code ?? '');
-    return new StorageError(`${where}: ${explain ? `${explain} (${code}: ${text})` : text}`, transient, code, { cause: err });
-  }
+/**
+ * A storage failure as the catalogue's error (EMO_ERR_INTERNAL: no client is ever told more) with a sentence an
+ * operator can act on. `transient` failures (a lock held by another process, a database server that is down or
+ * restarting) are retried by the write queue; the others (a file that is not a database, a folder that cannot be
+ * written) stop the server at start with this message.
+ */
+export function storageFailure(message: string, transient: boolean, cause?: unknown): ProtocolError {
+  return new ProtocolError('EMO_ERR_INTERNAL', message, { transient, cause });
+}
+
+/** `err` (a driver or file-system error) explained, with where it happened; a storage failure already made is kept. */
+export function storageError(err: unknown, where: string): ProtocolError {
+  if (err instanceof ProtocolError) return err;
+  const code = (err as { code?: string }).code;
+  const text = err instanceof Error ? err.message : String(err);
+  const explain = EXPLAIN[code ?? ''];
+  return storageFailure(`${where}: ${explain ? `${explain} (${code}: ${text})` : text}`, TRANSIENT.has(code ?? ''), err);
 }
 
 const EXPLAIN: Record<string, string> = {

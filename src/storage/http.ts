@@ -1,6 +1,6 @@
 import { json, type HttpRequest, type HttpResponse, type RouteTable } from '../server/routes.js';
 import { EMOTIONS } from '../protocol/labels.js';
-import type { ErrorCode } from '../protocol/v1/errors.js';
+import { ProtocolError, type ErrorCode } from '../protocol/v1/errors.js';
 import type { ServerAuth } from '../auth/index.js';
 import { authorizeHistory, sessionRefusal, type HistoryScope } from './access.js';
 import { fromRow, timelineJson } from './compact.js';
@@ -13,7 +13,8 @@ import type { SessionRecord } from './types.js';
 /** Same body as the access-control refusals: `{type: 'error', code, message}` with a catalogue code. */
 const fail = (status: number, code: ErrorCode, message: string): HttpResponse => json(status, { type: 'error', code, message });
 
-class BadQuery extends Error {}
+/** A query parameter the API cannot use: answered 400 with the reason. */
+const badQuery = (message: string): ProtocolError => new ProtocolError('EMO_ERR_BAD_MESSAGE', message);
 
 /** Results parsed per turn of the event loop when a route must parse them (summary, CSV). */
 const CHUNK_ROWS = 500;
@@ -23,7 +24,7 @@ function intParam(q: URLSearchParams, name: string, min: number, max: number): n
   const raw = q.get(name);
   if (raw === null || raw === '') return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new BadQuery(`${name}=${raw}: expected an integer from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max) throw badQuery(`${name}=${raw}: expected an integer from ${min} to ${max}`);
   return n;
 }
 
@@ -32,7 +33,7 @@ function timeParam(q: URLSearchParams, name: string): number | undefined {
   const raw = q.get(name);
   if (raw === null || raw === '') return undefined;
   const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
-  if (!Number.isFinite(ms)) throw new BadQuery(`${name}=${raw}: expected epoch milliseconds or an ISO 8601 date`);
+  if (!Number.isFinite(ms)) throw badQuery(`${name}=${raw}: expected epoch milliseconds or an ISO 8601 date`);
   return ms;
 }
 
@@ -41,7 +42,7 @@ const encodeCursor = (s: SessionRecord) => Buffer.from(`${s.startedAtMs}:${s.id}
 function decodeCursor(raw: string | null): { startedAtMs: number; id: string } | undefined {
   if (!raw) return undefined;
   const m = /^(\d+):(.+)$/.exec(Buffer.from(raw, 'base64url').toString());
-  if (!m) throw new BadQuery('cursor: not a cursor this API returned');
+  if (!m) throw badQuery('cursor: not a cursor this API returned');
   return { startedAtMs: Number(m[1]), id: m[2] };
 }
 
@@ -65,7 +66,7 @@ export function registerHistoryRoutes(routes: RouteTable, history: History, maxP
       }
       return await fn(req, session, { admin: gate.admin, owner: gate.identity.owner });
     } catch (err) {
-      if (err instanceof BadQuery) return fail(400, 'EMO_ERR_BAD_MESSAGE', err.message);
+      if (err instanceof ProtocolError && err.code === 'EMO_ERR_BAD_MESSAGE') return fail(400, err.code, err.message);
       throw err;
     }
   };
@@ -98,14 +99,14 @@ export function registerHistoryRoutes(routes: RouteTable, history: History, maxP
 
   routes.add('GET', '/v1/sessions/:id/timeline', guarded('history:read', async (req, session) => {
     const format = req.query.get('format') ?? 'json';
-    if (format !== 'json' && format !== 'csv') throw new BadQuery(`format=${format}: expected json or csv`);
+    if (format !== 'json' && format !== 'csv') throw badQuery(`format=${format}: expected json or csv`);
     const limit = intParam(req.query, 'limit', 1, maxPage) ?? maxPage;
     const fromS = req.query.get('fromS');
     const toS = req.query.get('toS');
     const secs = (name: string, raw: string | null) => {
       if (raw === null || raw === '') return undefined;
       const n = Number(raw);
-      if (!Number.isFinite(n) || n < 0) throw new BadQuery(`${name}=${raw}: expected seconds >= 0`);
+      if (!Number.isFinite(n) || n < 0) throw badQuery(`${name}=${raw}: expected seconds >= 0`);
       return Math.round(n * 1e6);
     };
     const rows = await history.store.timeline({

@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { AppConfig } from '../server/config.js';
-import { StorageError } from './errors.js';
+import { storageError } from './errors.js';
 import { createStorageMetrics } from './metrics.js';
 import { History } from './recorder.js';
 import { storageTarget, redact } from './target.js';
@@ -41,7 +41,7 @@ export async function openHistory(config: Readonly<AppConfig>, registry: Registr
     await store.migrate();
     migrated = true;
   } catch (err) {
-    const e = StorageError.from(err, store.where);
+    const e = storageError(err, store.where);
     if (store.kind === 'sqlite' || !e.transient) {
       await store.close().catch(() => undefined);
       throw e;
@@ -59,7 +59,7 @@ export async function openHistory(config: Readonly<AppConfig>, registry: Registr
       const n = await store.purgeBefore(Date.now() - cfg.retentionDays * DAY_MS);
       if (n > 0) log('info', `retention: erased ${n} sessions older than ${cfg.retentionDays} days`);
     } catch (err) {
-      log('warn', `retention purge failed (retried tomorrow): ${StorageError.from(err, store.where).message}`);
+      log('warn', `retention purge failed (retried tomorrow): ${storageError(err, store.where).message}`);
     }
   };
   if (migrated) void purge();

@@ -4,7 +4,7 @@ import {
   ALERT_COLUMNS, RESULT_COLUMNS, SESSION_COLUMNS, alertFromRow, alertParams, resultFromRow, resultParams, sessionFromRow,
   sessionParams, sessionWhere, timelineWhere,
 } from './rows.js';
-import { StorageError } from './errors.js';
+import { storageError } from './errors.js';
 import type { AlertRecord, ResultRow, SessionQuery, SessionRecord, Store, TimelineQuery, WriteBatch } from './types.js';
 
 /** `?` placeholders (shared with SQLite) -> `$1, $2, ...`. */
@@ -47,7 +47,7 @@ export class PostgresStore implements Store {
     try {
       return await this.pool.query(text, values);
     } catch (err) {
-      throw StorageError.from(err, this.where);
+      throw storageError(err, this.where);
     }
   }
 
@@ -56,7 +56,7 @@ export class PostgresStore implements Store {
     try {
       client = await this.pool.connect();
     } catch (err) {
-      throw StorageError.from(err, this.where);
+      throw storageError(err, this.where);
     }
     // A server that dies mid-transaction makes the checked-out client emit 'error', which would otherwise be an
     // uncaught exception that takes the whole server down; the failed query reports it to the write queue instead.
@@ -73,7 +73,7 @@ export class PostgresStore implements Store {
       await client.query('ROLLBACK').catch(() => undefined);
       // A client that failed mid-transaction may be broken: drop it rather than return it to the pool.
       client.release(err instanceof Error ? err : true);
-      throw StorageError.from(err, this.where);
+      throw storageError(err, this.where);
     }
   }
 

@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { startTsWorker } from '../models/ts-worker.js';
-import { StorageError } from './errors.js';
+import { storageFailure } from './errors.js';
 import type { AlertRecord, ResultRow, SessionQuery, SessionRecord, Store, TimelineQuery, WriteBatch } from './types.js';
 
 type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { message: string; transient: boolean; code?: string } };
@@ -8,7 +8,7 @@ type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false;
 /**
  * The SQLite store run on a worker thread of its own (src/storage/sqlite-worker.ts), so that no SQLite call (a batch
  * of a thousand rows, a WAL checkpoint, a wait on another process's lock) ever blocks the event loop. Calls are
- * messages; errors come back as StorageErrors with the same text. A worker that dies fails its pending calls
+ * messages; errors come back as storage failures (ProtocolError) with the same text. A worker that dies fails its pending calls
  * (retried by the write queue) and is started again on the next call.
  */
 export class SqliteThreadStore implements Store {
@@ -37,7 +37,7 @@ export class SqliteThreadStore implements Store {
         } else {
           void worker.terminate();
           this.worker = null;
-          reject(new StorageError(m.error!.message, m.error!.transient, m.error!.code));
+          reject(storageFailure(m.error!.message, m.error!.transient));
         }
       });
       worker.on('error', (err) => this.died(worker, err, reject));
@@ -49,7 +49,7 @@ export class SqliteThreadStore implements Store {
   private died(worker: Worker, err: Error, rejectStart: (e: Error) => void): void {
     if (this.worker !== worker) return;
     this.worker = null;
-    const e = new StorageError(`SQLite file ${this.where}: the storage worker stopped (${err.message}); it is restarted on the next write`, true);
+    const e = storageFailure(`SQLite file ${this.where}: the storage worker stopped (${err.message}); it is restarted on the next write`, true);
     rejectStart(e);
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
@@ -60,7 +60,7 @@ export class SqliteThreadStore implements Store {
     if (!p) return;
     this.pending.delete(r.id);
     if (r.ok) p.resolve(r.value);
-    else p.reject(new StorageError(r.error.message, r.error.transient, r.error.code));
+    else p.reject(storageFailure(r.error.message, r.error.transient));
   }
 
   private async call<T>(method: string, ...args: unknown[]): Promise<T> {

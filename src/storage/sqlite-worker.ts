@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { StorageError } from './errors.js';
+import { storageError } from './errors.js';
 import { SqliteStore } from './sqlite.js';
 
 /**
@@ -12,8 +12,8 @@ type Request = { init: { path: string; busyTimeoutMs: number } } | { id: number;
 let store: SqliteStore | null = null;
 
 const errorOf = (err: unknown) => {
-  const e = StorageError.from(err, store?.where ?? 'SQLite');
-  return { message: e.message, transient: e.transient, code: e.code };
+  const e = storageError(err, store?.where ?? 'SQLite');
+  return { message: e.message, transient: e.transient };
 };
 
 parentPort!.on('message', async (msg: Request) => {

@@ -6,7 +6,7 @@ import {
   ALERT_COLUMNS, RESULT_COLUMNS, SESSION_COLUMNS, alertFromRow, alertParams, resultFromRow, resultParams, sessionFromRow,
   sessionParams, sessionWhere, timelineWhere,
 } from './rows.js';
-import { StorageError } from './errors.js';
+import { storageError } from './errors.js';
 import type { AlertRecord, ResultRow, SessionQuery, SessionRecord, Store, TimelineQuery, WriteBatch } from './types.js';
 
 type Row = Record<string, unknown>;
@@ -29,7 +29,7 @@ export class SqliteStore implements Store {
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('foreign_keys = OFF');
     } catch (err) {
-      throw StorageError.from(err, `SQLite file ${where}`);
+      throw storageError(err, `SQLite file ${where}`);
     }
   }
 
@@ -131,7 +131,7 @@ export class SqliteStore implements Store {
     try {
       return fn();
     } catch (err) {
-      throw StorageError.from(err, `SQLite file ${this.where}`);
+      throw storageError(err, `SQLite file ${this.where}`);
     }
   }
 }

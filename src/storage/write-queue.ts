@@ -1,5 +1,5 @@
 import type { StorageMetrics } from './metrics.js';
-import { StorageError } from './errors.js';
+import { storageError } from './errors.js';
 import type { AlertRecord, ResultRow, SessionRecord, Store, WriteBatch } from './types.js';
 
 export interface WriteQueueOptions {
@@ -174,7 +174,7 @@ export class WriteQueue {
     this.retryDelayMs = Math.min(this.opts.maxRetryDelayMs, Math.max(this.opts.flushIntervalMs, this.retryDelayMs * 2));
     // One log line per outage, not one per retry.
     if (!this.failing) {
-      const e = err instanceof StorageError ? err : StorageError.from(err, this.store.where);
+      const e = storageError(err, this.store.where);
       this.opts.log(e.transient ? 'warn' : 'error', `storage write failed; retrying every <= ${this.opts.maxRetryDelayMs} ms: ${e.message}`);
     }
     this.failing = true;

@@ -1,4 +1,4 @@
-import { ERROR_CATALOGUE, ProtocolError, type ErrorCode } from '../protocol/v1/errors.js';
+import { nonFatalCode, ProtocolError, type ErrorCode } from '../protocol/v1/errors.js';
 import type { EmotionResult } from '../protocol/v1/messages.js';
 import type { AuWindow, SpeechStream, VideoAnalyzerStream, VideoFrameInput } from '../models/backend.js';
 import { AU_VECTOR_LENGTH } from '../protocol/labels.js';
@@ -78,7 +78,7 @@ const probsOut = (p: Float32Array): number[] => Array.from(p, (x) => round(x));
 const ms = (x: number): number => round(x, 3);
 
 /**
- * The catalogue code for a video analyzer failure: the analyzer's own `code` (FaceFrameError.code in src/face) when
+ * The catalogue code for a video analyzer failure: the analyzer's own `code` (a ProtocolError's in src/face) when
  * the catalogue has it as a non-fatal code, else EMO_ERR_VIDEO_INTERNAL (an analyzer failure the protocol has no specific code for).
  */
 /** Per-column mean of a window's AU vectors (frames x 35, row-major). */
@@ -115,10 +115,8 @@ function windowSpeechRatio(window: unknown): number | null {
 }
 
 export function videoErrorCode(err: unknown): ErrorCode {
-  const code = (err as { code?: unknown } | null)?.code;
   // Only non-fatal codes: one bad frame must never close the session.
-  if (typeof code === 'string' && Object.hasOwn(ERROR_CATALOGUE, code) && !ERROR_CATALOGUE[code as ErrorCode].close) return code as ErrorCode;
-  return 'EMO_ERR_VIDEO_INTERNAL';
+  return nonFatalCode(err, 'EMO_ERR_VIDEO_INTERNAL');
 }
 
 /**

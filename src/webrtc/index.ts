@@ -2,19 +2,18 @@ import { Counter, Gauge } from 'prom-client';
 import type { ServerPluginApi } from '../server/app.js';
 import { grantPublish } from '../auth/index.js';
 import type { HttpRequest } from '../server/routes.js';
-import { peerConfigFromEnv } from './config.js';
+import { peerConfigFromConfig } from './config.js';
 import { DEFAULT_MAX_OFFER_BYTES } from './sdp-offer.js';
 import { WHIP_PATH, WhipEndpoint, type WhipRequest, type WhipResponse } from './whip.js';
 
 export { WhipEndpoint, WHIP_PATH } from './whip.js';
-export { WhipClient } from './whip-client.js';
 
 /**
  * Server plugin (config `plugins`, docs/architecture.md): WHIP signalling on the server's HTTP port and one werift
  * peer per session, feeding the same session pipeline as WebSocket clients. docs/webrtc.md describes it.
  */
 export async function register(api: ServerPluginApi): Promise<void> {
-  const { peer, maxSessions } = peerConfigFromEnv(process.env, api.config.streaming.videoAnalysisFps);
+  const { peer, maxSessions } = peerConfigFromConfig(api.config);
   const log = api.logger.child({ module: 'webrtc' });
   /** Session slots held by live WHIP sessions (per-identity limits), given back when they end. */
   const slots = new Map<string, () => void>();
@@ -25,7 +24,7 @@ export async function register(api: ServerPluginApi): Promise<void> {
     sessions: api.sessions,
     log,
     peer,
-    maxSessions: maxSessions ?? api.config.server.maxSessions,
+    maxSessions,
     onEnded: (stats, reason) => {
       slots.get(stats.id)?.();
       slots.delete(stats.id);

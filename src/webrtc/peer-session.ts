@@ -2,10 +2,13 @@ import { RTCPeerConnection, RTCRtpCodecParameters, type MediaStreamTrack, type R
 import type { ServerMessage } from '../protocol/v1/messages.js';
 import { errorMessage } from '../protocol/v1/messages.js';
 import { AudioIngest, type AudioIngestStats } from './audio-ingest.js';
-import { WhipError, type PeerEndReason } from './errors.js';
+import { ProtocolError } from '../protocol/v1/errors.js';
 import type { IngestHandle, IngestSessions, Logger } from './host.js';
 import { SessionClock } from './rtp-timeline.js';
 import { VideoIngest, type VideoIngestStats } from './video-ingest.js';
+
+/** Why a WebRTC session ended: logged, counted in its stats and the metrics (the client's `end` carries the protocol's reason). */
+export type PeerEndReason = 'client-end' | 'whip-delete' | 'ice-timeout' | 'ice-failed' | 'media-timeout' | 'shutdown' | 'error';
 
 export interface PeerSessionConfig {
   /** A peer that has not connected (ICE + DTLS) this long after the answer is dropped. */
@@ -111,7 +114,7 @@ export class PeerSession {
   }
 
   /**
-   * Negotiates the offer and opens the emotion session. Throws WhipError: BAD_SDP when werift rejects the offer,
+   * Negotiates the offer and opens the emotion session. Throws ProtocolError: BAD_SDP when werift rejects the offer,
    * TOO_MANY_SESSIONS at the session limit. Resolves with the answer once ICE candidates are gathered.
    */
   static async create(
@@ -139,7 +142,7 @@ export class PeerSession {
       if (!answerSdp) throw new Error('no local description after createAnswer');
     } catch (err) {
       await pc.close().catch(() => undefined);
-      throw new WhipError('EMO_ERR_WHIP_BAD_SDP', `the offer could not be negotiated: ${(err as Error).message}`);
+      throw new ProtocolError('EMO_ERR_WHIP_BAD_SDP', `the offer could not be negotiated: ${(err as Error).message}`);
     }
     try {
       s.handle = sessions.open({
@@ -150,7 +153,7 @@ export class PeerSession {
     } catch (err) {
       await pc.close().catch(() => undefined);
       const code = (err as { code?: string }).code;
-      if (code === 'EMO_ERR_TOO_MANY_SESSIONS' || code === 'EMO_ERR_SHUTTING_DOWN') throw new WhipError('EMO_ERR_WHIP_TOO_MANY_SESSIONS', (err as Error).message);
+      if (code === 'EMO_ERR_TOO_MANY_SESSIONS' || code === 'EMO_ERR_SHUTTING_DOWN') throw new ProtocolError('EMO_ERR_WHIP_TOO_MANY_SESSIONS', (err as Error).message);
       throw err;
     }
     s.send(JSON.stringify(s.handle.welcome));

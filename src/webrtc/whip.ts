@@ -1,4 +1,4 @@
-import { WhipError } from './errors.js';
+import { ProtocolError } from '../protocol/v1/errors.js';
 import type { IngestSessions, Logger } from './host.js';
 import { DEFAULT_PEER_CONFIG, PeerSession, type PeerSessionConfig, type PeerSessionStats } from './peer-session.js';
 import { DEFAULT_MAX_OFFER_BYTES, validateOffer } from './sdp-offer.js';
@@ -25,8 +25,6 @@ export interface WhipEndpointOptions {
   maxOfferBytes?: number;
   /** Path prefix of the session resources (Location: <base>/<id>). */
   basePath?: string;
-  /** Returns null when the request may proceed, or why it may not. Default: allow (like the WebSocket path). */
-  authorize?: (headers: WhipRequest['headers']) => string | null;
   allowOrigin?: string;
   /** Called once per ended session with its final counters. */
   onEnded?: (stats: PeerSessionStats, reason: string) => void;
@@ -83,11 +81,11 @@ export class WhipEndpoint {
 
   /** The answer to an offer body over the limit (the transports stop reading it at `maxBytes`). */
   tooLarge(maxBytes: number): WhipResponse {
-    return this.error(new WhipError('EMO_ERR_WHIP_TOO_LARGE', `request body over ${maxBytes} bytes; SDP offers may be at most ${maxBytes} bytes`));
+    return this.error(new ProtocolError('EMO_ERR_WHIP_TOO_LARGE', `request body over ${maxBytes} bytes; SDP offers may be at most ${maxBytes} bytes`));
   }
 
-  private error(err: WhipError, extra: Record<string, string> = {}): WhipResponse {
-    return { status: err.status, headers: this.cors({ 'content-type': 'application/json', ...extra }), body: JSON.stringify(err.toJSON()) };
+  private error(err: ProtocolError, extra: Record<string, string> = {}): WhipResponse {
+    return { status: err.httpStatus, headers: this.cors({ 'content-type': 'application/json', ...extra }), body: JSON.stringify(err.toJSON()) };
   }
 
   options(): WhipResponse {
@@ -105,12 +103,11 @@ export class WhipEndpoint {
   /** `sessions` replaces the endpoint's for this offer (access control names the session and its owner). */
   async post(req: WhipRequest, sessions: IngestSessions = this.opts.sessions): Promise<WhipResponse> {
     try {
-      this.checkAuth(req);
       const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-      if (type !== 'application/sdp') throw new WhipError('EMO_ERR_WHIP_CONTENT_TYPE', `Content-Type must be application/sdp, got ${JSON.stringify(type || '(none)')}`);
+      if (type !== 'application/sdp') throw new ProtocolError('EMO_ERR_WHIP_CONTENT_TYPE', `Content-Type must be application/sdp, got ${JSON.stringify(type || '(none)')}`);
       const summary = validateOffer(req.body.toString('utf8'), this.opts.maxOfferBytes ?? DEFAULT_MAX_OFFER_BYTES);
       if (this.peers.size + this.negotiating >= this.opts.maxSessions) {
-        throw new WhipError('EMO_ERR_WHIP_TOO_MANY_SESSIONS', `${this.opts.maxSessions} WebRTC sessions are open`);
+        throw new ProtocolError('EMO_ERR_WHIP_TOO_MANY_SESSIONS', `${this.opts.maxSessions} WebRTC sessions are open`);
       }
       this.negotiating++;
       let created: Awaited<ReturnType<typeof PeerSession.create>>;
@@ -132,26 +129,25 @@ export class WhipEndpoint {
         body: answerSdp,
       };
     } catch (err) {
-      if (err instanceof WhipError) return this.error(err);
+      if (err instanceof ProtocolError) return this.error(err);
       this.opts.log.error({ err: (err as Error).message }, 'whip offer failed');
-      return this.error(new WhipError('EMO_ERR_WHIP_INTERNAL'));
+      return this.error(new ProtocolError('EMO_ERR_WHIP_INTERNAL'));
     }
   }
 
   async delete(req: WhipRequest): Promise<WhipResponse> {
     try {
-      this.checkAuth(req);
       const id = req.params.id ?? '';
       const peer = this.peers.get(id);
-      if (!peer) throw new WhipError('EMO_ERR_WHIP_UNKNOWN_SESSION', `no WHIP session ${JSON.stringify(id.slice(0, 80))}`);
+      if (!peer) throw new ProtocolError('EMO_ERR_WHIP_UNKNOWN_SESSION', `no WHIP session ${JSON.stringify(id.slice(0, 80))}`);
       // Answer at once; the session flushes its media and sends its final result on the DataChannel meanwhile.
       // The resource is gone from now on: a second DELETE is a 404.
       this.peers.delete(id);
       void peer.finish('whip-delete');
       return { status: 200, headers: this.cors() };
     } catch (err) {
-      if (err instanceof WhipError) return this.error(err);
-      return this.error(new WhipError('EMO_ERR_WHIP_INTERNAL'));
+      if (err instanceof ProtocolError) return this.error(err);
+      return this.error(new ProtocolError('EMO_ERR_WHIP_INTERNAL'));
     }
   }
 
@@ -159,16 +155,11 @@ export class WhipEndpoint {
   notAllowed(req: WhipRequest): WhipResponse {
     const onResource = Boolean(req.params.id);
     const allow = onResource ? 'DELETE, OPTIONS' : 'POST, OPTIONS';
-    return this.error(new WhipError('EMO_ERR_WHIP_METHOD', `${req.method} is not allowed here (${allow}); trickle ICE is not supported, the answer carries all candidates`), { allow });
+    return this.error(new ProtocolError('EMO_ERR_WHIP_METHOD', `${req.method} is not allowed here (${allow}); trickle ICE is not supported, the answer carries all candidates`), { allow });
   }
 
   async shutdown(): Promise<void> {
     await Promise.all([...this.peers.values()].map((p) => p.finish('shutdown')));
-  }
-
-  private checkAuth(req: WhipRequest): void {
-    const why = this.opts.authorize?.(req.headers) ?? null;
-    if (why) throw new WhipError('EMO_ERR_WHIP_UNAUTHORIZED', why);
   }
 
   private onEnded(s: PeerSession, reason: string): void {

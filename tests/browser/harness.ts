@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { readWav } from '../../src/features/wav.js';
 import { hasShared, SHARED_DIR } from '../../src/training/ravdess.js';
-import { to48k } from '../../src/webrtc/whip-client.js';
+import { to48k } from '../../clients/node/whip-client.js';
 
 export const CHROMIUM = process.env.EMOSTREAM_CHROMIUM ?? '/usr/bin/chromium';
 export const hasChromium = (): boolean => existsSync(CHROMIUM);

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WhipClient } from '../../src/webrtc/whip-client.js';
+import { WhipClient } from '../../clients/node/whip-client.js';
 import { SECRET, serverWithSteady, type SteadySession, token } from '../helpers/auth.js';
 import { tone48k } from './webrtc-harness.js';
 

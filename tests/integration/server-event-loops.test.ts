@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
-import { WhipClient } from '../../src/webrtc/whip-client.js';
+import { WhipClient } from '../../clients/node/whip-client.js';
 import { EmoStreamClient, EmoSubscriber, type EmotionResult, type ServerMessage } from '../../clients/node/index.js';
 import { replay } from '../../clients/node/replay.js';
 import { startServer, type RunningServer } from '../../src/server/event-loops.js';

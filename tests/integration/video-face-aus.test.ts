@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { VideoAnalyzer, VideoAnalyzerStream, VideoFrameInput } from '../../src/models/backend.js';
 import { loadVideoAnalyzer } from '../../src/face/index.js';
-import { extractJpegFrames } from '../../src/face/clip-frames.js';
+import { extractJpegFrames } from '../../src/training/face-eval/clip-frames.js';
 import { AU_COLUMNS, EMOTIONS } from '../../src/protocol/labels.js';
 
 /**

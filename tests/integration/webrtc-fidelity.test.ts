@@ -7,7 +7,7 @@ import { logMelFrames } from '../../src/features/mel.js';
 import { readWav } from '../../src/features/wav.js';
 import { createMonoResampler } from '../../src/streaming/resampler.js';
 import { hasShared, SHARED_DIR } from '../../src/training/ravdess.js';
-import { to48k, WhipClient } from '../../src/webrtc/whip-client.js';
+import { to48k, WhipClient } from '../../clients/node/whip-client.js';
 import { startHarness } from './webrtc-harness.js';
 
 /**

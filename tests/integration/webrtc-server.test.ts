@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { EmoSubscriber } from '../../clients/node/index.js';
 import type { ServerMessage } from '../../src/protocol/v1/messages.js';
 import { createEmoServer } from '../../src/server/app.js';
-import { WhipClient } from '../../src/webrtc/whip-client.js';
+import { WhipClient } from '../../clients/node/whip-client.js';
 import { tone48k } from './webrtc-harness.js';
 
 // The plugin inside the real server, on both HTTP transports: routes, the session API, results on the DataChannel

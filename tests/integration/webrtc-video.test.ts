@@ -1,7 +1,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeVideoFixture } from '../../src/webrtc/video-fixture.js';
-import { WhipClient } from '../../src/webrtc/whip-client.js';
+import { encodeVideoFixture } from '../../clients/node/video-fixture.js';
+import { WhipClient } from '../../clients/node/whip-client.js';
 import { startHarness, tone48k, type Harness } from './webrtc-harness.js';
 
 // ffmpeg's synthetic test pattern, encoded as a browser would send it, through the WHIP ingest: depacketised by

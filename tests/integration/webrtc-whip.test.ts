@@ -1,6 +1,6 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { WhipClient } from '../../src/webrtc/whip-client.js';
+import { WhipClient } from '../../clients/node/whip-client.js';
 import { startHarness, tone48k, type Harness } from './webrtc-harness.js';
 
 /** Bounds a wait only so that a hang fails: generous, since DTLS and Opus in JS are slow on a busy machine. */

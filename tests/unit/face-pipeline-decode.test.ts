@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import sharp from 'sharp';
 import { decodeFrame } from '../../src/face/decode.js';
 import { i420ByteLength, i420ToRgb, rgbToI420 } from '../../src/face/i420.js';
-import { splitJpegStream } from '../../src/face/clip-frames.js';
+import { splitJpegStream } from '../../src/training/face-eval/clip-frames.js';
 import { DEFAULT_FACE_CONFIG } from '../../src/face/config.js';
 import type { VideoFrameInput } from '../../src/models/backend.js';
 

@@ -7,7 +7,7 @@ import { rawActivations, scaleActivations } from '../../src/face/au-estimator.js
 import { GEOMETRY_LENGTH, G } from '../../src/face/au-geometry.js';
 import { loadAuScale } from '../../src/face/au-scale.js';
 import { mapExpression } from '../../src/face/expression-map.js';
-import { parseClipLabel } from '../../src/face/clip-labels.js';
+import { parseClipLabel } from '../../src/training/face-eval/clip-labels.js';
 import { pickFaceConfig, resolveFaceConfig } from '../../src/face/config.js';
 import { EMOTIONS } from '../../src/protocol/labels.js';
 

@@ -95,11 +95,19 @@ test('hello validation and major-version check', () => {
 });
 
 test('error catalogue: unique codes and close codes in the application range', () => {
-  const closeCodes = ERROR_CODES.map((c) => ERROR_CATALOGUE[c].closeCode);
+  // HTTP-only codes (WHIP signalling) close no socket: no close code, an HTTP error status instead.
+  const entry = (c: (typeof ERROR_CODES)[number]): { closeCode: number | null; close: boolean; httpStatus?: number } => ERROR_CATALOGUE[c];
+  const socketCodes = ERROR_CODES.filter((c) => entry(c).closeCode !== null);
+  const closeCodes = socketCodes.map((c) => entry(c).closeCode);
   assert.equal(new Set(closeCodes).size, closeCodes.length);
   for (const c of ERROR_CODES) {
     assert.match(c, /^EMO_ERR_[A-Z_]+$/);
-    const cc = ERROR_CATALOGUE[c].closeCode;
+    const cc = entry(c).closeCode;
+    if (cc === null) {
+      const status = entry(c).httpStatus ?? 0;
+      assert.ok(status >= 400 && status < 600 && !entry(c).close, `${c}: HTTP-only code with status ${status}`);
+      continue;
+    }
     assert.ok((cc >= 4000 && cc < 5000) || cc === 1001 || cc === 1011, `${c}: ${cc}`);
   }
 });

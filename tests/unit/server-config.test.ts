@@ -78,3 +78,21 @@ test('streaming.featureWorkers: default, environment, bounds', () => {
   assert.throws(() => loadConfig({ env: { EMOSTREAM_FEATURE_WORKERS: '-1' } }), /streaming\.featureWorkers/);
   assert.throws(() => loadConfig({ env: { EMOSTREAM_FEATURE_WORKERS: '1.5' } }), /EMOSTREAM_FEATURE_WORKERS=1\.5: expected an integer/);
 });
+
+test('webrtc.*: the EMOSTREAM_WEBRTC_* variables fill the schema section, with their defaults and checks', async () => {
+  const { peerConfigFromConfig } = await import('../../src/webrtc/config.js');
+  const bare = loadConfig({ env: {} });
+  assert.deepEqual({ ...bare.webrtc, iceHosts: [...bare.webrtc.iceHosts] }, { iceTimeoutMs: 10000, mediaTimeoutMs: 6000, videoSize: '640x480', iceHosts: ['127.0.0.1'] });
+  assert.equal(peerConfigFromConfig(bare).maxSessions, bare.server.maxSessions, 'default: server.maxSessions');
+  const c = loadConfig({ env: {
+    EMOSTREAM_WEBRTC_ICE_TIMEOUT_MS: '2500', EMOSTREAM_WEBRTC_MEDIA_TIMEOUT_MS: '3000', EMOSTREAM_WEBRTC_MAX_SESSIONS: '7',
+    EMOSTREAM_WEBRTC_VIDEO_SIZE: '320x240', EMOSTREAM_WEBRTC_ICE_HOSTS: '10.0.0.1, 10.0.0.2', EMOSTREAM_WEBRTC_PORT_RANGE: '40000-40100',
+  } });
+  const { peer, maxSessions } = peerConfigFromConfig(c);
+  assert.equal(maxSessions, 7);
+  assert.deepEqual(peer, { analysisFps: 10, iceTimeoutMs: 2500, mediaTimeoutMs: 3000, videoWidth: 320, videoHeight: 240, iceAdditionalHostAddresses: ['10.0.0.1', '10.0.0.2'], icePortRange: [40000, 40100] });
+  assert.throws(() => loadConfig({ env: { EMOSTREAM_WEBRTC_VIDEO_SIZE: '641x480' } }), /webrtc\.videoSize: expected an even WIDTHxHEIGHT/);
+  assert.throws(() => loadConfig({ env: { EMOSTREAM_WEBRTC_PORT_RANGE: '5000-4000' } }), /webrtc\.portRange/);
+  assert.throws(() => loadConfig({ env: { EMOSTREAM_WEBRTC_ICE_TIMEOUT_MS: '-1' } }), /webrtc\.iceTimeoutMs/);
+  assert.throws(() => loadConfig({ env: { EMOSTREAM_WEBRTC_MAX_SESSIONS: 'x' } }), /EMOSTREAM_WEBRTC_MAX_SESSIONS=x: expected an integer/);
+});

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { Registry } from 'prom-client';
 import { SqliteStore } from '../../src/storage/sqlite.js';
 import { SqliteThreadStore } from '../../src/storage/sqlite-thread.js';
-import { StorageError } from '../../src/storage/errors.js';
+import { ProtocolError } from '../../src/protocol/v1/errors.js';
 import { createStorageMetrics } from '../../src/storage/metrics.js';
 import { WriteQueue } from '../../src/storage/write-queue.js';
 import { toRow } from '../../src/storage/compact.js';
@@ -34,11 +34,11 @@ test('storage target: unset = SQLite under dataDir; sqlite:PATH; postgres://; no
 test('a file that is not a database, or a data folder that cannot be created, is a clear error at open', async () => {
   const junk = join(dir, 'junk.sqlite');
   writeFileSync(junk, 'this is not an sqlite file, just text that is long enough to fill a header page'.repeat(20));
-  assert.throws(() => new SqliteStore(junk, 20), (e: unknown) => e instanceof StorageError && /not an SQLite database/.test(e.message) && e.message.includes(junk));
-  await assert.rejects(SqliteThreadStore.open(junk, 20), (e: unknown) => e instanceof StorageError && /not an SQLite database/.test(e.message) && !e.transient);
+  assert.throws(() => new SqliteStore(junk, 20), (e: unknown) => e instanceof ProtocolError && /not an SQLite database/.test(e.message) && e.message.includes(junk));
+  await assert.rejects(SqliteThreadStore.open(junk, 20), (e: unknown) => e instanceof ProtocolError && /not an SQLite database/.test(e.message) && !e.transient);
   const blocker = join(dir, 'a-file');
   writeFileSync(blocker, 'x');
-  assert.throws(() => new SqliteStore(join(blocker, 'sub', 'emostream.sqlite'), 20), (e: unknown) => e instanceof StorageError && /is a file, not a folder/.test(e.message));
+  assert.throws(() => new SqliteStore(join(blocker, 'sub', 'emostream.sqlite'), 20), (e: unknown) => e instanceof ProtocolError && /is a file, not a folder/.test(e.message));
 });
 
 test('a database newer than this server is refused with its version', async () => {

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DepacketizeBase } from 'werift/nonstandard';
 import { RtpHeader, RtpPacket } from 'werift';
-import { WhipError } from '../../src/webrtc/errors.js';
-import { packetizeH264, packetizeVp8, splitAnnexB } from '../../src/webrtc/rtp-packetize.js';
+import { ProtocolError } from '../../src/protocol/v1/errors.js';
+import { packetizeH264, packetizeVp8, splitAnnexB } from '../../clients/node/rtp-packetize.js';
 import { ntpToEpochMs, RtpTimeline, SessionClock } from '../../src/webrtc/rtp-timeline.js';
 import { validateOffer } from '../../src/webrtc/sdp-offer.js';
 import { Y4mParser } from '../../src/webrtc/y4m-parser.js';
@@ -29,8 +29,8 @@ test('validateOffer: specific errors for each kind of bad offer', () => {
       validateOffer(sdp);
       return 'ok';
     } catch (err) {
-      assert.ok(err instanceof WhipError);
-      return `${err.code}:${err.status}`;
+      assert.ok(err instanceof ProtocolError);
+      return `${err.code}:${err.httpStatus}`;
     }
   };
   assert.equal(code(''), 'EMO_ERR_WHIP_BAD_SDP:400');

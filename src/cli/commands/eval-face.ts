@@ -17,7 +17,7 @@ export function register(program: Command): void {
       const fps = Number(opts.fps);
       if (!(fps > 0 && fps <= 60)) throw new Error(`--fps must be in (0, 60], got ${opts.fps}`);
       const { loadVideoAnalyzer } = await import('../../face/index.js');
-      const { evaluateFaceClips, formatFaceEval } = await import('../../face/eval-clips.js');
+      const { evaluateFaceClips, formatFaceEval } = await import('../../training/face-eval/eval-clips.js');
       const analyzer = await loadVideoAnalyzer();
       if (!analyzer.status().available) throw new Error(`face pipeline unavailable: ${analyzer.status().error}`);
       let faceModel = null;

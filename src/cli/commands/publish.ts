@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { decodePcm16k, probeDurationS, probeVideoSize, STREAM_SAMPLE_RATE } from '../../../clients/node/media.js';
 import { formatResult, formatSummary, summarize } from '../../../clients/node/timeline.js';
 import type { EmotionResult } from '../../protocol/v1/messages.js';
-import { encodeVideoFixture } from '../../webrtc/video-fixture.js';
-import { to48k, WhipClient } from '../../webrtc/whip-client.js';
+import { encodeVideoFixture } from '../../../clients/node/video-fixture.js';
+import { to48k, WhipClient } from '../../../clients/node/whip-client.js';
 
 interface PublishOpts {
   url: string;

@@ -2,7 +2,16 @@
  * The one catalogue of error codes. Every error the server sends is `{type: 'error', code, message}` with a code from
  * here; `close` says whether the session cannot go on (the socket is then closed with `closeCode`).
  * Codes are stable: clients may switch on them. Close codes 4000-4999 are application codes (RFC 6455 7.4.2).
+ * Codes answered over plain HTTP only (WHIP signalling, RFC 9725) have no close code and carry their `httpStatus`.
  */
+interface CatalogueEntry {
+  /** WebSocket close code; null for codes that are only ever an HTTP answer. */
+  readonly closeCode: number | null;
+  readonly close: boolean;
+  readonly text: string;
+  readonly httpStatus?: number;
+}
+
 export const ERROR_CATALOGUE = {
   EMO_ERR_BAD_HELLO: { closeCode: 4000, close: true, text: 'the first message must be a valid hello' },
   EMO_ERR_PROTOCOL_VERSION: { closeCode: 4001, close: true, text: 'unsupported protocol major version' },
@@ -43,25 +52,69 @@ export const ERROR_CATALOGUE = {
   EMO_ERR_OUT_OF_RANGE: { closeCode: 4036, close: false, text: 'sample or AU value outside its documented range' },
   EMO_ERR_SHUTTING_DOWN: { closeCode: 1001, close: true, text: 'server shutting down' },
   EMO_ERR_INTERNAL: { closeCode: 1011, close: true, text: 'internal server error' },
-} as const;
+  // WHIP signalling (src/webrtc, docs/webrtc.md): HTTP answers only, with the status given; no socket to close.
+  EMO_ERR_WHIP_CONTENT_TYPE: { closeCode: null, close: false, httpStatus: 415, text: 'WHIP offers must be sent with Content-Type: application/sdp' },
+  EMO_ERR_WHIP_TOO_LARGE: { closeCode: null, close: false, httpStatus: 413, text: 'SDP offer exceeds the size limit' },
+  EMO_ERR_WHIP_BAD_SDP: { closeCode: null, close: false, httpStatus: 400, text: 'SDP offer is malformed' },
+  EMO_ERR_WHIP_NO_CODEC: { closeCode: null, close: false, httpStatus: 422, text: 'the offer has no supported codec (audio: opus; video: VP8 or H264)' },
+  EMO_ERR_WHIP_UNKNOWN_SESSION: { closeCode: null, close: false, httpStatus: 404, text: 'no such WHIP session' },
+  EMO_ERR_WHIP_METHOD: { closeCode: null, close: false, httpStatus: 405, text: 'method not allowed on this WHIP resource' },
+  EMO_ERR_WHIP_TOO_MANY_SESSIONS: { closeCode: null, close: false, httpStatus: 503, text: 'WebRTC session limit reached (or the server is shutting down)' },
+  EMO_ERR_WHIP_INTERNAL: { closeCode: null, close: false, httpStatus: 500, text: 'internal error while negotiating the session' },
+} as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 export const ERROR_CODES = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
 
+/** Whether `code` (e.g. one that crossed a worker-thread boundary as a string) is a catalogue code. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_CATALOGUE, code);
+}
+
+/** The WebSocket close code of `code`; an HTTP-only code (which never closes a socket) maps to 1011 (internal error). */
+export function closeCodeOf(code: ErrorCode): number {
+  const entry: CatalogueEntry = ERROR_CATALOGUE[code];
+  return entry.closeCode ?? 1011;
+}
+
 /** A protocol-level failure carrying its catalogue code and a human sentence for the client. */
 export class ProtocolError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message?: string) {
-    super(message ?? ERROR_CATALOGUE[code].text);
+  /** Whether the same operation may succeed when retried (a lock held elsewhere, a database server restarting). */
+  readonly transient: boolean;
+  constructor(code: ErrorCode, message?: string, options: { cause?: unknown; transient?: boolean } = {}) {
+    super(message ?? ERROR_CATALOGUE[code].text, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.transient = options.transient ?? false;
     this.name = 'ProtocolError';
   }
   get closeCode(): number {
-    return ERROR_CATALOGUE[this.code].closeCode;
+    return closeCodeOf(this.code);
   }
   get fatal(): boolean {
     return ERROR_CATALOGUE[this.code].close;
   }
+  /** The status of an HTTP answer carrying this error: the catalogue's, else 500. */
+  get httpStatus(): number {
+    const entry: CatalogueEntry = ERROR_CATALOGUE[this.code];
+    return entry.httpStatus ?? 500;
+  }
+  /** The wire body: the same `{type: 'error', code, message}` over WebSocket, DataChannel and HTTP. */
+  toJSON(): { type: 'error'; code: ErrorCode; message: string } {
+    return { type: 'error', code: this.code, message: this.message };
+  }
+}
+
+/**
+ * The code to report for a failure the session goes on after (e.g. one video frame): the error's own `code` (a
+ * ProtocolError's, or any error object's, as the VideoAnalyzer contract allows) when it is a non-fatal session code
+ * of the catalogue (not an HTTP-only one), else `fallback`.
+ */
+export function nonFatalCode(err: unknown, fallback: ErrorCode): ErrorCode {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (!isErrorCode(code)) return fallback;
+  const entry: CatalogueEntry = ERROR_CATALOGUE[code];
+  return entry.close || entry.closeCode === null ? fallback : code;
 }
 
 /** Normal closure after `end` (RFC 6455). */

@@ -1,5 +1,5 @@
 import { computeGeometry } from '../../face/au-geometry.js';
-import type { ClipLabel } from '../../face/clip-labels.js';
+import type { ClipLabel } from '../face-eval/clip-labels.js';
 import { mapExpression } from '../../face/expression-map.js';
 import { entersBaseline } from '../../face/au-estimator.js';
 import type { CachedClip } from './frame-cache.js';

@@ -1,5 +1,5 @@
 import { AuEstimator } from '../../face/au-estimator.js';
-import { fitAuScale, meanGeometry } from '../../face/au-scale-fit.js';
+import { fitAuScale, meanGeometry } from '../face-eval/au-scale-fit.js';
 import type { AuScale } from '../../face/au-scale.js';
 import { DEFAULT_FACE_CONFIG } from '../../face/config.js';
 import { type FaceBranch, logLinearPool, weightsFromAccuracy } from '../../face/face-posterior.js';

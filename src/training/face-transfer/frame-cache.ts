@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { extractJpegFrames } from '../../face/clip-frames.js';
-import { type ClipLabel, parseClipLabel } from '../../face/clip-labels.js';
+import { extractJpegFrames } from '../face-eval/clip-frames.js';
+import { type ClipLabel, parseClipLabel } from '../face-eval/clip-labels.js';
 import { resolveFaceConfig } from '../../face/config.js';
 import { FaceEngine } from '../../face/engine.js';
-import { listLabelledClips } from '../../face/eval-clips.js';
+import { listLabelledClips } from '../face-eval/eval-clips.js';
 import { defaultModelDir, FaceModels } from '../../face/face-models.js';
 import { initTf } from '../tf.js';
 

@@ -1,4 +1,4 @@
-import { readOpenFaceTargets } from '../../face/au-scale-fit.js';
+import { readOpenFaceTargets } from '../face-eval/au-scale-fit.js';
 import { loadAuScale } from '../../face/au-scale.js';
 import { DEFAULT_FACE_CONFIG } from '../../face/config.js';
 import { FACE_POOL_WEIGHTS } from '../../face/face-posterior.js';

@@ -1,4 +1,4 @@
-import type { Emotion } from '../protocol/labels.js';
+import type { Emotion } from '../../protocol/labels.js';
 
 const CREMAD: Record<string, Emotion> = { ANG: 'angry', DIS: 'disgust', FEA: 'fearful', HAP: 'happy', NEU: 'neutral', SAD: 'sad' };
 const MEAD: Record<string, Emotion | null> = {

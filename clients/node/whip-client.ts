@@ -1,7 +1,7 @@
 import libsamplerate from '@alexanderolsen/libsamplerate-js';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCDataChannel } from 'werift';
-import { OPUS_RATE } from './opus-decoder.js';
-import { OpusWasmEncoder } from './opus-wasm.js';
+import { OPUS_RATE } from '../../src/webrtc/opus-decoder.js';
+import { OpusWasmEncoder } from '../../src/webrtc/opus-wasm.js';
 import { packetizeH264, packetizeVp8 } from './rtp-packetize.js';
 import type { CodedVideo } from './video-fixture.js';
 

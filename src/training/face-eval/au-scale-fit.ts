@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AU_INTENSITY_COLUMNS, AU_PRESENCE_COLUMNS } from '../protocol/labels.js';
-import { NeutralBaseline } from './au-calibration.js';
-import { rawActivations } from './au-estimator.js';
-import { GEOMETRY_FEATURES, GEOMETRY_LENGTH } from './au-geometry.js';
-import { type AuScale, parseAuScale } from './au-scale.js';
+import { AU_INTENSITY_COLUMNS, AU_PRESENCE_COLUMNS } from '../../protocol/labels.js';
+import { NeutralBaseline } from '../../face/au-calibration.js';
+import { rawActivations } from '../../face/au-estimator.js';
+import { GEOMETRY_FEATURES, GEOMETRY_LENGTH } from '../../face/au-geometry.js';
+import { type AuScale, parseAuScale } from '../../face/au-scale.js';
 
 const mean = (a: ArrayLike<number>): number => {
   let s = 0;

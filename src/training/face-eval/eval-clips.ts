@@ -1,8 +1,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { FaceModel, VideoAnalyzer } from '../models/backend.js';
-import { AU_VECTOR_LENGTH, EMOTIONS, type Emotion } from '../protocol/labels.js';
-import { argmax, confusionMatrix } from '../training/metrics.js';
+import type { FaceModel, VideoAnalyzer } from '../../models/backend.js';
+import { AU_VECTOR_LENGTH, EMOTIONS, type Emotion } from '../../protocol/labels.js';
+import { argmax, confusionMatrix } from '../metrics.js';
 import { extractJpegFrames } from './clip-frames.js';
 import { type ClipLabel, parseClipLabel } from './clip-labels.js';
 

@@ -5,19 +5,19 @@
  *   2. prior = mean geometry of the neutral clips' frames (the population's resting face for calibration);
  *   3. replays every clip through the per-track calibration exactly as a session would (frames with a confident
  *      expression kept out of the baseline) and collects raw activations;
- *   4-5. moment matching to OpenFace 2.0's RAVDESS clip means (src/face/au-scale-fit.ts).
- * Run: node --import tsx src/face/fit-au-scale.ts [../shared]
+ *   4-5. moment matching to OpenFace 2.0's RAVDESS clip means (src/training/face-eval/au-scale-fit.ts).
+ * Run: node --import tsx src/training/face-eval/fit-au-scale.ts [../shared]
  */
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadOrBuildFrameCache } from '../training/face-transfer/frame-cache.js';
-import { clipGeometry } from '../training/face-transfer/clip-geometry.js';
-import { AU_SCALE_PATH } from './au-scale.js';
+import { loadOrBuildFrameCache } from '../face-transfer/frame-cache.js';
+import { clipGeometry } from '../face-transfer/clip-geometry.js';
+import { AU_SCALE_PATH } from '../../face/au-scale.js';
 import { fitAuScaleJson, meanGeometry, readOpenFaceTargets } from './au-scale-fit.js';
-import { DEFAULT_FACE_CONFIG } from './config.js';
+import { DEFAULT_FACE_CONFIG } from '../../face/config.js';
 
-const shared = process.argv[2] ?? new URL('../../../shared', import.meta.url).pathname;
+const shared = process.argv[2] ?? new URL('../../../../shared', import.meta.url).pathname;
 const calibration = {
   historyFrames: DEFAULT_FACE_CONFIG.calibrationHistoryFrames,
   priorWeightFrames: DEFAULT_FACE_CONFIG.calibrationPriorFrames,
