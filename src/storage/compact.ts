@@ -1,5 +1,5 @@
 import type { EmotionResult } from '../protocol/v1/messages.js';
-import type { ResultRow } from './types.js';
+import type { ResultRow, TimelinePage } from './types.js';
 
 /** The fields kept in columns; everything else of a result goes into `body` as JSON. */
 type ColumnFields = 'type' | 'sessionId' | 'hop' | 'windowStartUs' | 'windowEndUs';
@@ -34,5 +34,38 @@ export function rowJson(row: ResultRow): string {
 
 /** The body of a timeline page: `{"sessionId", "results": [...], "nextFromHop"}` from stored rows, without re-parsing. */
 export function timelineJson(sessionId: string, rows: readonly ResultRow[], nextFromHop: number | null): string {
-  return `{"sessionId":${JSON.stringify(sessionId)},"results":[${rows.map(rowJson).join(',')}],"nextFromHop":${nextFromHop}}`;
+  return `${timelineHead(sessionId)}${rows.map(rowJson).join(',')}${timelineTail(nextFromHop)}`;
+}
+
+const timelineHead = (sessionId: string) => `{"sessionId":${JSON.stringify(sessionId)},"results":[`;
+const timelineTail = (nextFromHop: number | null) => `],"nextFromHop":${nextFromHop}}`;
+
+/**
+ * `rowJson` as SQL, the same in SQLite and PostgreSQL, so the database writes each result's JSON from the stored text
+ * (nothing is parsed, no row becomes a JS object). `quotedIdParam` is the placeholder of `JSON.stringify(sessionId)`.
+ * Integers print as JS prints them: hops and µs are integers, and BIGINT || text is their decimal digits in both.
+ */
+export function resultJsonSql(quotedIdParam: string): string {
+  return `'{"type":"emotion","sessionId":' || ${quotedIdParam} || ',"hop":' || hop || ',"windowStartUs":' || window_start_us
+    || ',"windowEndUs":' || window_end_us || CASE WHEN length(body) > 2 THEN ',' || substr(body, 2) ELSE '}' END`;
+}
+
+/**
+ * A timeline page's body from the JSON of its results (`parts`: consecutive pieces of the text between `[` and `]`),
+ * as UTF-8 bytes in a buffer of their own (a worker thread hands it over without a copy): the same bytes as
+ * `timelineJson` over the same rows.
+ */
+export function timelinePage(sessionId: string, limit: number, results: number, lastHop: number | null, parts: readonly Uint8Array[]): TimelinePage {
+  const nextFromHop = results === limit && lastHop !== null ? lastHop + 1 : null;
+  const head = Buffer.from(timelineHead(sessionId));
+  const tail = Buffer.from(timelineTail(nextFromHop));
+  const json = new Uint8Array(head.length + parts.reduce((n, p) => n + p.length, 0) + tail.length);
+  json.set(head, 0);
+  let at = head.length;
+  for (const p of parts) {
+    json.set(p, at);
+    at += p.length;
+  }
+  json.set(tail, at);
+  return { json, results, nextFromHop };
 }

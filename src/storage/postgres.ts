@@ -5,7 +5,8 @@ import {
   sessionParams, sessionWhere, timelineWhere,
 } from './rows.js';
 import { StorageError } from './errors.js';
-import type { AlertRecord, ResultRow, SessionQuery, SessionRecord, Store, TimelineQuery, WriteBatch } from './types.js';
+import { resultJsonSql, timelinePage } from './compact.js';
+import type { AlertRecord, ResultRow, SessionQuery, SessionRecord, Store, TimelinePage, TimelineQuery, WriteBatch } from './types.js';
 
 /** `?` placeholders (shared with SQLite) -> `$1, $2, ...`. */
 function numbered(sql: string, offset = 0): string {
@@ -123,6 +124,15 @@ export class PostgresStore implements Store {
     const w = timelineWhere(q);
     const res = await this.q(numbered(`SELECT ${RESULT_COLUMNS} FROM results ${w.sql} ORDER BY hop LIMIT ?`), [...w.params, q.limit]);
     return res.rows.map(resultFromRow);
+  }
+
+  /** PostgreSQL writes the page's JSON (string_agg in hop order): one row with one text comes back, not a row per result. */
+  async timelinePage(q: TimelineQuery): Promise<TimelinePage> {
+    const w = timelineWhere(q);
+    const page = `SELECT hop, window_start_us, window_end_us, body FROM results ${w.sql} ORDER BY hop LIMIT ?`;
+    const sql = numbered(`SELECT count(*) AS n, max(hop) AS last_hop, string_agg(${resultJsonSql('?')}, ',' ORDER BY hop) AS json FROM (${page}) page`);
+    const got = (await this.q(sql, [JSON.stringify(q.sessionId), ...w.params, q.limit])).rows[0] as { n: string; last_hop: number | null; json: string | null };
+    return timelinePage(q.sessionId, q.limit, Number(got.n), got.last_hop, got.json === null ? [] : [Buffer.from(got.json)]);
   }
 
   async alerts(sessionId: string): Promise<AlertRecord[]> {
