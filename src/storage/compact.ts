@@ -28,8 +28,13 @@ export function fromRow(row: ResultRow): EmotionResult {
  * rows, and parsing then re-serialising each one would cost most of the time of answering it.
  */
 export function rowJson(row: ResultRow): string {
-  const head = `{"type":"emotion","sessionId":${JSON.stringify(row.sessionId)},"hop":${row.hop},"windowStartUs":${row.windowStartUs},"windowEndUs":${row.windowEndUs}`;
-  return row.body.length > 2 ? `${head},${row.body.slice(1)}` : `${head}}`;
+  return resultJson(JSON.stringify(row.sessionId), row.hop, row.windowStartUs, row.windowEndUs, row.body);
+}
+
+/** `rowJson` from the stored columns as they come (`quotedId` = JSON.stringify(sessionId); pg gives BIGINTs as digits). */
+export function resultJson(quotedId: string, hop: number, windowStartUs: number | string, windowEndUs: number | string, body: string): string {
+  const head = `{"type":"emotion","sessionId":${quotedId},"hop":${hop},"windowStartUs":${windowStartUs},"windowEndUs":${windowEndUs}`;
+  return body.length > 2 ? `${head},${body.slice(1)}` : `${head}}`;
 }
 
 /** The body of a timeline page: `{"sessionId", "results": [...], "nextFromHop"}` from stored rows, without re-parsing. */
@@ -41,9 +46,9 @@ const timelineHead = (sessionId: string) => `{"sessionId":${JSON.stringify(sessi
 const timelineTail = (nextFromHop: number | null) => `],"nextFromHop":${nextFromHop}}`;
 
 /**
- * `rowJson` as SQL, the same in SQLite and PostgreSQL, so the database writes each result's JSON from the stored text
- * (nothing is parsed, no row becomes a JS object). `quotedIdParam` is the placeholder of `JSON.stringify(sessionId)`.
- * Integers print as JS prints them: hops and µs are integers, and BIGINT || text is their decimal digits in both.
+ * `rowJson` as SQLite SQL, so the database writes each result's JSON from the stored text (nothing is parsed, no row
+ * becomes a JS object). `quotedIdParam` is the placeholder of `JSON.stringify(sessionId)`. Integers print as JS prints
+ * them: hops and µs are integers, and an INTEGER || text is its decimal digits.
  */
 export function resultJsonSql(quotedIdParam: string): string {
   return `'{"type":"emotion","sessionId":' || ${quotedIdParam} || ',"hop":' || hop || ',"windowStartUs":' || window_start_us
