@@ -128,8 +128,8 @@ export class PostgresStore implements Store {
 
   /**
    * The page's four columns as arrays (no row object per result, nothing parsed), each result's JSON written from its
-   * stored text. Measured against one string_agg of the page built by PostgreSQL: that sorts 7.8 MB for its ORDER BY
-   * (slower than the rows) and its order is not promised without one (bench/results/storage-s8/README.md).
+   * stored text. One string_agg of the page built by PostgreSQL measured slower (its ORDER BY), and without one its
+   * order is not promised (bench/results/storage-s8/README.md).
    */
   async timelinePage(q: TimelineQuery): Promise<TimelinePage> {
     const w = timelineWhere(q);
