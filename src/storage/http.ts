@@ -3,7 +3,7 @@ import { EMOTIONS } from '../protocol/labels.js';
 import { ProtocolError, type ErrorCode } from '../protocol/v1/errors.js';
 import type { ServerAuth } from '../auth/index.js';
 import { authorizeHistory, sessionRefusal, type HistoryScope } from './access.js';
-import { fromRow, timelineJson } from './compact.js';
+import { fromRow } from './compact.js';
 import { CSV_HEADER, csvLine } from './csv.js';
 import type { History } from './recorder.js';
 import { reportPage } from './report-page.js';
@@ -109,21 +109,22 @@ export function registerHistoryRoutes(routes: RouteTable, history: History, maxP
       if (!Number.isFinite(n) || n < 0) throw badQuery(`${name}=${raw}: expected seconds >= 0`);
       return Math.round(n * 1e6);
     };
-    const rows = await history.store.timeline({
-      sessionId: session!.id, fromHop: intParam(req.query, 'fromHop', 0, 2 ** 31 - 1), fromUs: secs('fromS', fromS), toUs: secs('toS', toS), limit,
-    });
-    const nextFromHop = rows.length === limit ? rows[rows.length - 1].hop + 1 : null;
-    const next: Record<string, string> = nextFromHop === null ? {} : { 'x-next-from-hop': String(nextFromHop) };
-    if (format === 'csv') {
-      const lines = [CSV_HEADER];
-      for (let i = 0; i < rows.length; i += CHUNK_ROWS) {
-        if (i > 0) await new Promise((r) => setImmediate(r));
-        for (const row of rows.slice(i, i + CHUNK_ROWS)) lines.push(csvLine(fromRow(row)));
-      }
-      const body = lines.join('\n') + '\n';
-      return { status: 200, headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="session-${session!.id}.csv"`, ...next }, body };
+    const query = { sessionId: session!.id, fromHop: intParam(req.query, 'fromHop', 0, 2 ** 31 - 1), fromUs: secs('fromS', fromS), toUs: secs('toS', toS), limit };
+    const nextHeader = (nextFromHop: number | null): Record<string, string> => (nextFromHop === null ? {} : { 'x-next-from-hop': String(nextFromHop) });
+    if (format === 'json') {
+      // The store builds the body from the stored text: no result is parsed or re-serialised on the event loop.
+      const page = await history.store.timelinePage(query);
+      return { status: 200, headers: { 'content-type': 'application/json', ...nextHeader(page.nextFromHop) }, body: page.json };
     }
-    return { status: 200, headers: { 'content-type': 'application/json', ...next }, body: timelineJson(session!.id, rows, nextFromHop) };
+    const rows = await history.store.timeline(query);
+    const next = nextHeader(rows.length === limit ? rows[rows.length - 1].hop + 1 : null);
+    const lines = [CSV_HEADER];
+    for (let i = 0; i < rows.length; i += CHUNK_ROWS) {
+      if (i > 0) await new Promise((r) => setImmediate(r));
+      for (const row of rows.slice(i, i + CHUNK_ROWS)) lines.push(csvLine(fromRow(row)));
+    }
+    const body = lines.join('\n') + '\n';
+    return { status: 200, headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="session-${session!.id}.csv"`, ...next }, body };
   }));
 
   routes.add('DELETE', '/v1/sessions/:id', guarded('history:delete', async (_req, session) => {

@@ -5,7 +5,8 @@ import {
   sessionParams, sessionWhere, timelineWhere,
 } from './rows.js';
 import { storageError } from './errors.js';
-import type { AlertRecord, ResultRow, SessionQuery, SessionRecord, Store, TimelineQuery, WriteBatch } from './types.js';
+import { resultJson, timelinePage } from './compact.js';
+import type { AlertRecord, ResultRow, SessionQuery, SessionRecord, Store, TimelinePage, TimelineQuery, WriteBatch } from './types.js';
 
 /** `?` placeholders (shared with SQLite) -> `$1, $2, ...`. */
 function numbered(sql: string, offset = 0): string {
@@ -43,9 +44,9 @@ export class PostgresStore implements Store {
     this.pool.on('error', () => undefined);
   }
 
-  private async q(text: string, values: unknown[] = []): Promise<pg.QueryResult> {
+  private async q(text: string | pg.QueryArrayConfig, values: unknown[] = []): Promise<pg.QueryResult> {
     try {
-      return await this.pool.query(text, values);
+      return await (typeof text === 'string' ? this.pool.query(text, values) : this.pool.query(text));
     } catch (err) {
       throw storageError(err, this.where);
     }
@@ -123,6 +124,22 @@ export class PostgresStore implements Store {
     const w = timelineWhere(q);
     const res = await this.q(numbered(`SELECT ${RESULT_COLUMNS} FROM results ${w.sql} ORDER BY hop LIMIT ?`), [...w.params, q.limit]);
     return res.rows.map(resultFromRow);
+  }
+
+  /**
+   * The page's four columns as arrays (no row object per result, nothing parsed), each result's JSON written from its
+   * stored text. One string_agg of the page built by PostgreSQL measured slower (its ORDER BY), and without one its
+   * order is not promised (bench/results/storage-s8/README.md).
+   */
+  async timelinePage(q: TimelineQuery): Promise<TimelinePage> {
+    const w = timelineWhere(q);
+    const res = await this.q({
+      text: numbered(`SELECT hop, window_start_us, window_end_us, body FROM results ${w.sql} ORDER BY hop LIMIT ?`), values: [...w.params, q.limit], rowMode: 'array',
+    });
+    const rows = res.rows as unknown as [number, string, string, string][];
+    const quotedId = JSON.stringify(q.sessionId);
+    const text = rows.map((r) => resultJson(quotedId, r[0], r[1], r[2], r[3])).join(',');
+    return timelinePage(q.sessionId, q.limit, rows.length, rows.length ? rows[rows.length - 1][0] : null, [Buffer.from(text)]);
   }
 
   async alerts(sessionId: string): Promise<AlertRecord[]> {

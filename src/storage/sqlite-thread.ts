@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { startTsWorker } from '../models/ts-worker.js';
 import { storageFailure } from './errors.js';
-import type { AlertRecord, ResultRow, SessionQuery, SessionRecord, Store, TimelineQuery, WriteBatch } from './types.js';
+import type { AlertRecord, ResultRow, SessionQuery, SessionRecord, Store, TimelinePage, TimelineQuery, WriteBatch } from './types.js';
 
 type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { message: string; transient: boolean; code?: string } };
 
@@ -77,6 +77,7 @@ export class SqliteThreadStore implements Store {
   listSessions(q: SessionQuery): Promise<SessionRecord[]> { return this.call('listSessions', q); }
   getSession(id: string): Promise<SessionRecord | null> { return this.call('getSession', id); }
   timeline(q: TimelineQuery): Promise<ResultRow[]> { return this.call('timeline', q); }
+  timelinePage(q: TimelineQuery): Promise<TimelinePage> { return this.call('timelinePage', q); }
   alerts(sessionId: string): Promise<AlertRecord[]> { return this.call('alerts', sessionId); }
   deleteSession(id: string): Promise<boolean> { return this.call('deleteSession', id); }
   purgeBefore(beforeMs: number): Promise<number> { return this.call('purgeBefore', beforeMs); }

@@ -7,9 +7,13 @@ import {
   sessionParams, sessionWhere, timelineWhere,
 } from './rows.js';
 import { storageError } from './errors.js';
-import type { AlertRecord, ResultRow, SessionQuery, SessionRecord, Store, TimelineQuery, WriteBatch } from './types.js';
+import { resultJsonSql, timelinePage } from './compact.js';
+import type { AlertRecord, ResultRow, SessionQuery, SessionRecord, Store, TimelinePage, TimelineQuery, WriteBatch } from './types.js';
 
 type Row = Record<string, unknown>;
+
+/** Page size of a new SQLite file (see the constructor). */
+export const SQLITE_PAGE_BYTES = 16384;
 
 /**
  * The embedded store: one SQLite file (WAL journal). better-sqlite3 is synchronous: the server runs this class on a
@@ -24,6 +28,12 @@ export class SqliteStore implements Store {
     try {
       if (where !== ':memory:') mkdirSync(dirname(where), { recursive: true });
       this.db = new Database(where, { timeout: busyTimeoutMs });
+      // A new file gets 16 kB pages (a file that exists keeps its own). Results are stored in their key's order
+      // (WITHOUT ROWID) and a result's text (~1.1 kB) is more than such a table keeps in a 4 kB page (~1 kB): each
+      // result then took a page of overflow of its own (4.7 kB a result on disk, two pages read per result). In 16 kB
+      // pages up to 4 kB of a result stay in the page: the file is 4x smaller, writes ~2x faster, and the 1-hour
+      // timeline's SELECT costs ~35% less CPU (bench/results/storage-s8).
+      this.db.pragma(`page_size = ${SQLITE_PAGE_BYTES}`);
       // Fails here, not later, on a file that is not a database.
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
@@ -100,6 +110,27 @@ export class SqliteStore implements Store {
   async timeline(q: TimelineQuery): Promise<ResultRow[]> {
     const w = timelineWhere(q);
     return this.run(() => (this.db.prepare(`SELECT ${RESULT_COLUMNS} FROM results ${w.sql} ORDER BY hop LIMIT ?`).all(...w.params, q.limit) as Row[]).map(resultFromRow));
+  }
+
+  private readonly pageStatements = new Map<string, Database.Statement>();
+
+  /**
+   * One prepared statement per WHERE shape (at most 8), rows as arrays: SQLite writes each result's JSON (with a
+   * leading comma) as bytes, in hop order, and they are copied once into the page. (One string_agg of the page would
+   * be cheaper still, but its order is documented only with ORDER BY inside it, which SQLite runs 6x slower.)
+   */
+  async timelinePage(q: TimelineQuery): Promise<TimelinePage> {
+    const w = timelineWhere(q);
+    return this.run(() => {
+      let st = this.pageStatements.get(w.sql);
+      if (!st) {
+        st = this.db.prepare(`SELECT hop, CAST(',' || ${resultJsonSql('?')} AS BLOB) FROM results ${w.sql} ORDER BY hop LIMIT ?`).raw(true);
+        this.pageStatements.set(w.sql, st);
+      }
+      const rows = st.all(JSON.stringify(q.sessionId), ...w.params, q.limit) as [number, Buffer][];
+      const parts = rows.map((r, i) => (i === 0 ? r[1].subarray(1) : r[1]));
+      return timelinePage(q.sessionId, q.limit, rows.length, rows.length ? rows[rows.length - 1][0] : null, parts);
+    });
   }
 
   async alerts(sessionId: string): Promise<AlertRecord[]> {

@@ -49,6 +49,18 @@ export interface SessionQuery {
   before?: { startedAtMs: number; id: string };
 }
 
+/**
+ * A timeline page as the API sends it: the JSON body `{"sessionId","results":[...],"nextFromHop"}` as UTF-8 bytes,
+ * built by the database from the stored text (no result is parsed or becomes an object; across the SQLite worker
+ * thread it moves as one transferred buffer), with how many results it holds and the `fromHop` of the next page
+ * (null when this page holds fewer than `limit`).
+ */
+export interface TimelinePage {
+  json: Uint8Array;
+  results: number;
+  nextFromHop: number | null;
+}
+
 export interface TimelineQuery {
   sessionId: string;
   /** Hops from this one on (inclusive). */
@@ -74,6 +86,8 @@ export interface Store {
   listSessions(q: SessionQuery): Promise<SessionRecord[]>;
   getSession(id: string): Promise<SessionRecord | null>;
   timeline(q: TimelineQuery): Promise<ResultRow[]>;
+  /** The same page as `timeline`, as the timeline API's JSON body (`timelineJson` of those rows, byte for byte). */
+  timelinePage(q: TimelineQuery): Promise<TimelinePage>;
   alerts(sessionId: string): Promise<AlertRecord[]>;
   /** Erases the session, its results and alerts; false when there was none. */
   deleteSession(id: string): Promise<boolean>;

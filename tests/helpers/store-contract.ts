@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fromRow, rowJson, toRow } from '../../src/storage/compact.js';
+import { fromRow, rowJson, timelineJson, toRow } from '../../src/storage/compact.js';
 import type { Store } from '../../src/storage/types.js';
 import { sampleResult, sampleSession } from './storage-fixtures.js';
 
@@ -56,6 +56,15 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
       assert.deepEqual([second[0].hop, second[999].hop], [1000, 1999]);
       const window = await store.timeline({ sessionId: long.id, fromUs: 10_000_000, toUs: 12_000_000, limit: 100 });
       assert.ok(window.every((r) => r.windowEndUs >= 10_000_000 && r.windowStartUs < 12_000_000) && window.length === 10);
+      // The API's page body, built by the database, is the body built from the rows, byte for byte.
+      for (const q of [{ limit: 1000 }, { fromHop: 1000, limit: 1000 }, { fromHop: 2400, limit: 1000 }, { fromUs: 10_000_000, toUs: 12_000_000, limit: 100 }, { fromHop: 9999, limit: 5 }]) {
+        const query = { sessionId: long.id, ...q };
+        const rowsOfPage = await store.timeline(query);
+        const next = rowsOfPage.length === q.limit ? rowsOfPage[rowsOfPage.length - 1].hop + 1 : null;
+        const page = await store.timelinePage(query);
+        assert.equal(Buffer.from(page.json).toString(), timelineJson(long.id, rowsOfPage, next), JSON.stringify(q));
+        assert.deepEqual([page.results, page.nextFromHop], [rowsOfPage.length, next]);
+      }
       assert.deepEqual(await store.alerts(long.id), [alert]);
       assert.equal(await store.deleteSession(long.id), true);
       assert.equal(await store.deleteSession(long.id), false);
@@ -64,6 +73,30 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
       assert.equal(await store.getSession(long.id), null);
       assert.equal(await store.purgeBefore(t0 + 3500), 3);
       assert.deepEqual((await store.listSessions({ limit: 10, fromMs: t0 })).map((s) => s.id), ['s-list-6', 's-list-5', 's-list-4']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: a timeline page's JSON keeps quotes, backslashes and non-ASCII text of ids and results exactly`, { skip }, async () => {
+    const store = await open();
+    try {
+      await store.migrate();
+      const s = sampleSession('s-"quoted"\\ é 😀', 1_700_000_000_000);
+      const results = Array.from({ length: 3 }, (_, h) => sampleResult(s.id, h));
+      (results[1] as unknown as { note: string }).note = 'ünïcødé "q" \\ 😀 \u2028';
+      const rows = results.map(toRow);
+      // A result with nothing beyond its columns (a body of `{}`).
+      rows.push({ ...rows[0], hop: 3, body: '{}' });
+      await store.writeBatch({ sessions: [s], results: rows, alerts: [], ends: [] });
+      const page = await store.timelinePage({ sessionId: s.id, limit: 10 });
+      const text = Buffer.from(page.json).toString();
+      assert.equal(text, timelineJson(s.id, await store.timeline({ sessionId: s.id, limit: 10 }), null));
+      const parsed = JSON.parse(text) as { sessionId: string; results: unknown[]; nextFromHop: null };
+      assert.deepEqual(parsed.results.slice(0, 3), results);
+      assert.deepEqual(parsed.results[3], { type: 'emotion', sessionId: s.id, hop: 3, windowStartUs: rows[0].windowStartUs, windowEndUs: rows[0].windowEndUs });
+      const none = await store.timelinePage({ sessionId: 'no-such-session', limit: 10 });
+      assert.deepEqual([Buffer.from(none.json).toString(), none.results, none.nextFromHop], ['{"sessionId":"no-such-session","results":[],"nextFromHop":null}', 0, null]);
     } finally {
       await store.close();
     }

@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Registry } from 'prom-client';
-import { SqliteStore } from '../../src/storage/sqlite.js';
+import { SQLITE_PAGE_BYTES, SqliteStore } from '../../src/storage/sqlite.js';
 import { SqliteThreadStore } from '../../src/storage/sqlite-thread.js';
 import { ProtocolError } from '../../src/protocol/v1/errors.js';
 import { createStorageMetrics } from '../../src/storage/metrics.js';
 import { WriteQueue } from '../../src/storage/write-queue.js';
-import { toRow } from '../../src/storage/compact.js';
+import { timelineJson, toRow } from '../../src/storage/compact.js';
 import { storageTarget } from '../../src/storage/target.js';
 import { storeContract } from '../helpers/store-contract.js';
 import { sampleResult, sampleSession } from '../helpers/storage-fixtures.js';
@@ -84,4 +84,36 @@ test('write queue: a database locked by another process fails writes (retried), 
   assert.ok(logs.some((l) => /writes again; 201 rows were dropped/.test(l)), logs.join('\n'));
   await queue.close(1000);
   await store.close();
+});
+
+test('a file written before 16 kB pages (4 kB pages, each result overflowing its page) reads the same; new files get 16 kB pages', async () => {
+  const old = freshPath();
+  // As the previous release created it: a WAL file of 4 kB pages, the same schema.
+  mkdirSync(dirname(old), { recursive: true });
+  const raw = new Database(old);
+  raw.pragma('page_size = 4096');
+  raw.pragma('journal_mode = WAL');
+  raw.close();
+  const s = sampleSession('old-file', Date.now());
+  const results = Array.from({ length: 300 }, (_, h) => sampleResult(s.id, h));
+  const before = new SqliteStore(old, 20);
+  await before.migrate();
+  await before.writeBatch({ sessions: [s], results: results.map(toRow), alerts: [], ends: [] });
+  await before.close();
+  const check = new Database(old, { readonly: true });
+  assert.equal(check.pragma('page_size', { simple: true }), 4096, 'an existing file keeps its page size');
+  check.close();
+  const store = await SqliteThreadStore.open(old, 20);
+  await store.migrate();
+  const page = await store.timelinePage({ sessionId: s.id, fromHop: 100, limit: 150 });
+  assert.equal(Buffer.from(page.json).toString(), timelineJson(s.id, results.slice(100, 250).map(toRow), 250));
+  assert.deepEqual((JSON.parse(Buffer.from(page.json).toString()) as { results: unknown[] }).results, results.slice(100, 250));
+  await store.close();
+  const fresh = freshPath();
+  const created = new SqliteStore(fresh, 20);
+  await created.migrate();
+  await created.close();
+  const reopened = new Database(fresh, { readonly: true });
+  assert.equal(reopened.pragma('page_size', { simple: true }), SQLITE_PAGE_BYTES);
+  reopened.close();
 });
