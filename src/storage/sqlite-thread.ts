@@ -1,9 +1,12 @@
-import type { Worker } from 'node:worker_threads';
-import { startTsWorker } from '../models/ts-worker.js';
+import { threadEndpoint } from '../runtime/endpoint.js';
+import { startTsWorker } from '../runtime/ts-worker.js';
+import { ChannelError, WorkerChannel } from '../runtime/worker-channel.js';
 import { StorageError } from './errors.js';
+import type { SqliteCall, SqliteWorkerData } from './sqlite-worker.js';
 import type { AlertRecord, ResultRow, SessionQuery, SessionRecord, Store, TimelineQuery, WriteBatch } from './types.js';
 
-type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { message: string; transient: boolean; code?: string } };
+/** Calls one store may have outstanding (the write queue in front of it sends one batch at a time). */
+const MAX_PENDING_CALLS = 256;
 
 /**
  * The SQLite store run on a worker thread of its own (src/storage/sqlite-worker.ts), so that no SQLite call (a batch
@@ -13,63 +16,47 @@ type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false;
  */
 export class SqliteThreadStore implements Store {
   readonly kind = 'sqlite' as const;
-  private worker: Worker | null = null;
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly channel: WorkerChannel;
 
-  private constructor(readonly where: string, private readonly busyTimeoutMs: number) {}
+  private constructor(readonly where: string, busyTimeoutMs: number) {
+    const data: SqliteWorkerData = { path: where, busyTimeoutMs };
+    this.channel = new WorkerChannel({
+      name: 'SQLite worker',
+      maxPending: MAX_PENDING_CALLS,
+      respawn: 'lazy',
+      spawn: () => threadEndpoint(startTsWorker(new URL('./sqlite-worker.ts', import.meta.url), { workerData: data })),
+    });
+  }
 
   /** Opens the file on the worker: a file that cannot be opened or is not a database fails here, with the reason. */
   static async open(path: string, busyTimeoutMs: number): Promise<SqliteThreadStore> {
     const s = new SqliteThreadStore(path, busyTimeoutMs);
-    await s.start();
+    try {
+      await s.channel.start();
+    } catch (err) {
+      await s.channel.close();
+      throw s.storageError(err);
+    }
     return s;
   }
 
-  private start(): Promise<void> {
-    const worker = startTsWorker(new URL('./sqlite-worker.ts', import.meta.url));
-    this.worker = worker;
-    return new Promise<void>((resolve, reject) => {
-      worker.once('message', (m: { ready: boolean; error?: { message: string; transient: boolean; code?: string } }) => {
-        if (m.ready) {
-          worker.on('message', (r: Reply) => this.settle(r));
-          resolve();
-        } else {
-          void worker.terminate();
-          this.worker = null;
-          reject(new StorageError(m.error!.message, m.error!.transient, m.error!.code));
-        }
-      });
-      worker.on('error', (err) => this.died(worker, err, reject));
-      worker.on('exit', (code) => this.died(worker, new Error(`SQLite worker exited with code ${code}`), reject));
-      worker.postMessage({ init: { path: this.where, busyTimeoutMs: this.busyTimeoutMs } });
-    });
+  /** The worker's own StorageError as it was thrown there; the channel's failures as transient StorageErrors. */
+  private storageError(err: unknown): StorageError {
+    if (!(err instanceof ChannelError)) return StorageError.from(err, this.where);
+    if (err.remote) {
+      const { transient, code } = err.remote.details;
+      return new StorageError(err.remote.message, transient === true, typeof code === 'string' ? code : undefined);
+    }
+    if (err.kind === 'exited') return new StorageError(`SQLite file ${this.where}: the storage worker stopped (${err.message}); it is restarted on the next write`, true);
+    return new StorageError(`SQLite file ${this.where}: ${err.message}`, true);
   }
 
-  private died(worker: Worker, err: Error, rejectStart: (e: Error) => void): void {
-    if (this.worker !== worker) return;
-    this.worker = null;
-    const e = new StorageError(`SQLite file ${this.where}: the storage worker stopped (${err.message}); it is restarted on the next write`, true);
-    rejectStart(e);
-    for (const p of this.pending.values()) p.reject(e);
-    this.pending.clear();
-  }
-
-  private settle(r: Reply): void {
-    const p = this.pending.get(r.id);
-    if (!p) return;
-    this.pending.delete(r.id);
-    if (r.ok) p.resolve(r.value);
-    else p.reject(new StorageError(r.error.message, r.error.transient, r.error.code));
-  }
-
-  private async call<T>(method: string, ...args: unknown[]): Promise<T> {
-    if (!this.worker) await this.start();
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker!.postMessage({ id, method, args });
-    });
+  private async call<T>(method: SqliteCall['method'], ...args: unknown[]): Promise<T> {
+    try {
+      return await this.channel.request<T>({ method, args } satisfies SqliteCall);
+    } catch (err) {
+      throw this.storageError(err);
+    }
   }
 
   migrate(): Promise<void> { return this.call('migrate'); }
@@ -82,10 +69,8 @@ export class SqliteThreadStore implements Store {
   purgeBefore(beforeMs: number): Promise<number> { return this.call('purgeBefore', beforeMs); }
 
   async close(): Promise<void> {
-    const worker = this.worker;
-    if (!worker) return;
-    await this.call('close');
-    this.worker = null;
-    await worker.terminate();
+    if (this.channel.closed) return;
+    if (this.channel.alive) await this.call('close');
+    await this.channel.close();
   }
 }

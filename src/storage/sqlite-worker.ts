@@ -1,35 +1,33 @@
-import { parentPort } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
+import { serve } from '../runtime/serve.js';
 import { StorageError } from './errors.js';
 import { SqliteStore } from './sqlite.js';
 
 /**
  * The SQLite connection's own thread (src/storage/sqlite-thread.ts starts it): better-sqlite3 is synchronous, and
  * here a slow disk, a checkpoint's fsync or another process's lock waits on this thread, never on the event loop
- * that sends results to clients.
+ * that sends results to clients. Errors leave as StorageErrors, whose text, `transient` and `code` cross over.
  */
-type Request = { init: { path: string; busyTimeoutMs: number } } | { id: number; method: keyof SqliteStore; args: unknown[] };
+export interface SqliteWorkerData { path: string; busyTimeoutMs: number }
+export interface SqliteCall { method: keyof SqliteStore; args: unknown[] }
 
 let store: SqliteStore | null = null;
+const init = workerData as SqliteWorkerData;
 
-const errorOf = (err: unknown) => {
-  const e = StorageError.from(err, store?.where ?? 'SQLite');
-  return { message: e.message, transient: e.transient, code: e.code };
-};
-
-parentPort!.on('message', async (msg: Request) => {
-  if ('init' in msg) {
+serve<SqliteCall>({
+  init: () => {
     try {
-      store = new SqliteStore(msg.init.path, msg.init.busyTimeoutMs);
-      parentPort!.postMessage({ ready: true });
+      store = new SqliteStore(init.path, init.busyTimeoutMs);
     } catch (err) {
-      parentPort!.postMessage({ ready: false, error: errorOf(err) });
+      throw StorageError.from(err, 'SQLite');
     }
-    return;
-  }
-  try {
-    const fn = store![msg.method] as (...a: unknown[]) => Promise<unknown>;
-    parentPort!.postMessage({ id: msg.id, ok: true, value: await fn.apply(store, msg.args) });
-  } catch (err) {
-    parentPort!.postMessage({ id: msg.id, ok: false, error: errorOf(err) });
-  }
+  },
+  handle: async (call) => {
+    try {
+      const fn = store![call.method] as (...a: unknown[]) => Promise<unknown>;
+      return await fn.apply(store, call.args);
+    } catch (err) {
+      throw StorageError.from(err, store?.where ?? 'SQLite');
+    }
+  },
 });
