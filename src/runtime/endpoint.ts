@@ -25,7 +25,7 @@ export interface ServePort {
 export interface ToWorkerEnvelope { k: 'req'; rid: number; body: unknown }
 
 /** An error as it crosses the boundary: its text and its own plain fields (code, transient, ...). */
-export interface WireError { message: string; details: Record<string, unknown> }
+export interface WireError { message: string; details: Record<string, unknown>; stack?: string }
 
 export type FromWorkerEnvelope =
   | { k: 'ready'; ok: true; value: unknown }
@@ -87,5 +87,5 @@ export function toWireError(err: unknown): WireError {
   if (!(err instanceof Error)) return { message: String(err), details: {} };
   const details: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(err)) if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) details[k] = v;
-  return { message: err.message, details };
+  return { message: err.message, details, stack: err.stack };
 }
