@@ -1,7 +1,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChannelError, WorkerChannel, type WorkerChannelOptions } from '../../src/runtime/worker-channel.js';
-import { threadEndpoint } from '../../src/runtime/endpoint.js';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { processEndpoint, threadEndpoint } from '../../src/runtime/endpoint.js';
 import { startTsWorker } from '../../src/runtime/ts-worker.js';
 import type { ChannelTestOp } from '../helpers/channel-worker.js';
 import { until } from '../helpers/until.js';
@@ -133,4 +135,17 @@ test('close fails what is pending and refuses later requests', async () => {
   await failed;
   await assert.rejects(req(c, { op: 'echo', value: 1 }), isKind('closed', /is closed/));
   assert.equal(c.crashes, 0);
+});
+
+test('the same channel drives a forked child process: answers, a crash fails what is pending, respawn', async () => {
+  const c = channel({
+    name: 'test process',
+    spawn: () => processEndpoint(fork(fileURLToPath(WORKER), [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: 'ignore' })),
+  });
+  const out = await req<Float32Array>(c, { op: 'sum', data: Float32Array.of(1, 2) });
+  assert.deepEqual([...out], [3, 8], 'typed arrays survive the trip (copied: no transfer between processes)');
+  await assert.rejects(req(c, { op: 'crash', code: 4 }), isKind('exited', /test process stopped \(exited with code 4\)/));
+  await until(() => c.alive, 'the replacement process');
+  assert.equal(await req(c, { op: 'echo', value: 'child' }), 'child');
+  assert.equal(c.respawns, 1);
 });
