@@ -1,4 +1,6 @@
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { EmoStreamClient, type EmotionResult } from '../../clients/node/index.js';
 import type { Feeds, OnnxRunner } from '../../src/models/backend.js';
 
 /** Shipped graphs the WebGPU tests run (tests/integration/models-webgpu*.test.ts). */
@@ -37,4 +39,28 @@ export async function maxDiff(a: OnnxRunner, b: OnnxRunner, feeds: Feeds): Promi
   const [ra, rb] = await Promise.all([a.run(feeds), b.run(feeds)]);
   const out = Object.keys(ra)[0];
   return ra[out].data.reduce((m, v, i) => Math.max(m, Math.abs(v - rb[out].data[i])), 0);
+}
+
+/** Streams 2 s of a 220 Hz tone with constant AUs to a test server and returns every result, the final one included. */
+export async function streamTone(url: string): Promise<EmotionResult[]> {
+  const c = await EmoStreamClient.connect({ url });
+  const results: EmotionResult[] = [];
+  const reader = (async () => { for await (const r of c.results()) results.push(r); })();
+  for (let k = 0; k < 100; k++) {
+    const pcm = Int16Array.from({ length: 320 }, (_, i) => Math.round(8000 * Math.sin(((k * 320 + i) * 2 * Math.PI * 220) / 16000)));
+    c.sendAudio(pcm, { sampleRate: 16000, channels: 1, ptsUs: k * 20_000 });
+    if (k % 2 === 0) c.sendAu(new Array(35).fill(0.2), k * 20_000);
+  }
+  await c.end();
+  await reader;
+  return results;
+}
+
+/** /v1/models of a test server; asserts its speech and face models run on WebGPU. */
+export async function assertOnWebGpu(url: string): Promise<{ providerFallbacks: unknown[] }> {
+  const info = (await (await fetch(url.replace('ws', 'http') + '/v1/models')).json()) as { models: { modality: string; provider?: string; available: boolean }[]; providerFallbacks: unknown[] };
+  const onnxModels = info.models.filter((m) => m.available && (m.modality === 'speech' || m.modality === 'face'));
+  assert.ok(onnxModels.length >= 2);
+  for (const m of onnxModels) assert.equal(m.provider, 'webgpu', JSON.stringify(m));
+  return info;
 }

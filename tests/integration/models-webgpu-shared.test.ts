@@ -1,13 +1,13 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { EmoStreamClient, type EmotionResult } from '../../clients/node/index.js';
+import type { EmotionResult } from '../../clients/node/index.js';
 import { OnnxWorkerPool } from '../../src/models/worker-pool.js';
 import { createInProcessRunner } from '../../src/models/onnx-runner-inprocess.js';
 import { webGpuThreadStats } from '../../src/models/webgpu-thread.js';
 import type { OnnxRunner } from '../../src/models/backend.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { FACE_ONNX, SPEECH_ONNX, feedsFor, probeWebGpu } from '../helpers/webgpu.js';
+import { startTestServer } from '../helpers/server.js';
+import { FACE_ONNX, SPEECH_ONNX, assertOnWebGpu, feedsFor, probeWebGpu, streamTone } from '../helpers/webgpu.js';
 
 /**
  * Two WebGPU sessions running at once in one process crash it (onnxruntime#32561). Every WebGPU session of a process
@@ -47,34 +47,16 @@ test('two WebGPU pools in one process, both busy at once: every run matches the 
   assert.equal(webGpuThreadStats().respawns, 0, 'the WebGPU thread never died');
 });
 
-/** Streams the same 2 s of tone and AUs; returns the speech posteriors per hop. */
-async function stream(ts: TestServer): Promise<number[][]> {
-  const c = await EmoStreamClient.connect({ url: ts.url });
-  const results: EmotionResult[] = [];
-  const reader = (async () => { for await (const r of c.results()) results.push(r); })();
-  for (let k = 0; k < 100; k++) {
-    const pcm = Int16Array.from({ length: 320 }, (_, i) => Math.round(8000 * Math.sin(((k * 320 + i) * 2 * Math.PI * 220) / 16000)));
-    c.sendAudio(pcm, { sampleRate: 16000, channels: 1, ptsUs: k * 20_000 });
-    if (k % 2 === 0) c.sendAu(new Array(35).fill(0.2 + (k % 10) / 100), k * 20_000);
-  }
-  await c.end();
-  await reader;
-  return results.map((r) => r.speech?.probs ?? []);
-}
-
-test('two servers in one process streaming on WebGPU at the same time give the CPU server\'s posteriors', { skip, timeout: 300_000 }, async () => {
+test('two servers in one process streaming on WebGPU at the same time give the CPU server\'s speech and face posteriors', { skip, timeout: 300_000 }, async () => {
   const gpuServers = await Promise.all([0, 1].map(() => startTestServer('uws', { models: { executionProvider: 'webgpu', allowSoftwareAdapter: true } })));
   for (const s of gpuServers) closers.push(() => s.close());
   const cpuServer = await startTestServer('uws', { models: { executionProvider: 'cpu' } });
   closers.push(() => cpuServer.close());
-  for (const s of gpuServers) {
-    const info = (await (await fetch(s.url.replace('ws', 'http') + '/v1/models')).json()) as { models: { modality: string; provider?: string; available: boolean }[] };
-    const onnx = info.models.filter((m) => m.available && (m.modality === 'speech' || m.modality === 'face'));
-    assert.ok(onnx.length >= 2);
-    for (const m of onnx) assert.equal(m.provider, 'webgpu', JSON.stringify(m));
-  }
-  const [a, b, cpu] = await Promise.all([...gpuServers, cpuServer].map(stream));
-  assert.ok(cpu.filter((p) => p.length > 0).length >= 3, `speech posteriors in ${cpu.length} CPU results`);
+  for (const s of gpuServers) await assertOnWebGpu(s.url);
+  // Per hop: the speech posterior then the face posterior (each model on WebGPU in the two servers).
+  const posteriors = (results: EmotionResult[]) => results.map((r) => [...(r.speech?.probs ?? []), ...(r.face?.probs ?? [])]);
+  const [a, b, cpu] = (await Promise.all([...gpuServers, cpuServer].map((s) => streamTone(s.url)))).map(posteriors);
+  assert.ok(cpu.filter((p) => p.length === 16).length >= 3, `speech and face posteriors in ${cpu.length} CPU results`);
   for (const gpu of [a, b]) {
     assert.equal(gpu.length, cpu.length);
     gpu.forEach((probs, hop) => {

@@ -1,11 +1,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { EmoStreamClient, type EmotionResult } from '../../clients/node/index.js';
 import { OnnxWorkerPool } from '../../src/models/worker-pool.js';
 import { createInProcessRunner } from '../../src/models/onnx-runner-inprocess.js';
 import { startTestServer } from '../helpers/server.js';
-import { FACE_ONNX, SPEECH_ONNX, feedsFor, maxDiff, probeWebGpu } from '../helpers/webgpu.js';
+import { FACE_ONNX, SPEECH_ONNX, assertOnWebGpu, feedsFor, maxDiff, probeWebGpu, streamTone } from '../helpers/webgpu.js';
 
 /**
  * The WebGPU execution provider for real: ONNX Runtime's bundled Dawn on whatever Vulkan device this host has. On CI
@@ -37,21 +36,9 @@ test('shipped speech and face models on WebGPU match the CPU provider within 1e-
 test('the server on WebGPU: /v1/models reports the provider and streamed windows get posteriors through the batcher', { skip, timeout: 240_000 }, async () => {
   const ts = await startTestServer('uws', { models: { executionProvider: 'webgpu', allowSoftwareAdapter: true } });
   try {
-    const info = (await (await fetch(ts.url.replace('ws', 'http') + '/v1/models')).json()) as { models: { modality: string; provider?: string; available: boolean }[]; providerFallbacks: unknown[] };
-    const onnxModels = info.models.filter((m) => m.available && (m.modality === 'speech' || m.modality === 'face'));
-    assert.ok(onnxModels.length >= 2);
-    for (const m of onnxModels) assert.equal(m.provider, 'webgpu', JSON.stringify(m));
+    const info = await assertOnWebGpu(ts.url);
     assert.deepEqual(info.providerFallbacks, []);
-    const c = await EmoStreamClient.connect({ url: ts.url });
-    const results: EmotionResult[] = [];
-    const reader = (async () => { for await (const r of c.results()) results.push(r); })();
-    for (let k = 0; k < 100; k++) {
-      const pcm = Int16Array.from({ length: 320 }, (_, i) => Math.round(8000 * Math.sin(((k * 320 + i) * 2 * Math.PI * 220) / 16000)));
-      c.sendAudio(pcm, { sampleRate: 16000, channels: 1, ptsUs: k * 20_000 });
-      if (k % 2 === 0) c.sendAu(new Array(35).fill(0.2), k * 20_000);
-    }
-    await c.end();
-    await reader;
+    const results = await streamTone(ts.url);
     assert.ok(results.length >= 4, `${results.length} results`);
     const withSpeech = results.filter((r) => r.speech !== null);
     assert.ok(withSpeech.length >= 3, `speech posteriors in ${withSpeech.length} of ${results.length} results`);
