@@ -30,6 +30,8 @@ export class OnnxWorkerPool {
   private readonly failedProviders = new Map<string, string>();
   private closed = false;
   private gpu: OnnxChannel | null = null;
+  /** This pool's models on the shared WebGPU thread: released there when the pool closes. */
+  private readonly gpuKeys = new Set<string>();
 
   constructor(private readonly opts: WorkerPoolOptions) {
     if (!(opts.workers >= 1)) throw new Error(`models.workers must be >= 1, got ${opts.workers}`);
@@ -136,10 +138,14 @@ export class OnnxWorkerPool {
     const gpu = (this.gpu ??= acquireWebGpuThread(this.opts.log));
     const { key, res } = await loadOnWebGpu(gpu, source, this.opts.intraOpThreads);
     if (!res.ok) return { runner: null, res };
-    return { res, runner: this.runnerOn(label, key, 'webgpu', () => gpu, async () => {
-      forgetWebGpuModel(key);
-      await gpu.request({ op: 'dispose', key }).catch(() => undefined);
-    }) };
+    this.gpuKeys.add(key);
+    return { res, runner: this.runnerOn(label, key, 'webgpu', () => gpu, () => this.disposeOnGpu(gpu, key)) };
+  }
+
+  private async disposeOnGpu(gpu: OnnxChannel, key: string): Promise<void> {
+    if (!this.gpuKeys.delete(key)) return;
+    forgetWebGpuModel(key);
+    await gpu.request({ op: 'dispose', key }).catch(() => undefined);
   }
 
   private runnerOn(label: string, key: string, provider: string, pick: () => OnnxChannel, dispose: () => Promise<void>): OnnxRunner {
@@ -175,7 +181,10 @@ export class OnnxWorkerPool {
     this.closed = true;
     await Promise.all(this.workers.map((w) => w.close()));
     this.workers.length = 0;
-    if (this.gpu) {
+    const gpu = this.gpu;
+    if (gpu) {
+      // Other pools may still use the thread: this pool's sessions go, the thread stays until its last user closes.
+      await Promise.all([...this.gpuKeys].map((key) => this.disposeOnGpu(gpu, key)));
       this.gpu = null;
       await releaseWebGpuThread();
     }

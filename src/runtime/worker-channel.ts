@@ -42,7 +42,7 @@ export interface WorkerChannelOptions<Ready> {
    * models into a replacement) go first.
    */
   onReady?: (value: Ready, startCount: number) => void;
-  /** The worker died (not on close or on a start that failed); `respawnInMs` null: no replacement is coming. */
+  /** The worker died, or a replacement failed to start (not on close, not the first start); `respawnInMs` null: none is coming. */
   onExit?: (err: Error, respawnInMs: number | null) => void;
   /** Unsolicited messages (`ctx.emit` in the worker). */
   onEvent?: (event: unknown) => void;
@@ -147,7 +147,8 @@ export class WorkerChannel<Ready = unknown> {
             this.consecutiveFailures++;
             this.endpoint = null;
             void ep.terminate();
-            this.down(err, this.everReady);
+            // A replacement that cannot start is reported like a death (the next try waits longer).
+            this.down(err, this.everReady, this.everReady ? new Error(`failed to start: ${env.error.message}`) : undefined);
           }
         }
       });

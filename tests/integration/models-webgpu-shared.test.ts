@@ -25,11 +25,11 @@ test('two WebGPU pools in one process, both busy at once: every run matches the 
   const models: [string, Record<string, number[]>][] = [[SPEECH_ONNX, { features: [300, 40], functionals: [functionals] }], [FACE_ONNX, { aus_norm: [35] }]];
   const pools = [0, 1].map(() => new OnnxWorkerPool({ workers: 2, intraOpThreads: 1, executionProvider: 'webgpu', allowSoftwareAdapter: true }));
   for (const p of pools) closers.push(() => p.close());
-  const runs: { path: string; gpu: OnnxRunner; cpu: OnnxRunner; inputs: Record<string, number[]> }[] = [];
+  const runs: { path: string; pool: number; gpu: OnnxRunner; cpu: OnnxRunner; inputs: Record<string, number[]> }[] = [];
   for (const [path, inputs] of models) {
     const cpu = await createInProcessRunner(path);
     closers.push(() => cpu.dispose());
-    for (const p of pools) runs.push({ path, gpu: await p.runnerFactory(path), cpu, inputs });
+    for (const [pool, p] of pools.entries()) runs.push({ path, pool, gpu: await p.runnerFactory(path), cpu, inputs });
   }
   for (const r of runs) assert.equal(r.gpu.provider, 'webgpu');
   assert.deepEqual({ users: webGpuThreadStats().users, models: webGpuThreadStats().models }, { users: 2, models: 4 });
@@ -45,6 +45,16 @@ test('two WebGPU pools in one process, both busy at once: every run matches the 
   assert.equal(diffs.length, 36);
   for (const { what, d } of diffs) assert.ok(d <= TOLERANCE, `${what}: max |webgpu - cpu| = ${d}`);
   assert.equal(webGpuThreadStats().respawns, 0, 'the WebGPU thread never died');
+
+  // A pool that closes releases its sessions on the thread; the other pool keeps running on it.
+  await pools[0].close();
+  assert.deepEqual({ users: webGpuThreadStats().users, models: webGpuThreadStats().models, running: webGpuThreadStats().running }, { users: 1, models: 2, running: true });
+  for (const r of runs.filter((x) => x.pool === 1)) {
+    const feeds = feedsFor(r.inputs, 5);
+    const [g, c] = await Promise.all([r.gpu.run(feeds), r.cpu.run(feeds)]);
+    const out = Object.keys(c)[0];
+    assert.ok(c[out].data.every((v, i) => Math.abs(v - g[out].data[i]) <= TOLERANCE), `${r.path} after the other pool closed`);
+  }
 });
 
 test('two servers in one process streaming on WebGPU at the same time give the CPU server\'s speech and face posteriors', { skip, timeout: 300_000 }, async () => {
