@@ -1,27 +1,21 @@
-import { Worker } from 'node:worker_threads';
 import type { VideoFrameInput } from '../models/backend.js';
+import { threadEndpoint } from '../runtime/endpoint.js';
+import { startTsWorker } from '../runtime/ts-worker.js';
+import { ChannelError, WorkerChannel } from '../runtime/worker-channel.js';
 import type { FaceConfig } from './config.js';
 import type { EngineResult } from './engine.js';
-import { isErrorCode, ProtocolError, type ErrorCode } from '../protocol/v1/errors.js';
-import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
+import { isErrorCode, ProtocolError } from '../protocol/v1/errors.js';
+import type { ToWorker, WorkerInit, WorkerReady } from './worker-protocol.js';
 
-interface Pending {
-  resolve: (r: EngineResult) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
-}
+const WORKER_URL = new URL('./worker.ts', import.meta.url);
 
 /**
  * Main-thread side of the face worker: a bounded request queue (EMO_ERR_VIDEO_BUSY beyond maxPendingFrames), a
  * per-frame timeout, and a restart of the worker when it dies or hangs, so a poisoned frame costs one result, not
- * the service.
+ * the service. The queue, timeout and restart are the WorkerChannel's (src/runtime/worker-channel.ts).
  */
 export class FaceWorkerClient {
-  private worker: Worker | null = null;
-  private ready: Promise<{ backend: string; loadMs: number }> | null = null;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
-  private restarts = 0;
+  private readonly channel: WorkerChannel<WorkerReady>;
   private lastError: string | null = null;
   private disposed = false;
   /** Streams pinned to this worker (the analyzer balances new streams on it). */
@@ -31,58 +25,31 @@ export class FaceWorkerClient {
   constructor(
     private readonly config: FaceConfig,
     private readonly modelDir: string,
-  ) {}
+  ) {
+    const init: WorkerInit = { config, modelDir };
+    this.channel = new WorkerChannel<WorkerReady>({
+      name: 'face worker',
+      maxPending: config.maxPendingFrames,
+      timeoutMs: config.frameTimeoutMs,
+      // A hung worker is replaced (the next frame starts a fresh one); its other frames fail at once.
+      onTimeout: 'restart',
+      respawn: 'lazy',
+      // The worker must not keep a CLI process alive after its work is done.
+      unref: true,
+      spawn: () => threadEndpoint(startTsWorker(WORKER_URL, { workerData: init })),
+      onExit: (err) => { this.lastError = `face worker ${err.message}`; },
+    });
+  }
 
   /** Starts the worker (idempotent); rejects with the worker's own reason when the models cannot load. */
-  start(): Promise<{ backend: string; loadMs: number }> {
-    if (this.ready) return this.ready;
-    const init: WorkerInit = { config: this.config, modelDir: this.modelDir };
-    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: init });
-    // The worker must not keep a CLI process alive after its work is done.
-    worker.unref();
-    this.worker = worker;
-    this.ready = new Promise((resolve, reject) => {
-      const onMessage = (msg: FromWorker): void => {
-        if (msg.type === 'ready') resolve({ backend: msg.backend, loadMs: msg.loadMs });
-        else if (msg.type === 'init-error') {
-          this.lastError = `face models failed to load from ${this.modelDir}: ${msg.message}`;
-          reject(new Error(this.lastError));
-        } else this.settle(msg);
-      };
-      worker.on('message', onMessage);
-      worker.on('error', (err) => {
-        this.lastError = `face worker crashed: ${err.message}`;
-        reject(err);
-        this.failAll('EMO_ERR_VIDEO_INTERNAL', this.lastError);
-      });
-      worker.on('exit', (code) => {
-        if (this.worker !== worker || this.disposed) return; // already replaced (timeout) or shut down on purpose
-        this.worker = null;
-        this.ready = null;
-        this.restarts++;
-        this.lastError ??= `face worker exited with code ${code}`;
-        reject(new Error(this.lastError));
-        this.failAll('EMO_ERR_VIDEO_INTERNAL', `face worker exited with code ${code}`);
-      });
-    });
-    return this.ready;
-  }
-
-  private settle(msg: FromWorker): void {
-    if (msg.type !== 'result' && msg.type !== 'error') return;
-    const p = this.pending.get(msg.id);
-    if (!p) return; // timed out earlier
-    this.pending.delete(msg.id);
-    clearTimeout(p.timer);
-    if (msg.type === 'result') p.resolve(msg.result);
-    else p.reject(new ProtocolError(isErrorCode(msg.code) ? msg.code : 'EMO_ERR_VIDEO_INTERNAL', msg.message));
-  }
-
-  private failAll(code: ErrorCode, message: string): void {
-    for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(new ProtocolError(code, message));
-      this.pending.delete(id);
+  async start(): Promise<{ backend: string; loadMs: number }> {
+    try {
+      const ready = await this.channel.start();
+      return { backend: ready.backend, loadMs: ready.loadMs };
+    } catch (err) {
+      const e = err as ChannelError;
+      this.lastError = e.kind === 'start' && e.remote ? `face models failed to load from ${this.modelDir}: ${e.remote.message}` : `face worker could not start: ${e.message}`;
+      throw new Error(this.lastError, { cause: err });
     }
   }
 
@@ -109,46 +76,38 @@ export class FaceWorkerClient {
     await this.start().catch((err: Error) => {
       throw new ProtocolError('EMO_ERR_VIDEO_UNAVAILABLE', err.message);
     });
-    const worker = this.worker;
-    if (!worker) throw new ProtocolError('EMO_ERR_VIDEO_UNAVAILABLE', this.lastError ?? 'face worker is not running');
-    const id = this.nextId++;
     // Copy: the payload may be a view into a socket buffer that the transport reuses; the copy is transferred.
     // (Buffer.prototype.slice is a view, so copy explicitly.)
     const payload = new Uint8Array(frame.payload.byteLength);
     payload.set(frame.payload);
-    const msg: ToWorker = { type: 'analyze', id, streamId, format: frame.format, width: frame.width, height: frame.height, ptsUs: frame.ptsUs, payload };
-    return new Promise<EngineResult>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new ProtocolError('EMO_ERR_VIDEO_INTERNAL', `face worker did not answer within ${this.config.frameTimeoutMs} ms; restarting it`));
-        // A hung worker is replaced at once (the next frame starts a fresh one); its other frames fail now.
-        if (this.worker === worker) {
-          this.worker = null;
-          this.ready = null;
-          this.restarts++;
-          this.failAll('EMO_ERR_VIDEO_INTERNAL', 'face worker restarted after a timeout');
-        }
-        void worker.terminate();
-      }, this.config.frameTimeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
-      worker.postMessage(msg, [payload.buffer as ArrayBuffer]);
-    });
+    const msg: ToWorker = { type: 'analyze', streamId, format: frame.format, width: frame.width, height: frame.height, ptsUs: frame.ptsUs, payload };
+    try {
+      return await this.channel.request<EngineResult>(msg, { transfer: [payload.buffer as ArrayBuffer] });
+    } catch (err) {
+      throw this.frameError(err);
+    }
+  }
+
+  /** The worker's own ProtocolError as it was thrown there; the channel's failures with the catalogue's codes. */
+  private frameError(err: unknown): ProtocolError {
+    if (!(err instanceof ChannelError)) return new ProtocolError('EMO_ERR_VIDEO_INTERNAL', String(err));
+    if (err.kind === 'remote') return new ProtocolError(isErrorCode(err.remote?.details.code) ? err.remote.details.code : 'EMO_ERR_VIDEO_INTERNAL', err.message);
+    if (err.kind === 'full') return new ProtocolError('EMO_ERR_VIDEO_BUSY', err.message);
+    if (err.kind === 'closed') return new ProtocolError('EMO_ERR_VIDEO_UNAVAILABLE', 'face pipeline is disposed');
+    if (err.kind === 'timeout') return new ProtocolError('EMO_ERR_VIDEO_INTERNAL', `${err.message}; restarting it`);
+    return new ProtocolError('EMO_ERR_VIDEO_INTERNAL', err.message);
   }
 
   send(msg: ToWorker): void {
-    this.worker?.postMessage(msg);
+    this.channel.notify(msg);
   }
 
   stats(): { pending: number; restarts: number; running: boolean; lastError: string | null } {
-    return { pending: this.inFlight, restarts: this.restarts, running: this.worker !== null, lastError: this.lastError };
+    return { pending: this.inFlight, restarts: this.channel.crashes, running: this.channel.alive, lastError: this.lastError };
   }
 
   async dispose(): Promise<void> {
     this.disposed = true;
-    this.failAll('EMO_ERR_VIDEO_UNAVAILABLE', 'face pipeline is disposed');
-    const w = this.worker;
-    this.worker = null;
-    this.ready = null;
-    if (w) await w.terminate();
+    await this.channel.close();
   }
 }

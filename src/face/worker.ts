@@ -2,22 +2,21 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
+import { serve, type ServeContext } from '../runtime/serve.js';
 import { FaceEngine, type EngineResult } from './engine.js';
 import { ProtocolError } from '../protocol/v1/errors.js';
 import { FaceModels } from './face-models.js';
-import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
+import type { ToWorker, WorkerInit, WorkerReady } from './worker-protocol.js';
 
 /**
  * The face worker thread: owns its own TensorFlow.js (wasm backend, global per thread) and the models, so the
  * server's event loop never waits for a detector pass.
  */
-const port = parentPort;
-if (!port) throw new Error('src/face/worker.ts must run as a worker thread');
 const init = workerData as WorkerInit;
-const send = (msg: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(msg, transfer);
+let engine: FaceEngine | null = null;
 
-async function start(): Promise<FaceEngine> {
+async function start(): Promise<WorkerReady> {
   const t0 = performance.now();
   const require = createRequire(import.meta.url);
   setWasmPaths(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + '/');
@@ -25,12 +24,11 @@ async function start(): Promise<FaceEngine> {
   await tf.ready();
   const models = await FaceModels.load(tf, init.modelDir, init.config.expression);
   await models.warmup();
-  const engine = new FaceEngine(tf, models, init.config);
-  send({ type: 'ready', backend: tf.getBackend(), modelDir: init.modelDir, loadMs: performance.now() - t0 });
-  return engine;
+  engine = new FaceEngine(tf, models, init.config);
+  return { backend: tf.getBackend(), modelDir: init.modelDir, loadMs: performance.now() - t0 };
 }
 
-type AnalyzeMsg = Extract<ToWorker, { type: 'analyze' }>;
+type AnalyzeMsg = Extract<ToWorker, { type: 'analyze' }> & { done: (r: EngineResult | Error) => void };
 
 /**
  * Frames wait here while a pass runs; each pass takes the oldest waiting frame of every stream (up to
@@ -60,25 +58,29 @@ async function pump(engine: FaceEngine): Promise<void> {
     } catch (err) {
       results = batch.map(() => (err instanceof Error ? err : new Error(String(err))));
     }
-    batch.forEach((m, i) => {
-      const r = results[i];
-      if (r instanceof Error) send({ type: 'error', id: m.id, code: r instanceof ProtocolError ? r.code : 'EMO_ERR_VIDEO_INTERNAL', message: r.message });
-      else send({ type: 'result', id: m.id, result: r }, r.faces.map((f) => f.mesh.buffer as ArrayBuffer));
-    });
+    batch.forEach((m, i) => m.done(results[i]));
   }
   running = false;
 }
 
-start().then(
-  (engine) => {
-    port.on('message', (msg: ToWorker) => {
-      if (msg.type === 'reset') engine.resetStream(msg.streamId);
-      else if (msg.type === 'close') engine.closeStream(msg.streamId);
-      else if (msg.type === 'analyze') {
-        waiting.push(msg);
-        void pump(engine);
-      }
-    });
+/** A frame's answer: its result (meshes moved, not copied) or its error, whose `code` crosses over. */
+function analyze(msg: Extract<ToWorker, { type: 'analyze' }>, ctx: ServeContext): Promise<EngineResult> {
+  return new Promise((resolve, reject) => {
+    waiting.push({ ...msg, done: (r) => {
+      if (r instanceof Error) return reject(r instanceof ProtocolError ? r : new ProtocolError('EMO_ERR_VIDEO_INTERNAL', r.message, { cause: r }));
+      ctx.transfer(...r.faces.map((f) => f.mesh.buffer as ArrayBuffer));
+      resolve(r);
+    } });
+    void pump(engine!);
+  });
+}
+
+serve<ToWorker>({
+  init: start,
+  handle: (msg, ctx) => {
+    if (msg.type === 'analyze') return analyze(msg, ctx);
+    if (msg.type === 'reset') engine!.resetStream(msg.streamId);
+    else engine!.closeStream(msg.streamId);
+    return null;
   },
-  (err: unknown) => send({ type: 'init-error', message: err instanceof Error ? err.message : String(err) }),
-);
+});

@@ -1,56 +1,9 @@
-import type { Worker } from 'node:worker_threads';
-import { startTsWorker } from './ts-worker.js';
 import type { Feeds, OnnxRunner, OnnxRunnerFactory, RunOptions, TensorData } from './backend.js';
-import type { WorkerRequest, WorkerResponse } from './onnx-worker.js';
+import type { LoadResult, WorkerRequest } from './onnx-worker.js';
+import { loadModel, onnxChannel, type OnnxChannel } from './onnx-channel.js';
 import { guardSoftwareVulkan, providerCandidates, type ProviderChoice } from './providers.js';
 import { withCpuFallback, type FallbackInfo } from './provider-fallback.js';
-
-type Pending = { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void };
-type RequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
-
-const WORKER_URL = new URL('./onnx-worker.ts', import.meta.url);
-
-class PoolWorker {
-  readonly worker: Worker;
-  private nextId = 1;
-  private pending = new Map<number, Pending>();
-  inFlight = 0;
-  private dead: Error | null = null;
-
-  constructor(onExit: (err: Error) => void) {
-    this.worker = startTsWorker(WORKER_URL);
-    this.worker.on('message', (res: WorkerResponse) => {
-      const p = this.pending.get(res.id);
-      if (!p) return;
-      this.pending.delete(res.id);
-      p.resolve(res);
-    });
-    const fail = (err: Error) => {
-      this.dead = err;
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
-      onExit(err);
-    };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => { if (!this.dead) fail(new Error(`ONNX worker exited with code ${code}`)); });
-  }
-
-  request(body: RequestBody, transfer: ArrayBuffer[] = []): Promise<WorkerResponse> {
-    if (this.dead) return Promise.reject(this.dead);
-    const id = this.nextId++;
-    this.inFlight++;
-    return new Promise<WorkerResponse>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...body, id }, transfer);
-    }).finally(() => { this.inFlight--; });
-  }
-
-  /** Test hook and last resort: kill the thread (the pool replaces it). */
-  async terminate(): Promise<void> {
-    this.dead = this.dead ?? new Error('worker pool closed');
-    await this.worker.terminate();
-  }
-}
+import { acquireWebGpuThread, forgetWebGpuModel, loadOnWebGpu, releaseWebGpuThread } from './webgpu-thread.js';
 
 export interface WorkerPoolOptions {
   workers: number;
@@ -62,16 +15,23 @@ export interface WorkerPoolOptions {
   log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
 }
 
+type Failure = { provider: string; error: string };
+
 /**
- * A fixed pool of worker threads running ONNX Runtime. Every model is loaded into every worker (sessions are shared
- * by all streams); a run goes to the least busy worker. `runnerFactory` is the OnnxRunnerFactory the model loaders get.
+ * A fixed pool of worker threads running ONNX Runtime. Every CPU (and CUDA) model is loaded into every worker
+ * (sessions are shared by all streams); a run goes to the least busy worker. WebGPU models go to the process's one
+ * WebGPU thread instead (src/models/webgpu-thread.ts), shared with every other pool of the process. `runnerFactory`
+ * is the OnnxRunnerFactory the model loaders get.
  */
 export class OnnxWorkerPool {
-  private readonly workers: PoolWorker[] = [];
+  private readonly workers: OnnxChannel[] = [];
   private nextKey = 0;
   /** Providers that already failed in this process: `auto` stops trying them for later models. */
   private readonly failedProviders = new Map<string, string>();
   private closed = false;
+  private gpu: OnnxChannel | null = null;
+  /** This pool's models on the shared WebGPU thread: released there when the pool closes. */
+  private readonly gpuKeys = new Set<string>();
 
   constructor(private readonly opts: WorkerPoolOptions) {
     if (!(opts.workers >= 1)) throw new Error(`models.workers must be >= 1, got ${opts.workers}`);
@@ -87,26 +47,29 @@ export class OnnxWorkerPool {
 
   /** Models loaded so far, so a replacement worker can load them again. */
   private readonly loaded = new Map<string, { source: string | Uint8Array; provider: string }>();
-  respawns = 0;
 
-  private spawn(index: number): PoolWorker {
-    const w: PoolWorker = new PoolWorker((err) => {
-      if (this.closed || this.workers[index] !== w) return;
-      // A dead worker is replaced at once and reloads every model; calls it held have already failed alone.
-      this.respawns++;
-      this.opts.log?.('error', `ONNX worker ${index} died (${err.message}); starting a replacement`);
-      const fresh = this.spawn(index);
-      this.workers[index] = fresh;
-      for (const [key, m] of this.loaded) {
-        void fresh.request({ op: 'load', key, source: m.source, providers: [m.provider], intraOpThreads: this.opts.intraOpThreads }).then((res) => {
-          if (!res.ok) this.opts.log?.('error', `replacement worker ${index} could not reload ${key}: ${res.error}`);
-        }, () => undefined);
-      }
-    });
-    return w;
+  /** Replacement workers started after a death. */
+  get respawns(): number {
+    return this.workers.reduce((n, w) => n + w.respawns, 0);
   }
 
-  private ensureWorkers(): PoolWorker[] {
+  private spawn(index: number): OnnxChannel {
+    const ch: OnnxChannel = onnxChannel(`ONNX worker ${index}`, {}, {
+      // A dead worker is replaced at once and reloads every model first; calls it held have already failed alone.
+      onExit: (err) => this.opts.log?.('error', `ONNX worker ${index} died (${err.message}); starting a replacement`),
+      onReady: (_v, starts) => {
+        if (starts === 1) return;
+        for (const [key, m] of this.loaded) {
+          void loadModel(ch, { op: 'load', key, source: m.source, providers: [m.provider], intraOpThreads: this.opts.intraOpThreads }).then((res) => {
+            if (!res.ok) this.opts.log?.('error', `replacement worker ${index} could not reload ${key}: ${res.error}`);
+          }, () => undefined);
+        }
+      },
+    });
+    return ch;
+  }
+
+  private ensureWorkers(): OnnxChannel[] {
     if (this.closed) throw new Error('worker pool closed');
     while (this.workers.length < this.opts.workers) this.workers.push(this.spawn(this.workers.length));
     return this.workers;
@@ -130,29 +93,65 @@ export class OnnxWorkerPool {
     });
   }
 
+  /** Tries the candidates in order: WebGPU on the process's WebGPU thread, the others on this pool's workers. */
   private async open(source: string | Uint8Array, label: string, candidates: string[]): Promise<OnnxRunner> {
+    const failures: Failure[] = [];
+    let opened: OnnxRunner | null = null;
+    for (let i = 0; i < candidates.length && !opened;) {
+      const group = [candidates[i++]];
+      if (group[0] !== 'webgpu') while (i < candidates.length && candidates[i] !== 'webgpu') group.push(candidates[i++]);
+      const { runner, res } = group[0] === 'webgpu' ? await this.openOnGpu(source, label) : await this.openOnWorkers(source, label, group);
+      failures.push(...res.failures);
+      opened = runner;
+    }
+    for (const f of failures) this.failedProviders.set(f.provider, f.error);
+    if (!opened) {
+      const hint = this.opts.executionProvider === 'auto' || this.opts.executionProvider === 'cpu' ? '' : '; use models.executionProvider: auto to fall back to the CPU';
+      throw new Error(`cannot load ${label} on ${candidates.join(' / ')}: ${failures.map((f) => `${f.provider}: ${f.error}`).join('; ')}${hint}`);
+    }
+    if (failures.length > 0) {
+      this.opts.log?.('warn', `execution provider ${this.opts.executionProvider}: ${failures.map((f) => `${f.provider} unavailable (${f.error})`).join('; ')}; ${label} runs on ${opened.provider}`);
+    }
+    return opened;
+  }
+
+  private async openOnWorkers(source: string | Uint8Array, label: string, providers: string[]): Promise<{ runner: OnnxRunner | null; res: LoadResult }> {
     const workers = this.ensureWorkers();
     const key = `m${this.nextKey++}`;
+    const load = (w: OnnxChannel, p: string[]) => loadModel(w, { op: 'load', key, source, providers: p, intraOpThreads: this.opts.intraOpThreads });
     // The first worker decides the provider; the others load with exactly that one.
-    const first = await workers[0].request({ op: 'load', key, source, providers: candidates, intraOpThreads: this.opts.intraOpThreads });
-    const failures = 'failures' in first && first.failures ? first.failures : [];
-    for (const f of failures) this.failedProviders.set(f.provider, f.error);
-    if (!first.ok) {
-      const hint = this.opts.executionProvider === 'auto' || this.opts.executionProvider === 'cpu' ? '' : '; use models.executionProvider: auto to fall back to the CPU';
-      throw new Error(`cannot load ${label} on ${candidates.join(' / ')}: ${first.error}${hint}`);
-    }
-    const provider = first.provider!;
-    if (failures.length > 0) {
-      this.opts.log?.('warn', `execution provider ${this.opts.executionProvider}: ${failures.map((f) => `${f.provider} unavailable (${f.error})`).join('; ')}; ${label} runs on ${provider}`);
-    }
-    const rest = await Promise.all(workers.slice(1).map((w) => w.request({ op: 'load', key, source, providers: [provider], intraOpThreads: this.opts.intraOpThreads })));
+    const first = await load(workers[0], providers);
+    if (!first.ok) return { runner: null, res: first };
+    const rest = await Promise.all(workers.slice(1).map((w) => load(w, [first.provider])));
     const bad = rest.find((r) => !r.ok);
     if (bad && !bad.ok) throw new Error(`cannot load ${label} in every worker: ${bad.error}`);
-    this.loaded.set(key, { source, provider });
+    this.loaded.set(key, { source, provider: first.provider });
+    const runner = this.runnerOn(label, key, first.provider, () => this.workers.reduce((a, b) => (b.pendingCount < a.pendingCount ? b : a)), async () => {
+      this.loaded.delete(key);
+      await Promise.all(this.workers.map((w) => w.request({ op: 'dispose', key }).catch(() => undefined)));
+    });
+    return { runner, res: first };
+  }
+
+  private async openOnGpu(source: string | Uint8Array, label: string): Promise<{ runner: OnnxRunner | null; res: LoadResult }> {
+    if (this.closed) throw new Error('worker pool closed');
+    const gpu = (this.gpu ??= acquireWebGpuThread(this.opts.log));
+    const { key, res } = await loadOnWebGpu(gpu, source, this.opts.intraOpThreads);
+    if (!res.ok) return { runner: null, res };
+    this.gpuKeys.add(key);
+    return { res, runner: this.runnerOn(label, key, 'webgpu', () => gpu, () => this.disposeOnGpu(gpu, key)) };
+  }
+
+  private async disposeOnGpu(gpu: OnnxChannel, key: string): Promise<void> {
+    if (!this.gpuKeys.delete(key)) return;
+    forgetWebGpuModel(key);
+    await gpu.request({ op: 'dispose', key }).catch(() => undefined);
+  }
+
+  private runnerOn(label: string, key: string, provider: string, pick: () => OnnxChannel, dispose: () => Promise<void>): OnnxRunner {
     return {
       provider,
       run: async (feeds: Feeds, options?: RunOptions) => {
-        const target = this.workers.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
         const sent: Record<string, TensorData> = {};
         const transfer: ArrayBuffer[] = [];
         for (const [name, t] of Object.entries(feeds)) {
@@ -161,21 +160,34 @@ export class OnnxWorkerPool {
           sent[name] = { data, dims: t.dims };
           transfer.push(data.buffer as ArrayBuffer);
         }
-        const res = await target.request({ op: 'run', key, feeds: sent }, transfer);
-        if (!res.ok) throw new Error(`${label}: ${res.error}`);
-        return res.outputs!;
+        const body: WorkerRequest = { op: 'run', key, feeds: sent };
+        try {
+          const res = await pick().request<{ outputs: Record<string, TensorData> }>(body, { transfer });
+          return res.outputs;
+        } catch (err) {
+          throw new Error(`${label}: ${(err as Error).message}`, { cause: err });
+        }
       },
-      dispose: async () => {
-        this.loaded.delete(key);
-        await Promise.all(this.workers.map((w) => w.request({ op: 'dispose', key }).catch(() => undefined)));
-      },
+      dispose,
     };
+  }
+
+  /** Test hook: kill one worker as a crash would (the pool replaces it). */
+  async killWorker(i: number): Promise<void> {
+    await this.workers[i].kill();
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(this.workers.map((w) => w.close()));
     this.workers.length = 0;
+    const gpu = this.gpu;
+    if (gpu) {
+      // Other pools may still use the thread: this pool's sessions go, the thread stays until its last user closes.
+      await Promise.all([...this.gpuKeys].map((key) => this.disposeOnGpu(gpu, key)));
+      this.gpu = null;
+      await releaseWebGpuThread();
+    }
   }
 }
 

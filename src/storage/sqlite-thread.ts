@@ -1,75 +1,60 @@
-import type { Worker } from 'node:worker_threads';
-import { startTsWorker } from '../models/ts-worker.js';
-import { storageFailure } from './errors.js';
+import { threadEndpoint } from '../runtime/endpoint.js';
+import { startTsWorker } from '../runtime/ts-worker.js';
+import { ChannelError, WorkerChannel } from '../runtime/worker-channel.js';
+import type { ProtocolError } from '../protocol/v1/errors.js';
+import { storageError, storageFailure } from './errors.js';
+import type { SqliteCall, SqliteWorkerData } from './sqlite-worker.js';
 import type { AlertRecord, ResultRow, SessionQuery, SessionRecord, Store, TimelinePage, TimelineQuery, WriteBatch } from './types.js';
 
-type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { message: string; transient: boolean; code?: string } };
+/** Calls one store may have outstanding (the write queue in front of it sends one batch at a time). */
+const MAX_PENDING_CALLS = 256;
 
 /**
  * The SQLite store run on a worker thread of its own (src/storage/sqlite-worker.ts), so that no SQLite call (a batch
  * of a thousand rows, a WAL checkpoint, a wait on another process's lock) ever blocks the event loop. Calls are
- * messages; errors come back as storage failures (ProtocolError) with the same text. A worker that dies fails its pending calls
+ * messages; errors come back as the catalogue's ProtocolError with the same text. A worker that dies fails its pending calls
  * (retried by the write queue) and is started again on the next call.
  */
 export class SqliteThreadStore implements Store {
   readonly kind = 'sqlite' as const;
-  private worker: Worker | null = null;
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly channel: WorkerChannel;
 
-  private constructor(readonly where: string, private readonly busyTimeoutMs: number) {}
+  private constructor(readonly where: string, busyTimeoutMs: number) {
+    const data: SqliteWorkerData = { path: where, busyTimeoutMs };
+    this.channel = new WorkerChannel({
+      name: 'SQLite worker',
+      maxPending: MAX_PENDING_CALLS,
+      respawn: 'lazy',
+      spawn: () => threadEndpoint(startTsWorker(new URL('./sqlite-worker.ts', import.meta.url), { workerData: data })),
+    });
+  }
 
   /** Opens the file on the worker: a file that cannot be opened or is not a database fails here, with the reason. */
   static async open(path: string, busyTimeoutMs: number): Promise<SqliteThreadStore> {
     const s = new SqliteThreadStore(path, busyTimeoutMs);
-    await s.start();
+    try {
+      await s.channel.start();
+    } catch (err) {
+      await s.channel.close();
+      throw s.failure(err);
+    }
     return s;
   }
 
-  private start(): Promise<void> {
-    const worker = startTsWorker(new URL('./sqlite-worker.ts', import.meta.url));
-    this.worker = worker;
-    return new Promise<void>((resolve, reject) => {
-      worker.once('message', (m: { ready: boolean; error?: { message: string; transient: boolean; code?: string } }) => {
-        if (m.ready) {
-          worker.on('message', (r: Reply) => this.settle(r));
-          resolve();
-        } else {
-          void worker.terminate();
-          this.worker = null;
-          reject(storageFailure(m.error!.message, m.error!.transient));
-        }
-      });
-      worker.on('error', (err) => this.died(worker, err, reject));
-      worker.on('exit', (code) => this.died(worker, new Error(`SQLite worker exited with code ${code}`), reject));
-      worker.postMessage({ init: { path: this.where, busyTimeoutMs: this.busyTimeoutMs } });
-    });
+  /** The worker's own storage failure as it was thrown there; the channel's failures as transient ones. */
+  private failure(err: unknown): ProtocolError {
+    if (!(err instanceof ChannelError)) return storageError(err, this.where);
+    if (err.remote) return storageFailure(err.remote.message, err.remote.details.transient === true);
+    if (err.kind === 'exited') return storageFailure(`SQLite file ${this.where}: the storage worker stopped (${err.message}); it is restarted on the next write`, true);
+    return storageFailure(`SQLite file ${this.where}: ${err.message}`, true);
   }
 
-  private died(worker: Worker, err: Error, rejectStart: (e: Error) => void): void {
-    if (this.worker !== worker) return;
-    this.worker = null;
-    const e = storageFailure(`SQLite file ${this.where}: the storage worker stopped (${err.message}); it is restarted on the next write`, true);
-    rejectStart(e);
-    for (const p of this.pending.values()) p.reject(e);
-    this.pending.clear();
-  }
-
-  private settle(r: Reply): void {
-    const p = this.pending.get(r.id);
-    if (!p) return;
-    this.pending.delete(r.id);
-    if (r.ok) p.resolve(r.value);
-    else p.reject(storageFailure(r.error.message, r.error.transient));
-  }
-
-  private async call<T>(method: string, ...args: unknown[]): Promise<T> {
-    if (!this.worker) await this.start();
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker!.postMessage({ id, method, args });
-    });
+  private async call<T>(method: SqliteCall['method'], ...args: unknown[]): Promise<T> {
+    try {
+      return await this.channel.request<T>({ method, args } satisfies SqliteCall);
+    } catch (err) {
+      throw this.failure(err);
+    }
   }
 
   migrate(): Promise<void> { return this.call('migrate'); }
@@ -83,10 +68,8 @@ export class SqliteThreadStore implements Store {
   purgeBefore(beforeMs: number): Promise<number> { return this.call('purgeBefore', beforeMs); }
 
   async close(): Promise<void> {
-    const worker = this.worker;
-    if (!worker) return;
-    await this.call('close');
-    this.worker = null;
-    await worker.terminate();
+    if (this.channel.closed) return;
+    if (this.channel.alive) await this.call('close');
+    await this.channel.close();
   }
 }

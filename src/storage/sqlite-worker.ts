@@ -1,20 +1,17 @@
-import { parentPort } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
+import { serve } from '../runtime/serve.js';
 import { storageError } from './errors.js';
 import { SqliteStore } from './sqlite.js';
 
 /**
  * The SQLite connection's own thread (src/storage/sqlite-thread.ts starts it): better-sqlite3 is synchronous, and
  * here a slow disk, a checkpoint's fsync or another process's lock waits on this thread, never on the event loop
- * that sends results to clients.
+ * that sends results to clients. Errors leave as the catalogue's ProtocolError (storageError), whose text, `transient` and `code` cross over.
  */
-type Request = { init: { path: string; busyTimeoutMs: number } } | { id: number; method: keyof SqliteStore; args: unknown[] };
+export interface SqliteWorkerData { path: string; busyTimeoutMs: number }
+export interface SqliteCall { method: keyof SqliteStore; args: unknown[] }
 
 let store: SqliteStore | null = null;
-
-const errorOf = (err: unknown) => {
-  const e = storageError(err, store?.where ?? 'SQLite');
-  return { message: e.message, transient: e.transient };
-};
 
 /**
  * A timeline page's bytes (TimelinePage.json, a buffer of their own) are handed to the event loop's thread, not copied:
@@ -24,22 +21,24 @@ function transferOf(value: unknown): ArrayBuffer[] {
   const json = (value as { json?: unknown } | null)?.json;
   return json instanceof Uint8Array && json.byteOffset === 0 && json.byteLength === json.buffer.byteLength && json.buffer instanceof ArrayBuffer ? [json.buffer] : [];
 }
+const init = workerData as SqliteWorkerData;
 
-parentPort!.on('message', async (msg: Request) => {
-  if ('init' in msg) {
+serve<SqliteCall>({
+  init: () => {
     try {
-      store = new SqliteStore(msg.init.path, msg.init.busyTimeoutMs);
-      parentPort!.postMessage({ ready: true });
+      store = new SqliteStore(init.path, init.busyTimeoutMs);
     } catch (err) {
-      parentPort!.postMessage({ ready: false, error: errorOf(err) });
+      throw storageError(err, 'SQLite');
     }
-    return;
-  }
-  try {
-    const fn = store![msg.method] as (...a: unknown[]) => Promise<unknown>;
-    const value = await fn.apply(store, msg.args);
-    parentPort!.postMessage({ id: msg.id, ok: true, value }, transferOf(value));
-  } catch (err) {
-    parentPort!.postMessage({ id: msg.id, ok: false, error: errorOf(err) });
-  }
+  },
+  handle: async (call, ctx) => {
+    try {
+      const fn = store![call.method] as (...a: unknown[]) => Promise<unknown>;
+      const value = await fn.apply(store, call.args);
+      ctx.transfer(...transferOf(value));
+      return value;
+    } catch (err) {
+      throw storageError(err, store?.where ?? 'SQLite');
+    }
+  },
 });

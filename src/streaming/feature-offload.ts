@@ -1,10 +1,13 @@
-import type { Worker } from 'node:worker_threads';
-import { startTsWorker } from '../models/ts-worker.js';
-import type { FeatureOp, FeatureRequest, FeatureResponse } from './feature-worker.js';
+import { threadEndpoint } from '../runtime/endpoint.js';
+import { startTsWorker } from '../runtime/ts-worker.js';
+import { ChannelError, WorkerChannel } from '../runtime/worker-channel.js';
+import type { FeatureOp, FeatureRequest, FeatureResponse, FeatureWorkerData } from './feature-worker.js';
 
 const WORKER_URL = new URL('./feature-worker.ts', import.meta.url);
 /** Smallest audio pack (64 ms at 16 kHz); a pack grows by doubling within a turn. */
 const PACK_MIN_SAMPLES = 1024;
+/** Batches one worker may have in flight (one per event-loop turn; the sample backlog bounds them far sooner). */
+const MAX_PENDING_BATCHES = 1024;
 
 /**
  * A session's speech front end running in a feature worker. `push` never blocks; `window` resolves with exactly the
@@ -49,7 +52,7 @@ interface Waiter {
 }
 
 class FeatureWorker {
-  readonly worker: Worker;
+  readonly channel: WorkerChannel<string>;
   private ops: FeatureOp[] = [];
   /** This turn's audio of every stream, packed as it arrives; transferred (not copied) at the flush. */
   private pack = new Float32Array(PACK_MIN_SAMPLES);
@@ -61,45 +64,34 @@ class FeatureWorker {
   private nextReq = 1;
   private readonly waiters = new Map<number, Waiter>();
   readonly streams = new Map<number, StreamState>();
-  dead = false;
   batches = 0;
 
-  constructor(private readonly maxBacklog: number, private readonly backlogPerStream: number, private readonly onDeath: (w: FeatureWorker, err: Error) => void) {
-    this.worker = startTsWorker(WORKER_URL);
-    this.worker.on('error', (err) => this.die(err));
-    this.worker.on('exit', (code) => this.die(new Error(`feature worker exited with code ${code}`)));
-  }
-
-  init(speechDir?: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const onMsg = (res: FeatureResponse) => {
-        if (res.op !== 'init') return;
-        this.worker.off('message', onMsg);
-        if (res.ok) {
-          this.worker.on('message', (r: FeatureResponse) => this.onDone(r));
-          resolve(res.name);
-        } else reject(new Error(res.error));
-      };
-      this.worker.on('message', onMsg);
-      this.worker.once('exit', () => reject(new Error('feature worker exited during start-up')));
-      this.worker.postMessage({ op: 'init', speechDir } satisfies FeatureRequest);
+  constructor(name: string, data: FeatureWorkerData, private readonly maxBacklog: number, private readonly backlogPerStream: number, onDeath: (w: FeatureWorker, err: Error) => void) {
+    // A dead worker is replaced at once (with backoff if replacements keep dying); its sessions' streams break.
+    this.channel = new WorkerChannel<string>({
+      name,
+      maxPending: MAX_PENDING_BATCHES,
+      spawn: () => threadEndpoint(startTsWorker(WORKER_URL, { workerData: data })),
+      onExit: (err) => {
+        this.failAll();
+        onDeath(this, err);
+      },
     });
   }
 
-  private die(err: Error): void {
-    if (this.dead) return;
-    this.failAll();
-    this.onDeath(this, err);
+  /** The worker is up with its model (not dead, not being replaced). */
+  get dead(): boolean {
+    return !this.channel.alive;
   }
 
   /** Every stream breaks and every window still awaited resolves null: nothing waits on a worker that is gone. */
   private failAll(): void {
-    this.dead = true;
     for (const s of this.streams.values()) s.broken = true;
     for (const w of this.waiters.values()) w.resolve(null);
     this.waiters.clear();
     this.ops = [];
     this.queuedSamples = 0;
+    this.backlogSamples = 0;
   }
 
   private schedule(): void {
@@ -114,17 +106,33 @@ class FeatureWorker {
     if (this.dead || this.ops.length === 0) return;
     const audio = this.pack.subarray(0, this.queuedSamples);
     const req: FeatureRequest = { op: 'batch', id: this.nextBatch++, ops: this.ops, audio };
-    this.backlogSamples += audio.length;
+    const samples = audio.length;
+    this.backlogSamples += samples;
     // Sized from this turn (turns are alike under steady load): one allocation per flush instead of one per chunk.
     this.pack = new Float32Array(Math.max(PACK_MIN_SAMPLES, Math.ceil(this.queuedSamples * 1.25)));
     this.ops = [];
     this.queuedSamples = 0;
     this.batches++;
-    this.worker.postMessage(req, [audio.buffer as ArrayBuffer]);
+    this.channel.request<FeatureResponse>(req, { transfer: [audio.buffer as ArrayBuffer] }).then((res) => this.onDone(res), (err: Error) => this.lost(req, samples, err));
+  }
+
+  /** A batch that got no answer: a dead worker already broke every stream; a refused one breaks the streams in it. */
+  private lost(req: FeatureRequest, samples: number, err: Error): void {
+    if (err instanceof ChannelError && err.kind !== 'full' && err.kind !== 'timeout') return;
+    this.backlogSamples -= samples;
+    for (const op of req.ops) {
+      const s = this.streams.get(op.sid);
+      if (s && !s.broken) {
+        s.broken = true;
+        s.onError(`feature worker refused a batch (${err.message}); this session's speech posteriors stop`);
+      }
+      if (op.t !== 'window') continue;
+      this.waiters.get(op.req)?.resolve(null);
+      this.waiters.delete(op.req);
+    }
   }
 
   private onDone(res: FeatureResponse): void {
-    if (res.op !== 'done') return;
     this.backlogSamples -= res.samples;
     for (const e of res.errors) this.streams.get(e.sid)?.onError(e.error);
     for (const w of res.windows) {
@@ -184,7 +192,7 @@ class FeatureWorker {
 
   async terminate(): Promise<void> {
     this.failAll();
-    await this.worker.terminate();
+    await this.channel.close();
   }
 }
 
@@ -196,7 +204,6 @@ export class FeatureOffload {
   private readonly workers: FeatureWorker[] = [];
   private nextSid = 1;
   private closed = false;
-  respawns = 0;
 
   private constructor(private readonly opts: FeatureOffloadOptions) {}
 
@@ -218,9 +225,10 @@ export class FeatureOffload {
   }
 
   private async spawn(): Promise<FeatureWorker> {
-    const w = new FeatureWorker(this.opts.maxBacklogSamples ?? 16_000 * 600, this.opts.backlogSamplesPerStream ?? BACKLOG_SAMPLES_PER_STREAM, (dead, err) => this.onDeath(dead, err));
+    const i = this.workers.length;
+    const w = new FeatureWorker(`feature worker ${i}`, { speechDir: this.opts.speechDir }, this.opts.maxBacklogSamples ?? 16_000 * 600, this.opts.backlogSamplesPerStream ?? BACKLOG_SAMPLES_PER_STREAM, (dead, err) => this.onDeath(dead, err));
     try {
-      await w.init(this.opts.speechDir);
+      await w.channel.start();
     } catch (err) {
       // A worker that could not load the model must not stay alive (it would keep the process running).
       await w.terminate();
@@ -229,16 +237,15 @@ export class FeatureOffload {
     return w;
   }
 
+  /** Replacement workers started after a death (the channel starts them, with backoff when they keep dying). */
+  get respawns(): number {
+    return this.workers.reduce((n, w) => n + w.channel.respawns, 0);
+  }
+
   private onDeath(dead: FeatureWorker, err: Error): void {
     if (this.closed) return;
     const i = this.workers.indexOf(dead);
-    if (i < 0) return;
-    this.respawns++;
     this.opts.log?.('error', `feature worker ${i} died (${err.message}); its ${dead.streams.size} sessions lose speech posteriors; starting a replacement`);
-    this.spawn().then((fresh) => {
-      if (this.closed) void fresh.terminate();
-      else this.workers[i] = fresh;
-    }, (e: unknown) => this.opts.log?.('error', `replacement feature worker failed to start: ${e instanceof Error ? e.message : String(e)}`));
   }
 
   /** A new session's stream, on the live worker with the fewest sessions. */
@@ -268,7 +275,7 @@ export class FeatureOffload {
 
   /** Test hook: kill one worker as a crash would. */
   async killWorker(i: number): Promise<void> {
-    await this.workers[i].worker.terminate();
+    await this.workers[i].channel.kill();
   }
 
   async close(): Promise<void> {

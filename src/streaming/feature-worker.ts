@@ -1,4 +1,5 @@
-import { parentPort } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
+import { serve, type ServeContext } from '../runtime/serve.js';
 import type { SpeechModel, SpeechStream } from '../models/backend.js';
 import { createInProcessRunner } from '../models/onnx-runner-inprocess.js';
 import { loadSpeechModel } from '../models/speech/index.js';
@@ -17,21 +18,18 @@ export type FeatureOp =
   | { t: 'window'; sid: number; req: number; endSample: number; windowSamples: number }
   | { t: 'close'; sid: number };
 
-export type FeatureRequest =
-  | { op: 'init'; speechDir?: string }
-  | { op: 'batch'; id: number; ops: FeatureOp[]; audio: Float32Array };
+/** Started with (workerData): the speech model's directory; undefined = the default. */
+export interface FeatureWorkerData { speechDir?: string }
 
-export type FeatureResponse =
-  | { op: 'init'; ok: true; name: string }
-  | { op: 'init'; ok: false; error: string }
-  | {
-    op: 'done'; id: number; samples: number;
-    /** A window built by a voiced stream carries `speechRatio` (share of its VAD chunks with speech). */
-    windows: { req: number; window: unknown; error?: string }[];
-    errors: { sid: number; error: string }[];
-  };
+export interface FeatureRequest { op: 'batch'; id: number; ops: FeatureOp[]; audio: Float32Array }
 
-const port = parentPort!;
+export interface FeatureResponse {
+  op: 'done'; id: number; samples: number;
+  /** A window built by a voiced stream carries `speechRatio` (share of its VAD chunks with speech). */
+  windows: { req: number; window: unknown; error?: string }[];
+  errors: { sid: number; error: string }[];
+}
+
 let model: SpeechModel | null = null;
 const streams = new Map<number, SpeechStream<unknown>>();
 
@@ -45,23 +43,20 @@ function buffersOf(window: unknown): ArrayBuffer[] {
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-async function init(speechDir?: string): Promise<FeatureResponse> {
-  try {
-    const m = await loadSpeechModel({ dir: speechDir, runnerFactory: (p) => createInProcessRunner(p) });
-    const status = m.status();
-    if (!status.available) return { op: 'init', ok: false, error: status.error ?? 'speech model unavailable' };
-    model = m;
-    return { op: 'init', ok: true, name: m.name };
-  } catch (err) {
-    return { op: 'init', ok: false, error: message(err) };
-  }
+/** Loads the speech model; its name goes back to the channel's start(), a failure with its reason. */
+async function init(speechDir?: string): Promise<string> {
+  const m = await loadSpeechModel({ dir: speechDir, runnerFactory: (p) => createInProcessRunner(p) });
+  const status = m.status();
+  if (!status.available) throw new Error(status.error ?? 'speech model unavailable');
+  model = m;
+  return m.name;
 }
 
-async function batch(req: Extract<FeatureRequest, { op: 'batch' }>): Promise<{ res: FeatureResponse; transfer: ArrayBuffer[] }> {
+async function batch(req: FeatureRequest, ctx: ServeContext): Promise<FeatureResponse> {
   const windows: { req: number; window: unknown; error?: string }[] = [];
   const ratios: Promise<void>[] = [];
   const errors: { sid: number; error: string }[] = [];
-  const transfer: ArrayBuffer[] = [];
+  const transfer = new Set<ArrayBuffer>();
   for (const op of req.ops) {
     if (op.t === 'open') {
       if (model) streams.set(op.sid, model.createStream());
@@ -77,7 +72,7 @@ async function batch(req: Extract<FeatureRequest, { op: 'batch' }>): Promise<{ r
       const s = streams.get(op.sid);
       try {
         const w = s ? s.window(op.endSample, op.windowSamples) : null;
-        for (const b of buffersOf(w)) if (!transfer.includes(b)) transfer.push(b);
+        for (const b of buffersOf(w)) transfer.add(b);
         windows.push({ req: op.req, window: w });
         // The detector runs over the audio queued so far (later pushes of this batch included: it is causal, and only
         // the window's own chunks are counted). The window goes back with its ratio, or without it if the VAD failed.
@@ -95,14 +90,9 @@ async function batch(req: Extract<FeatureRequest, { op: 'batch' }>): Promise<{ r
     }
   }
   await Promise.all(ratios);
-  return { res: { op: 'done', id: req.id, samples: req.audio.length, windows, errors }, transfer };
+  ctx.transfer(...transfer);
+  return { op: 'done', id: req.id, samples: req.audio.length, windows, errors };
 }
 
-port.on('message', (req: FeatureRequest) => {
-  if (req.op === 'init') {
-    void init(req.speechDir).then((res) => port.postMessage(res));
-    return;
-  }
-  // Batches run in arrival order up to their voice-activity awaits; each answers when its windows' ratios are in.
-  void batch(req).then(({ res, transfer }) => port.postMessage(res, transfer));
-});
+// Batches run in arrival order up to their voice-activity awaits; each answers when its windows' ratios are in.
+serve<FeatureRequest>({ init: () => init((workerData as FeatureWorkerData | undefined)?.speechDir), handle: batch });

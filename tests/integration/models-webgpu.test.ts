@@ -1,12 +1,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { EmoStreamClient, type EmotionResult } from '../../clients/node/index.js';
 import { OnnxWorkerPool } from '../../src/models/worker-pool.js';
 import { createInProcessRunner } from '../../src/models/onnx-runner-inprocess.js';
-import type { Feeds, OnnxRunner } from '../../src/models/backend.js';
 import { startTestServer } from '../helpers/server.js';
+import { FACE_ONNX, SPEECH_ONNX, assertOnWebGpu, feedsFor, maxDiff, probeWebGpu, streamTone } from '../helpers/webgpu.js';
 
 /**
  * The WebGPU execution provider for real: ONNX Runtime's bundled Dawn on whatever Vulkan device this host has. On CI
@@ -14,43 +12,9 @@ import { startTestServer } from '../helpers/server.js';
  * so these tests exercise the provider, its kernels and the server's path through it, not GPU speed. Without any
  * WebGPU adapter they skip.
  */
-const SPEECH_ONNX = 'models/speech/speech-tcn.onnx';
-const FACE_ONNX = 'models/face/static-mlp80.onnx';
-
-/** Probed in a child process: a WebGPU context, once created, fixes the Vulkan driver choice for the process. */
-function probeWebGpu(): string | false {
-  const script = `import * as ort from 'onnxruntime-node';
-    try { await ort.InferenceSession.create(${JSON.stringify(FACE_ONNX)}, { executionProviders: ['webgpu'], logSeverityLevel: 4 }); console.log('webgpu-ok'); }
-    catch (e) { console.log('webgpu-fail ' + String(e.message).split('\\n')[0]); }`;
-  const env = { ...process.env };
-  delete env.VK_LOADER_DRIVERS_DISABLE;
-  const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env, timeout: 60_000 });
-  if (res.stdout.includes('webgpu-ok')) return false;
-  const reason = res.stdout.match(/webgpu-fail (.*)/)?.[1] ?? `probe exited ${res.status}`;
-  return `no WebGPU adapter on this host (${reason.slice(-120)}); install a Vulkan driver, e.g. scripts/install-software-vulkan.sh`;
-}
-
 const skip = probeWebGpu();
 const pools: OnnxWorkerPool[] = [];
 after(async () => { await Promise.all(pools.map((p) => p.close())); });
-
-function deterministic(n: number, seed: number): Float32Array {
-  return Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed) * 1.5);
-}
-
-/** Deterministic feeds for every input of a model, `batch` rows each (the speech graph has two inputs). */
-function feedsFor(inputs: Record<string, number[]>, batch: number): Feeds {
-  return Object.fromEntries(Object.entries(inputs).map(([name, frame], k) => {
-    const dims = [batch, ...frame];
-    return [name, { data: deterministic(dims.reduce((x, y) => x * y, 1), batch + k), dims }];
-  }));
-}
-
-async function maxDiff(a: OnnxRunner, b: OnnxRunner, feeds: Feeds): Promise<number> {
-  const [ra, rb] = await Promise.all([a.run(feeds), b.run(feeds)]);
-  const out = Object.keys(ra)[0];
-  return ra[out].data.reduce((m, v, i) => Math.max(m, Math.abs(v - rb[out].data[i])), 0);
-}
 
 test('shipped speech and face models on WebGPU match the CPU provider within 1e-4 at batch 1, 5 and 32', { skip, timeout: 240_000 }, async () => {
   const pool = new OnnxWorkerPool({ workers: 1, intraOpThreads: 1, executionProvider: 'webgpu', allowSoftwareAdapter: true });
@@ -72,21 +36,9 @@ test('shipped speech and face models on WebGPU match the CPU provider within 1e-
 test('the server on WebGPU: /v1/models reports the provider and streamed windows get posteriors through the batcher', { skip, timeout: 240_000 }, async () => {
   const ts = await startTestServer('uws', { models: { executionProvider: 'webgpu', allowSoftwareAdapter: true } });
   try {
-    const info = (await (await fetch(ts.url.replace('ws', 'http') + '/v1/models')).json()) as { models: { modality: string; provider?: string; available: boolean }[]; providerFallbacks: unknown[] };
-    const onnxModels = info.models.filter((m) => m.available && (m.modality === 'speech' || m.modality === 'face'));
-    assert.ok(onnxModels.length >= 2);
-    for (const m of onnxModels) assert.equal(m.provider, 'webgpu', JSON.stringify(m));
+    const info = await assertOnWebGpu(ts.url);
     assert.deepEqual(info.providerFallbacks, []);
-    const c = await EmoStreamClient.connect({ url: ts.url });
-    const results: EmotionResult[] = [];
-    const reader = (async () => { for await (const r of c.results()) results.push(r); })();
-    for (let k = 0; k < 100; k++) {
-      const pcm = Int16Array.from({ length: 320 }, (_, i) => Math.round(8000 * Math.sin(((k * 320 + i) * 2 * Math.PI * 220) / 16000)));
-      c.sendAudio(pcm, { sampleRate: 16000, channels: 1, ptsUs: k * 20_000 });
-      if (k % 2 === 0) c.sendAu(new Array(35).fill(0.2), k * 20_000);
-    }
-    await c.end();
-    await reader;
+    const results = await streamTone(ts.url);
     assert.ok(results.length >= 4, `${results.length} results`);
     const withSpeech = results.filter((r) => r.speech !== null);
     assert.ok(withSpeech.length >= 3, `speech posteriors in ${withSpeech.length} of ${results.length} results`);

@@ -109,7 +109,7 @@ test('a worker that dies is replaced and reloads its models; calls after that su
   const runner = await p.runnerFactory(join(dirs.face, 'model.onnx'));
   const feeds = { aus: { data: new Float32Array(35).fill(0.3), dims: [1, 35] } };
   const before = await runner.run(feeds);
-  await (p as unknown as { workers: { worker: { terminate(): Promise<number> } }[] }).workers[0].worker.terminate();
+  await p.killWorker(0);
   await until(() => p.respawns > 0, 'the replacement worker');
   assert.equal(p.respawns, 1);
   assert.match(logs.join('\n'), /died .*replacement/);

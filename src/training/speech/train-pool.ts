@@ -1,7 +1,8 @@
-import type { Worker } from 'node:worker_threads';
-import { startTsWorker } from '../../models/ts-worker.js';
+import { threadEndpoint } from '../../runtime/endpoint.js';
+import { startTsWorker } from '../../runtime/ts-worker.js';
+import { ChannelError, WorkerChannel } from '../../runtime/worker-channel.js';
 import type { SpeechDataset } from './dataset.js';
-import type { WorkerReply, WorkerRequest, WorkerTask, WorkerTaskResult } from './train-tasks.js';
+import type { WorkerInit, WorkerProgress, WorkerRequest, WorkerTask, WorkerTaskResult } from './train-tasks.js';
 
 const WORKER_URL = new URL('./train-worker.ts', import.meta.url);
 
@@ -34,7 +35,7 @@ export interface PoolOptions {
 }
 
 interface Slot {
-  worker: Worker;
+  channel: WorkerChannel;
   task: PoolTask | null;
   id: number;
   steps: number;
@@ -59,7 +60,7 @@ export async function runTaskPool(ds: SpeechDataset, tasks: PoolTask[], opts: Po
   const totalSteps = tasks.reduce((s, t) => s + t.steps, 0);
   let doneSteps = 0;
   let nextId = 1;
-  const init: WorkerRequest = { type: 'init', items: ds.items, actorStats: [...ds.actorStats.entries()] };
+  const init: WorkerInit = { items: ds.items, actorStats: [...ds.actorStats.entries()] };
   const slots: Slot[] = [];
 
   const progress = (): PoolProgress => ({
@@ -89,42 +90,46 @@ export async function runTaskPool(ds: SpeechDataset, tasks: PoolTask[], opts: Po
           fail(e as Error);
           return;
         }
-        slot.worker.postMessage({ type: 'task', id: slot.id, task: work } satisfies WorkerRequest);
-        opts.onProgress?.(progress());
-      };
-      for (let w = 0; w < jobs; w++) {
-        const slot: Slot = { worker: startTsWorker(WORKER_URL), task: null, id: 0, steps: 0, epoch: '', ready: false };
-        slots.push(slot);
-        slot.worker.on('error', (e) => fail(new Error(`training worker ${w}: ${e.message}`)));
-        slot.worker.on('exit', (code) => { if (results.size < tasks.length) fail(new Error(`training worker ${w} exited with code ${code}`)); });
-        slot.worker.on('message', (m: WorkerReply) => {
-          if (m.type === 'ready') {
-            slot.ready = true;
-            dispatch(slot);
-            return;
-          }
-          if (m.type === 'error') { fail(new Error(`${slot.task?.label ?? 'training worker'}: ${m.message}${m.stack ? `\n${m.stack}` : ''}`)); return; }
-          if (!slot.task || m.id !== slot.id) return;
-          if (m.type === 'progress') {
-            slot.steps = m.epoch * m.batches + m.batch + 1;
-            slot.epoch = `epoch ${m.epoch + 1}/${m.epochs}`;
-            opts.onProgress?.(progress());
-            return;
-          }
-          const task = slot.task;
-          results.set(task.key, m.result);
+        slot.channel.request<WorkerTaskResult>({ id: slot.id, task: work } satisfies WorkerRequest).then((result) => {
+          results.set(task.key, result);
           doneSteps += task.steps;
           slot.task = null;
-          opts.onTaskDone?.(task, m.result, progress());
+          opts.onTaskDone?.(task, result, progress());
           // A freed dependency may let other idle workers start too.
           for (const s of [slot, ...slots.filter((x) => x !== slot)]) dispatch(s);
           if (results.size === tasks.length) resolve();
+        }, (e: Error) => {
+          const stack = e instanceof ChannelError ? e.remote?.stack : undefined;
+          fail(new Error(`${task.label}: ${e.message}${stack ? `\n${stack}` : ''}`, { cause: e }));
         });
-        slot.worker.postMessage(init);
+        opts.onProgress?.(progress());
+      };
+      for (let w = 0; w < jobs; w++) {
+        // One task at a time per worker; a worker that dies fails the whole run (no respawn: the run is deterministic).
+        const channel = new WorkerChannel({
+          name: `training worker ${w}`,
+          maxPending: 1,
+          respawn: 'never',
+          spawn: () => threadEndpoint(startTsWorker(WORKER_URL, { workerData: init })),
+          onExit: (err) => fail(new Error(`training worker ${w} ${err.message}`)),
+          onEvent: (ev) => {
+            const m = ev as WorkerProgress;
+            if (!slot.task || m.id !== slot.id) return;
+            slot.steps = m.epoch * m.batches + m.batch + 1;
+            slot.epoch = `epoch ${m.epoch + 1}/${m.epochs}`;
+            opts.onProgress?.(progress());
+          },
+        });
+        const slot: Slot = { channel, task: null, id: 0, steps: 0, epoch: '', ready: false };
+        slots.push(slot);
+        slot.channel.start().then(() => {
+          slot.ready = true;
+          dispatch(slot);
+        }, (e: Error) => fail(new Error(`training worker ${w}: ${e.message}`, { cause: e })));
       }
     });
     return results;
   } finally {
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    await Promise.all(slots.map((s) => s.channel.close()));
   }
 }

@@ -15,12 +15,11 @@ export type WorkerTaskResult =
   | { kind: 'train'; weights: WeightMap; probs: Float32Array[]; seconds: number }
   | { kind: 'stream'; windows: WindowPrediction[]; seconds: number };
 
-export type WorkerRequest =
-  | { type: 'init'; items: SpeechItem[]; actorStats: [number, NormStats][] }
-  | { type: 'task'; id: number; task: WorkerTask };
+/** What each training worker starts with (workerData): the dataset, sent once. */
+export interface WorkerInit { items: SpeechItem[]; actorStats: [number, NormStats][] }
 
-export type WorkerReply =
-  | { type: 'ready' }
-  | { type: 'progress'; id: number; epoch: number; epochs: number; batch: number; batches: number; loss: number }
-  | { type: 'done'; id: number; result: WorkerTaskResult }
-  | { type: 'error'; id: number; message: string; stack?: string };
+/** One task, over the worker's channel; answered with its WorkerTaskResult or its error. */
+export interface WorkerRequest { id: number; task: WorkerTask }
+
+/** Emitted while a task trains (throttled): the main thread draws its progress bar from these. */
+export interface WorkerProgress { type: 'progress'; id: number; epoch: number; epochs: number; batch: number; batches: number; loss: number }
