@@ -5,7 +5,7 @@ import { EMOTIONS } from '../protocol/labels.js';
 import { ProtocolError, ERROR_CATALOGUE } from '../protocol/v1/errors.js';
 import { PROTOCOL_VERSION, type ServerMessage, type Welcome } from '../protocol/v1/messages.js';
 import type { VideoFrameInput } from '../models/backend.js';
-import type { ModelRegistry } from '../models/registry.js';
+import type { ServerModels } from './compose-models.js';
 import { SessionPipeline } from '../streaming/session-pipeline.js';
 import { createMonoResampler } from '../streaming/resampler.js';
 import type { AppConfig } from './config.js';
@@ -68,7 +68,7 @@ export class SessionManager {
 
   constructor(
     private readonly config: Readonly<AppConfig>,
-    private readonly models: ModelRegistry,
+    private readonly models: ServerModels,
     private readonly metrics: Metrics,
     private readonly log: Logger,
     /** Alert rules and their listeners; absent, no alert is evaluated. */
@@ -128,7 +128,7 @@ export class SessionManager {
     if (this.sessions.has(id)) throw new ProtocolError('EMO_ERR_FORBIDDEN', `session ${id} is already live`);
     const s = this.config.streaming;
     const welcome: Welcome = {
-      type: 'welcome', protocol: PROTOCOL_VERSION, sessionId: id, models: this.models.summary(),
+      type: 'welcome', protocol: PROTOCOL_VERSION, sessionId: id, models: this.models.registry.summary(),
       windowMs: s.windowMs, hopMs: s.hopMs, labels: EMOTIONS,
       limits: {
         maxFrameBytes: this.config.server.maxFrameBytes, videoAnalysisFps: s.videoAnalysisFps,
@@ -145,7 +145,7 @@ export class SessionManager {
       sessionId: id, windowMs: s.windowMs, hopMs: s.hopMs, maxPendingHops: s.maxPendingHops,
       videoAnalysisFps: s.videoAnalysisFps, maxBufferedChunks: s.maxBufferedAudioChunks,
       minSpeechRatio: this.config.models.speech.minSpeechRatio,
-      models: this.models.pipelineModels(), createResampler: createMonoResampler,
+      models: this.models.pipeline, createResampler: createMonoResampler,
       onResult: (r) => {
         if (session?.deliver(r)) {
           this.recorder?.result(r);

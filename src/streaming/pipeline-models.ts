@@ -1,21 +1,6 @@
 import type { AuWindow, Fusion, SpeechStream, VideoAnalyzer } from '../models/backend.js';
+import type { InferOutcome } from '../models/infer-outcome.js';
 import type { RemoteSpeechStream } from './feature-offload.js';
-
-/** What one window's trip through a (batched) model returned, with the time it spent queued and in the model. */
-export interface InferOutcome {
-  probs: Float32Array;
-  queueMs: number;
-  inferMs: number;
-  batchSize: number;
-}
-
-/** Thrown (rejected) for a window the batcher dropped because the model fell behind real time. */
-export class WindowDroppedError extends Error {
-  constructor(model: string) {
-    super(`${model}: window dropped, inference queue full (falling behind real time)`);
-    this.name = 'WindowDroppedError';
-  }
-}
 
 /**
  * The models as a session pipeline sees them: already behind their batchers, shared by all sessions. A null entry
