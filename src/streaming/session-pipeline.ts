@@ -22,7 +22,14 @@ import { isVoicedStream } from '../models/speech/voiced-stream.js';
 /** models.speech.minSpeechRatio when not configured: below it a window's speech posterior is withheld. */
 export const DEFAULT_MIN_SPEECH_RATIO = 0.3;
 
-export interface PipelineOptions {
+/** Where a pipeline's results and per-frame problems go (the session that owns it). */
+export interface PipelineEvents {
+  onResult: (result: EmotionResult) => void;
+  /** A per-frame problem the client should hear about (non-fatal codes), e.g. a failing video frame. */
+  onError: (err: ProtocolError) => void;
+}
+
+export interface PipelineOptions extends PipelineEvents {
   sessionId: string;
   windowMs: number;
   hopMs: number;
@@ -34,9 +41,6 @@ export interface PipelineOptions {
   maxBufferedChunks: number;
   models: PipelineModels;
   createResampler: (inputRate: number) => Promise<MonoResampler>;
-  onResult: (result: EmotionResult) => void;
-  /** A per-frame problem the client should hear about (non-fatal codes), e.g. a failing video frame. */
-  onError: (err: ProtocolError) => void;
   onDrop?: (count: number, reason: 'session-queue' | 'model-queue') => void;
   onVideoSkipped?: (count: number) => void;
   /**
