@@ -3,7 +3,8 @@ import { ProtocolError, ERROR_CATALOGUE, CLOSE_NORMAL, type ErrorCode } from '..
 import { auFrame, FRAME_VERSION, FrameKind, frameKindLabel, pcmFrame, videoFrameKind, type AudioFrame, type MediaFrame } from '../protocol/v1/frames.js';
 import { errorMessage, type AlertMessage, type EmotionResult, type EndMessage, type ServerMessage, type Welcome } from '../protocol/v1/messages.js';
 import type { VideoFrameInput } from '../models/backend.js';
-import type { PipelineEvents, SessionPipeline } from '../streaming/session-pipeline.js';
+import type { SessionPipeline } from '../streaming/session-pipeline.js';
+import type { PipelineEvents } from '../streaming/pipeline-options.js';
 import type { MediaStreamKind } from '../streaming/pts-guard.js';
 import type { MediaAdmission } from './media-admission.js';
 import type { Metrics } from './metrics.js';
