@@ -1,5 +1,5 @@
 import { NUM_EMOTIONS } from '../protocol/labels.js';
-import { DropOldestQueue } from './bounded-queue.js';
+import { DropOldestQueue } from '../lib/bounded-queue.js';
 import { WindowDroppedError, type InferOutcome } from './infer-outcome.js';
 
 export interface BatcherOptions {

@@ -1,5 +1,6 @@
 import { loadVideoAnalyzer } from '../face/index.js';
 import type { OnnxRunnerFactory } from '../models/backend.js';
+import { WindowDroppedError, type InferOutcome } from '../models/infer-outcome.js';
 import { ModelRegistry, defaultModelLoaders, type ModelLoaders, type RegistryConfig, type RegistryHooks } from '../models/registry.js';
 import { FeatureOffload } from '../streaming/feature-offload.js';
 import type { PipelineModels } from '../streaming/pipeline-models.js';
@@ -20,6 +21,16 @@ export interface ServerModels {
   dispose(): Promise<void>;
 }
 
+/** A batcher's answer as the pipeline takes it: a window the batcher dropped (model behind real time) is null. */
+async function droppedAsNull(outcome: Promise<InferOutcome>): Promise<InferOutcome | null> {
+  try {
+    return await outcome;
+  } catch (err) {
+    if (err instanceof WindowDroppedError) return null;
+    throw err;
+  }
+}
+
 /** The models behind their batchers, in the shape the streaming pipeline declares (src/streaming/pipeline-models.ts). */
 export function pipelineModels(registry: ModelRegistry, features: FeatureOffload | null): PipelineModels {
   const { speech, face, fusion, video } = registry.loaded;
@@ -30,9 +41,9 @@ export function pipelineModels(registry: ModelRegistry, features: FeatureOffload
       name: speech.name,
       createStream: () => speech.createStream(),
       ...(features ? { openRemoteStream: (onError: (msg: string) => void) => features.open(onError) } : {}),
-      infer: (w) => sb.submit(w),
+      infer: (w) => droppedAsNull(sb.submit(w)),
     } : null,
-    face: face && fb ? { name: face.name, infer: (w) => fb.submit(w) } : null,
+    face: face && fb ? { name: face.name, infer: (w) => droppedAsNull(fb.submit(w)) } : null,
     fusion,
     video,
   };

@@ -1,4 +1,4 @@
-import { DropOldestQueue } from '../models/bounded-queue.js';
+import { DropOldestQueue } from '../lib/bounded-queue.js';
 import { AudioInput, MODEL_SAMPLE_RATE, type AudioChunk, type AudioInputOutput, type MonoResampler } from './audio-input.js';
 
 /**

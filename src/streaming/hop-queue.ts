@@ -1,4 +1,4 @@
-import { DropOldestQueue } from '../models/bounded-queue.js';
+import { DropOldestQueue } from '../lib/bounded-queue.js';
 
 /**
  * A session's hops on their way to the models: one runs at a time, at most `maxPending` wait behind it and the oldest

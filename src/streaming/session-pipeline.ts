@@ -1,7 +1,7 @@
 import { ProtocolError } from '../protocol/v1/errors.js';
 import type { EmotionResult } from '../protocol/v1/messages.js';
 import type { FaceObservation, VideoFrameInput } from '../models/backend.js';
-import { WindowDroppedError, type InferOutcome } from '../models/infer-outcome.js';
+import type { InferOutcome } from '../models/infer-outcome.js';
 import { MODEL_SAMPLE_RATE, type AudioChunk } from './audio-input.js';
 import { AudioIntake } from './audio-intake.js';
 import { AudioWindower } from './audio-windower.js';
@@ -200,13 +200,14 @@ export class SessionPipeline {
     );
   }
 
-  private async settle(p: Promise<InferOutcome> | null, modality: string): Promise<InferOutcome | null> {
+  private async settle(p: Promise<InferOutcome | null> | null, modality: string): Promise<InferOutcome | null> {
     if (!p) return null;
     try {
-      return await p;
+      const outcome = await p;
+      if (outcome === null) this.countDrop(1, 'model-queue');
+      return outcome;
     } catch (err) {
-      if (err instanceof WindowDroppedError) this.countDrop(1, 'model-queue');
-      else this.warnOnce(`infer-${modality}`, `${modality} inference failed for a window: ${err instanceof Error ? err.message : String(err)}`);
+      this.warnOnce(`infer-${modality}`, `${modality} inference failed for a window: ${err instanceof Error ? err.message : String(err)}`);
       return null;
     }
   }

@@ -1,7 +1,6 @@
 import type { SpeechStream } from '../models/backend.js';
-import { isVoicedStream } from '../models/speech/voiced-stream.js';
 import type { RemoteSpeechStream } from './feature-offload.js';
-import type { PipelineModels } from './pipeline-models.js';
+import type { PipelineModels, VoicedSpeechStream } from './pipeline-models.js';
 
 /** One speech window as the model gets it, with its speech ratio (voice activity) and what building it cost. */
 export interface SpeechCut {
@@ -40,7 +39,7 @@ function windowSpeechRatio(window: unknown): number | null {
 
 /** The model's own stream on the event loop: windows are built at once; a voiced stream's VAD answers asynchronously. */
 class LocalSpeechFrontEnd implements SpeechFrontEnd {
-  constructor(private readonly stream: SpeechStream<unknown>, private readonly warnOnce: WarnOnce) {}
+  constructor(private readonly stream: SpeechStream<unknown> | VoicedSpeechStream, private readonly warnOnce: WarnOnce) {}
 
   push(samples16k: Float32Array): void {
     try {
@@ -58,7 +57,7 @@ class LocalSpeechFrontEnd implements SpeechFrontEnd {
     } catch (err) {
       this.warnOnce('speech-window', `speech stream failed to build a window: ${String(err)}`);
     }
-    const voice = isVoicedStream(this.stream)
+    const voice = 'speechRatio' in this.stream
       ? this.stream.speechRatio(startSample, endSample).catch((err: unknown) => {
         this.warnOnce('speech-vad', `voice activity detector failed: ${String(err)}`);
         return null;

@@ -54,7 +54,7 @@ test('an available model gets a batcher: windows from separate submits share one
   const face = pipelineModels(r, null).face!;
   const out = await Promise.all([1, 2, 3].map((frames) => face.infer({ aus: new Float32Array(35 * frames), frames })));
   assert.deepEqual(calls, [3]);
-  assert.deepEqual(out.map((o) => o.probs.indexOf(1)), [1, 2, 3]);
+  assert.deepEqual(out.map((o) => o!.probs.indexOf(1)), [1, 2, 3]);
   assert.equal(r.summary()[1].provider, 'cpu');
   await r.dispose();
 });
