@@ -1,6 +1,6 @@
 import { NUM_EMOTIONS } from '../protocol/labels.js';
-import { DropOldestQueue } from '../streaming/bounded-queue.js';
-import { WindowDroppedError, type InferOutcome } from '../streaming/pipeline-models.js';
+import { DropOldestQueue } from '../lib/bounded-queue.js';
+import { WindowDroppedError, type InferOutcome } from './infer-outcome.js';
 
 export interface BatcherOptions {
   /** Model name, for errors and metrics. */

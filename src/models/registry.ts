@@ -2,8 +2,6 @@ import { EMOTIONS } from '../protocol/labels.js';
 import type { ModelSummary } from '../protocol/v1/messages.js';
 import type { FaceModel, Fusion, ModelStatus, OnnxRunnerFactory, SpeechModel, VideoAnalyzer, AuWindow } from './backend.js';
 import { DynamicBatcher, type BatcherOptions } from './batcher.js';
-import type { PipelineModels } from '../streaming/pipeline-models.js';
-import { FeatureOffload } from '../streaming/feature-offload.js';
 
 export interface ModelLoadOptions {
   dir?: string;
@@ -13,6 +11,8 @@ export interface ModelLoadOptions {
 /**
  * How the server obtains each model. The defaults import the model modules (owned by the model issues) by dynamic
  * import, so the server works with none, some or all of them present; tests inject loaders for tiny ONNX graphs.
+ * The video analyzer (src/face) is not a model module of this folder: the server passes its loader in
+ * (src/server/compose-models.ts).
  */
 export interface ModelLoaders {
   speech: (opts: ModelLoadOptions) => Promise<SpeechModel>;
@@ -28,11 +28,11 @@ async function importExport<T>(rel: string, name: string): Promise<T> {
   return fn as T;
 }
 
-export const defaultLoaders: ModelLoaders = {
+/** The loaders of this folder's own model modules; the server adds the video analyzer's. */
+export const defaultModelLoaders: Omit<ModelLoaders, 'video'> = {
   speech: async (o) => (await importExport<ModelLoaders['speech']>('./speech/index.ts', 'loadSpeechModel'))(o),
   face: async (o) => (await importExport<ModelLoaders['face']>('./face/index.ts', 'loadFaceModel'))(o),
   fusion: async (o) => (await importExport<ModelLoaders['fusion']>('./fusion/index.ts', 'loadFusion'))(o),
-  video: async (c) => (await importExport<ModelLoaders['video']>('../face/index.ts', 'loadVideoAnalyzer'))(c),
 };
 
 export interface RegistryConfig {
@@ -42,11 +42,6 @@ export interface RegistryConfig {
   video: { enabled: boolean };
   batching: { enabled: boolean; maxBatch: number; maxDelayMs: number; maxQueue: number; timeoutMs?: number };
   workers: number;
-  /**
-   * Threads that run the speech front ends (log-mel per 10 ms frame) off the event loop; 0 keeps them on it. Used
-   * only with the default speech loader (the worker loads the same model directory to create identical streams).
-   */
-  featureWorkers?: number;
 }
 
 export interface RegistryHooks {
@@ -90,8 +85,6 @@ export class ModelRegistry {
     video: unavailable('video', 'face', 'not loaded'),
   };
   readonly batchers: { speech: DynamicBatcher<unknown> | null; face: DynamicBatcher<AuWindow> | null } = { speech: null, face: null };
-  /** Speech front ends in worker threads, when configured and started. */
-  features: FeatureOffload | null = null;
 
   private constructor(private readonly config: RegistryConfig, private readonly hooks: RegistryHooks) {}
 
@@ -104,14 +97,6 @@ export class ModelRegistry {
       r.loadOne('video', 'face', config.video.enabled, () => loaders.video(videoConfig), 'src/face/index.ts', (m) => { r.video = m; }),
     ]);
     if (r.speech) r.batchers.speech = r.makeBatcher(r.speech.name, (ws) => r.speech!.inferBatch(ws));
-    if (r.speech && (config.featureWorkers ?? 0) > 0 && loaders.speech === defaultLoaders.speech) {
-      try {
-        r.features = await FeatureOffload.start({ workers: config.featureWorkers!, speechDir: config.speech.dir, log: (level, msg) => hooks.log(level, msg) });
-        hooks.log('info', `speech front ends run in ${config.featureWorkers} feature worker(s)`);
-      } catch (err) {
-        hooks.log('warn', `feature workers failed to start (${err instanceof Error ? err.message : String(err)}); speech features run on the event loop`);
-      }
-    }
     if (r.face) r.batchers.face = r.makeBatcher(r.face.name, (ws) => r.face!.inferBatch(ws));
     return r;
   }
@@ -160,22 +145,9 @@ export class ModelRegistry {
     return new DynamicBatcher<W>(infer, opts);
   }
 
-  /** The models as every session pipeline uses them. */
-  pipelineModels(): PipelineModels {
-    const { speech, face } = this;
-    const sb = this.batchers.speech;
-    const fb = this.batchers.face;
-    return {
-      speech: speech && sb ? {
-        name: speech.name,
-        createStream: () => speech.createStream(),
-        ...(this.features ? { openRemoteStream: (onError: (msg: string) => void) => this.features!.open(onError) } : {}),
-        infer: (w) => sb.submit(w),
-      } : null,
-      face: face && fb ? { name: face.name, infer: (w) => fb.submit(w) } : null,
-      fusion: this.fusion,
-      video: this.video,
-    };
+  /** The loaded, available models (null: missing, disabled or unavailable); window models go through `batchers`. */
+  get loaded(): { speech: SpeechModel | null; face: FaceModel | null; fusion: Fusion | null; video: VideoAnalyzer | null } {
+    return { speech: this.speech, face: this.face, fusion: this.fusion, video: this.video };
   }
 
   /** Full statuses for /v1/models (live: a model may report a provider or an error that changed). */
@@ -196,6 +168,6 @@ export class ModelRegistry {
   async dispose(): Promise<void> {
     this.batchers.speech?.close();
     this.batchers.face?.close();
-    await Promise.allSettled([this.speech?.dispose(), this.face?.dispose(), this.video?.dispose(), this.features?.close()]);
+    await Promise.allSettled([this.speech?.dispose(), this.face?.dispose(), this.video?.dispose()]);
   }
 }

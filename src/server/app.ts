@@ -6,7 +6,8 @@ import { EMOTIONS } from '../protocol/labels.js';
 import { PROTOCOL_VERSION, SUBPROTOCOL } from '../protocol/v1/messages.js';
 import { MODEL_SAMPLE_RATE } from '../streaming/audio-input.js';
 import type { OnnxRunnerFactory } from '../models/backend.js';
-import { ModelRegistry, defaultLoaders, type ModelLoaders } from '../models/registry.js';
+import type { ModelRegistry, ModelLoaders } from '../models/registry.js';
+import { defaultLoaders, loadServerModels } from './compose-models.js';
 import { OnnxWorkerPool } from '../models/worker-pool.js';
 import { loadConfig, type AppConfig, type ConfigInput } from './config.js';
 import { browserUrl, createLogger } from './logger.js';
@@ -101,8 +102,8 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
     log: (level, msg) => logger[level](msg),
   });
   const runnerFactory = opts.runnerFactory ?? pool!.runnerFactory;
-  const models = await ModelRegistry.load(
-    { ...config.models, video: config.models.video, featureWorkers: config.streaming.featureWorkers },
+  const served = await loadServerModels(
+    { ...config.models, video: config.models.video }, config.streaming.featureWorkers,
     runnerFactory,
     opts.loaders ?? defaultLoaders,
     {
@@ -115,16 +116,17 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
     },
     config,
   );
+  const models = served.registry;
   for (const s of models.status()) metrics.modelAvailable.set({ model: String(s.details?.role ?? s.name), provider: s.provider ?? 'none' }, s.available ? 1 : 0);
 
   const auth = new ServerAuth(config.server, logger);
   const alerting = new Alerting(config.alerts, metrics, logger);
-  const sessions = new SessionManager(config, models, metrics, logger, alerting);
+  const sessions = new SessionManager(config, served, metrics, logger, alerting);
   let storage: OpenedHistory | null;
   try {
     storage = await openHistory(config, metrics.registry, (level, msg, extra) => logger[level](extra ?? {}, msg));
   } catch (err) {
-    await models.dispose();
+    await served.dispose();
     await pool?.close();
     throw err;
   }
@@ -172,7 +174,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
     protocol: PROTOCOL_VERSION, labels: EMOTIONS, sampleRate: MODEL_SAMPLE_RATE,
     windowMs: config.streaming.windowMs, hopMs: config.streaming.hopMs,
     executionProvider: config.models.executionProvider, workers: config.models.workers,
-    featureWorkers: models.features?.size ?? 0,
+    featureWorkers: served.features?.size ?? 0,
     batching: config.models.batching, models: models.status(),
     // Models whose GPU failed mid-run and that now run on the CPU (their `provider` above already says cpu).
     providerFallbacks: pool?.fallbacks ?? [],
@@ -280,7 +282,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
       transport.stopAccepting();
       // After every session and plugin has ended: their last results and ends are in the queue.
       await storage?.close(config.server.shutdownGraceMs);
-      await models.dispose();
+      await served.dispose();
       await pool?.close();
       await transport.close();
       shards?.close();

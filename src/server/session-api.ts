@@ -5,7 +5,7 @@ import { EMOTIONS } from '../protocol/labels.js';
 import { ProtocolError, ERROR_CATALOGUE } from '../protocol/v1/errors.js';
 import { PROTOCOL_VERSION, type ServerMessage, type Welcome } from '../protocol/v1/messages.js';
 import type { VideoFrameInput } from '../models/backend.js';
-import type { ModelRegistry } from '../models/registry.js';
+import type { ServerModels } from './compose-models.js';
 import { SessionPipeline } from '../streaming/session-pipeline.js';
 import { createMonoResampler } from '../streaming/resampler.js';
 import type { AppConfig } from './config.js';
@@ -68,7 +68,7 @@ export class SessionManager {
 
   constructor(
     private readonly config: Readonly<AppConfig>,
-    private readonly models: ModelRegistry,
+    private readonly models: ServerModels,
     private readonly metrics: Metrics,
     private readonly log: Logger,
     /** Alert rules and their listeners; absent, no alert is evaluated. */
@@ -128,7 +128,7 @@ export class SessionManager {
     if (this.sessions.has(id)) throw new ProtocolError('EMO_ERR_FORBIDDEN', `session ${id} is already live`);
     const s = this.config.streaming;
     const welcome: Welcome = {
-      type: 'welcome', protocol: PROTOCOL_VERSION, sessionId: id, models: this.models.summary(),
+      type: 'welcome', protocol: PROTOCOL_VERSION, sessionId: id, models: this.models.registry.summary(),
       windowMs: s.windowMs, hopMs: s.hopMs, labels: EMOTIONS,
       limits: {
         maxFrameBytes: this.config.server.maxFrameBytes, videoAnalysisFps: s.videoAnalysisFps,
@@ -136,39 +136,40 @@ export class SessionManager {
         maxPtsJumpMs: this.config.server.maxPtsJumpMs, idleSessionTimeoutMs: this.config.server.idleSessionTimeoutMs,
       },
     };
-    let session: StreamSession | null = null;
     const log = this.log.child({ sessionId: id });
     const alerts = this.alerting?.evaluator() ?? null;
     const owner = opts.identity?.owner ?? 'anonymous';
     const audit = { audit: true, owner, remote: opts.remoteAddress, transport: opts.transport };
-    const pipeline = new SessionPipeline({
-      sessionId: id, windowMs: s.windowMs, hopMs: s.hopMs, maxPendingHops: s.maxPendingHops,
-      videoAnalysisFps: s.videoAnalysisFps, maxBufferedChunks: s.maxBufferedAudioChunks,
-      minSpeechRatio: this.config.models.speech.minSpeechRatio,
-      models: this.models.pipelineModels(), createResampler: createMonoResampler,
-      onResult: (r) => {
-        if (session?.deliver(r)) {
-          this.recorder?.result(r);
-          // Each alert right after the result that fired it; listeners and webhooks hear only what reached the session.
-          for (const a of alerts?.evaluate(r) ?? []) if (session?.deliverAlert(a)) this.alerting!.publish(a);
-        }
+    const session = new StreamSession(id, welcome, {
+      sink: opts.sink, hub: this.hub, metrics: this.metrics, log,
+      admission: new MediaAdmission(this.config.server, undefined, () => this.metrics.rateLimitedFrames.inc()),
+      createPipeline: (events) => new SessionPipeline({
+        ...events,
+        sessionId: id, windowMs: s.windowMs, hopMs: s.hopMs, maxPendingHops: s.maxPendingHops,
+        videoAnalysisFps: s.videoAnalysisFps, maxBufferedChunks: s.maxBufferedAudioChunks,
+        minSpeechRatio: this.config.models.speech.minSpeechRatio,
+        models: this.models.pipeline, createResampler: createMonoResampler,
+        onDrop: (n, reason) => this.metrics.droppedWindows.inc({ reason }, n),
+        onVideoSkipped: (n) => this.metrics.videoSkipped.inc(n),
+        log: (level, msg, extra) => log[level](extra ?? {}, msg),
+        smoothing: s.smoothing,
+        facePosterior: this.config.models.video.facePosterior,
+        driverState: opts.driverState,
+        faceSmoothing: { halfLifeMs: this.config.models.video.faceSmoothingHalfLifeMs, switchMargin: this.config.models.video.faceSmoothingSwitchMargin },
+      }),
+      onDelivered: (r, delivered) => {
+        this.recorder?.result(r);
+        // Each alert right after the result that fired it; listeners and webhooks hear only what reached the session.
+        for (const a of alerts?.evaluate(r) ?? []) if (delivered.deliverAlert(a)) this.alerting!.publish(a);
       },
-      onError: (e) => session?.fail(e),
-      onDrop: (n, reason) => this.metrics.droppedWindows.inc({ reason }, n),
-      onVideoSkipped: (n) => this.metrics.videoSkipped.inc(n),
-      log: (level, msg, extra) => log[level](extra ?? {}, msg),
-      smoothing: s.smoothing,
-      facePosterior: this.config.models.video.facePosterior,
-      driverState: opts.driverState,
-      faceSmoothing: { halfLifeMs: this.config.models.video.faceSmoothingHalfLifeMs, switchMargin: this.config.models.video.faceSmoothingSwitchMargin },
+      onFinished: (done) => {
+        this.sessions.delete(done.id);
+        this.recorder?.ended(done.id, done.endReason ?? 'error');
+        this.owners.delete(done.id);
+        this.metrics.sessionsActive.dec();
+        log.info(audit, 'session closed');
+      },
     });
-    session = new StreamSession(id, welcome, pipeline, opts.sink, this.hub, this.metrics, log, (done) => {
-      this.sessions.delete(done.id);
-      this.recorder?.ended(done.id, done.endReason ?? 'error');
-      this.owners.delete(done.id);
-      this.metrics.sessionsActive.dec();
-      log.info(audit, 'session closed');
-    }, new MediaAdmission(this.config.server, undefined, () => this.metrics.rateLimitedFrames.inc()));
     this.sessions.set(id, session);
     this.owners.set(id, owner);
     this.recorder?.opened({ id, owner: owner, client: opts.client, transport: opts.transport, welcome });

@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
 import { ProtocolError, ERROR_CATALOGUE, CLOSE_NORMAL, closeCodeOf, type ErrorCode } from '../protocol/v1/errors.js';
-import { checkAuVector, checkFloatAudio, FrameKind, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, type MediaFrame } from '../protocol/v1/frames.js';
+import { auFrame, FRAME_VERSION, FrameKind, frameKindLabel, pcmFrame, videoFrameKind, type AudioFrame, type MediaFrame } from '../protocol/v1/frames.js';
 import { errorMessage, type AlertMessage, type EmotionResult, type EndMessage, type ServerMessage, type Welcome } from '../protocol/v1/messages.js';
 import type { VideoFrameInput } from '../models/backend.js';
-import { SessionPipeline } from '../streaming/session-pipeline.js';
+import type { SessionPipeline } from '../streaming/session-pipeline.js';
+import type { PipelineEvents } from '../streaming/pipeline-options.js';
 import type { MediaStreamKind } from '../streaming/pts-guard.js';
 import type { MediaAdmission } from './media-admission.js';
 import type { Metrics } from './metrics.js';
@@ -21,33 +22,58 @@ export interface PcmInput {
   ptsUs: number;
 }
 
-/** Duration of `samples` interleaved values at `channels` x `sampleRate`, in µs. */
-function audioDurationUs(samples: number, channels: number, sampleRate: number): number {
-  return (samples / channels / sampleRate) * 1e6;
+/** Duration of an audio frame, in µs. */
+function audioDurationUs(frame: AudioFrame): number {
+  return (frame.samples.length / frame.channels / frame.sampleRate) * 1e6;
 }
 
 /**
  * One streaming session: owns the pipeline, reports bad input through the error catalogue, fans results out to the
  * sender and the subscribers. Transport-agnostic; WebSocket connections and the session API both drive it.
  */
+/** What a session is built with (src/server/session-api.ts). */
+export interface StreamSessionDeps {
+  sink: SessionSink;
+  hub: SubscriberHub;
+  metrics: Metrics;
+  log: Logger;
+  /** Timestamp guard, rate limit and idle clock for every frame (src/server/media-admission.ts). */
+  admission: MediaAdmission;
+  /** Builds the session's pipeline, given where its results and per-frame errors go (this session). */
+  createPipeline: (events: PipelineEvents) => SessionPipeline;
+  /** After a result reached the client and the subscribers: history, alerts. */
+  onDelivered?: (result: EmotionResult, session: StreamSession) => void;
+  onFinished: (s: StreamSession) => void;
+}
+
+/** Where a frame failed, echoed in the error message (frames from the WebSocket codec; the session API has none). */
+type FrameRef = { streamId: number; seq: number };
+
 export class StreamSession {
   private state: 'open' | 'ending' | 'closed' = 'open';
   private results = 0;
   /** Why it ended, once it has. */
   endReason: EndMessage['reason'] | null = null;
+  private readonly pipeline: SessionPipeline;
+  private readonly sink: SessionSink;
+  private readonly hub: SubscriberHub;
+  private readonly metrics: Metrics;
+  private readonly log: Logger;
+  readonly admission: MediaAdmission;
 
-  constructor(
-    readonly id: string,
-    readonly welcome: Welcome,
-    private readonly pipeline: SessionPipeline,
-    private readonly sink: SessionSink,
-    private readonly hub: SubscriberHub,
-    private readonly metrics: Metrics,
-    private readonly log: Logger,
-    private readonly onFinished: (s: StreamSession) => void,
-    /** Timestamp guard, rate limit and idle clock for every frame (src/server/media-admission.ts). */
-    readonly admission: MediaAdmission,
-  ) {}
+  constructor(readonly id: string, readonly welcome: Welcome, private readonly deps: StreamSessionDeps) {
+    this.sink = deps.sink;
+    this.hub = deps.hub;
+    this.metrics = deps.metrics;
+    this.log = deps.log;
+    this.admission = deps.admission;
+    this.pipeline = deps.createPipeline({
+      onResult: (r) => {
+        if (this.deliver(r)) deps.onDelivered?.(r, this);
+      },
+      onError: (e) => this.fail(e),
+    });
+  }
 
   get isOpen(): boolean {
     return this.state === 'open';
@@ -58,7 +84,7 @@ export class StreamSession {
     this.pipeline.requestDriverState();
   }
 
-  /** Called by the pipeline for every result (wired by the session manager); false when the session was closed. */
+  /** Called for every result of the pipeline; false when the session was closed. */
   deliver(result: EmotionResult): boolean {
     if (this.state === 'closed') return false;
     this.results++;
@@ -100,70 +126,64 @@ export class StreamSession {
   }
 
   /**
-   * One media item: admitted (timestamp, rate), handed to the pipeline by `push` with its exact integer pts, then
-   * committed (clock, idle timer). Any refusal goes to the client through `fail`; false when the item was refused.
+   * One media frame, already validated by the protocol layer (src/protocol/v1/frames.ts): admitted (timestamp, rate),
+   * handed to the pipeline with its exact integer pts, then committed (clock, idle timer). Any refusal goes to the
+   * client through `fail`; false when the frame was refused.
    */
-  private media(stream: MediaStreamKind, ptsUs: number, durationUs: number, push: (ptsUs: number) => void, frame?: { streamId: number; seq: number }): boolean {
-    if (this.state !== 'open') return this.fail(new ProtocolError('EMO_ERR_ENDED'), frame);
+  private media(frame: MediaFrame, ref: FrameRef | undefined): boolean {
+    if (this.state !== 'open') return this.fail(new ProtocolError('EMO_ERR_ENDED'), ref);
+    const stream: MediaStreamKind = frame.kind === FrameKind.Au ? 'au' : frame.kind === FrameKind.PcmS16 || frame.kind === FrameKind.PcmF32 ? 'audio' : 'video';
+    const durationUs = stream === 'audio' ? audioDurationUs(frame as AudioFrame) : 0;
     try {
-      const pts = this.admission.admit(stream, ptsUs, durationUs);
-      if (pts === null) return false;
-      push(pts);
-      this.admission.commit(stream, pts, durationUs);
-      return true;
-    } catch (err) {
-      return this.fail(err, frame);
-    }
-  }
-
-  pushFrame(frame: MediaFrame): boolean {
-    let ok: boolean;
-    switch (frame.kind) {
-      case FrameKind.PcmS16:
-      case FrameKind.PcmF32:
-        ok = this.media('audio', frame.ptsUs, audioDurationUs(frame.samples.length, frame.channels, frame.sampleRate), (ptsUs) => {
+      const ptsUs = this.admission.admit(stream, frame.ptsUs, durationUs);
+      if (ptsUs === null) return false;
+      switch (frame.kind) {
+        case FrameKind.PcmS16:
+        case FrameKind.PcmF32:
           this.pipeline.pushAudio({ ptsUs, sampleRate: frame.sampleRate, channels: frame.channels, interleaved: frame.samples });
-        }, frame);
-        break;
-      case FrameKind.Au:
-        ok = this.media('au', frame.ptsUs, 0, (ptsUs) => this.pipeline.pushAu(ptsUs, frame.aus), frame);
-        break;
-      default:
-        ok = this.media('video', frame.ptsUs, 0, (ptsUs) => {
+          break;
+        case FrameKind.Au:
+          this.pipeline.pushAu(ptsUs, frame.aus);
+          break;
+        default:
           this.pipeline.pushVideo({ format: frame.format, width: frame.width, height: frame.height, payload: frame.payload, ptsUs });
-        }, frame);
+      }
+      this.admission.commit(stream, ptsUs, durationUs);
+    } catch (err) {
+      return this.fail(err, ref);
     }
-    if (ok) this.metrics.frames.inc({ kind: FrameKind[frame.kind] });
-    return ok;
+    this.metrics.frames.inc({ kind: frameKindLabel(frame.kind) });
+    return true;
   }
 
+  /** A frame decoded by the WebSocket codec. */
+  pushFrame(frame: MediaFrame): boolean {
+    return this.media(frame, frame);
+  }
+
+  /** The session API (WebRTC, plugins): the same checks as the codec, then the same path as a WebSocket frame. */
   pushPcm(samples: Int16Array | Float32Array, input: PcmInput): boolean {
-    if (input.sampleRate < MIN_SAMPLE_RATE || input.sampleRate > MAX_SAMPLE_RATE || !Number.isInteger(input.sampleRate)) {
-      return this.fail(new ProtocolError('EMO_ERR_SAMPLE_RATE', `sample rate ${input.sampleRate} Hz outside ${MIN_SAMPLE_RATE}-${MAX_SAMPLE_RATE} Hz`));
+    let frame: MediaFrame;
+    try {
+      frame = pcmFrame(samples, input.sampleRate, input.channels, input.ptsUs);
+    } catch (err) {
+      return this.fail(err);
     }
-    if (input.channels !== 1 && input.channels !== 2) return this.fail(new ProtocolError('EMO_ERR_SAMPLE_RATE', `${input.channels} channels; mono or stereo only`));
-    if (samples.length % input.channels !== 0) return this.fail(new ProtocolError('EMO_ERR_FRAME_TRUNCATED', 'sample count is not a multiple of the channel count'));
-    return this.media('audio', input.ptsUs, audioDurationUs(samples.length, input.channels, input.sampleRate), (ptsUs) => {
-      if (samples instanceof Float32Array) checkFloatAudio(samples);
-      const interleaved = samples instanceof Float32Array ? samples : Float32Array.from(samples, (s) => s / 32768);
-      this.pipeline.pushAudio({ ptsUs, sampleRate: input.sampleRate, channels: input.channels, interleaved });
-      this.metrics.frames.inc({ kind: 'pcm' });
-    });
+    return this.media(frame, undefined);
   }
 
   pushAu(aus: Float32Array, ptsUs: number): boolean {
-    return this.media('au', ptsUs, 0, (pts) => {
-      checkAuVector(aus);
-      this.pipeline.pushAu(pts, aus);
-      this.metrics.frames.inc({ kind: 'Au' });
-    });
+    let frame: MediaFrame;
+    try {
+      frame = auFrame(aus, ptsUs);
+    } catch (err) {
+      return this.fail(err);
+    }
+    return this.media(frame, undefined);
   }
 
-  pushVideo(frame: VideoFrameInput): boolean {
-    return this.media('video', frame.ptsUs, 0, (ptsUs) => {
-      this.pipeline.pushVideo({ ...frame, ptsUs });
-      this.metrics.frames.inc({ kind: `video_${frame.format}` });
-    });
+  pushVideo(v: VideoFrameInput): boolean {
+    return this.media({ version: FRAME_VERSION, kind: videoFrameKind(v.format), streamId: 0, seq: 0, ...v }, undefined);
   }
 
   /** Final result, `end` to everyone, close with 1000 (or `closeCode`, e.g. 1001 on shutdown). */
@@ -200,6 +220,6 @@ export class StreamSession {
     this.pipeline.close();
     this.hub.closeSession(this.id, end, code);
     this.sink.close(closeCode, reason);
-    this.onFinished(this);
+    this.deps.onFinished(this);
   }
 }

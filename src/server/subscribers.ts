@@ -5,14 +5,18 @@ import type { Metrics } from './metrics.js';
 import type { ShardBus } from './shard-bus.js';
 
 /**
- * The one slow-consumer rule, for every message kind to every connection: when `conn` already holds more than
- * `limitBytes` unsent, it is closed with EMO_ERR_SLOW_CONSUMER (4021) instead of being sent more; returns true then.
+ * The one slow-consumer rule, for every message kind to every connection (a session's sender and its subscribers):
+ * when `conn` already holds more than `limitBytes` unsent, it is closed with EMO_ERR_SLOW_CONSUMER (4021) instead of
+ * being sent more; returns true then. `close` closes it: a sender's session is aborted, which closes its socket.
  */
-export function shedIfSlow(conn: WsConnection, limitBytes: number, metrics: Metrics, role: 'stream' | 'subscriber'): boolean {
+export function shedIfSlow(
+  conn: WsConnection, limitBytes: number, metrics: Metrics, role: 'stream' | 'subscriber',
+  close: (code: number, reason: string) => void = (code, reason) => conn.close(code, reason),
+): boolean {
   if (conn.bufferedBytes() <= limitBytes) return false;
   metrics.slowConsumers.inc({ role });
   metrics.errors.inc({ code: 'EMO_ERR_SLOW_CONSUMER' });
-  conn.close(ERROR_CATALOGUE.EMO_ERR_SLOW_CONSUMER.closeCode, `EMO_ERR_SLOW_CONSUMER: send buffer over ${limitBytes} bytes`);
+  close(ERROR_CATALOGUE.EMO_ERR_SLOW_CONSUMER.closeCode, `EMO_ERR_SLOW_CONSUMER: send buffer over ${limitBytes} bytes`);
   return true;
 }
 

@@ -29,16 +29,16 @@ export function streamConnection(
 ): WsHandlers {
   let session: StreamSession | null = null;
   const limit = config.server.maxSendBufferBytes;
-  /** Every message to this client (results, errors, pongs) counts toward the send-buffer limit. */
+  let shed = false;
+  /** Every message to this client (results, errors, pongs) counts toward the send-buffer limit; past it, nothing more. */
   const sendText = (text: string): void => {
-    if (conn.bufferedBytes() > limit) {
-      metrics.slowConsumers.inc({ role: 'stream' });
-      const s = session;
-      session = null;
-      s?.abort('EMO_ERR_SLOW_CONSUMER', `EMO_ERR_SLOW_CONSUMER: send buffer over ${limit} bytes`);
-      return;
-    }
-    conn.send(text, false);
+    if (shed) return;
+    shed = shedIfSlow(conn, limit, metrics, 'stream', (code, reason) => {
+      // The session closes the socket as it ends (a no-op once it has); before hello there is none to end.
+      if (session) session.abort('EMO_ERR_SLOW_CONSUMER', reason);
+      else conn.close(code, reason);
+    });
+    if (!shed) conn.send(text, false);
   };
   const sink: SessionSink = {
     send: (msg, serialized) => sendText(serialized ?? JSON.stringify(msg)),

@@ -1,5 +1,6 @@
 import { AU_VECTOR_LENGTH } from '../protocol/labels.js';
 import { ProtocolError } from '../protocol/v1/errors.js';
+import { checkFiniteAuVector } from '../protocol/v1/frames.js';
 import type { AuWindow, FaceObservation } from '../models/backend.js';
 
 export interface AuFrameEntry {
@@ -58,14 +59,9 @@ export class AuWindower {
   }
 
   push(entry: AuFrameEntry): void {
-    if (entry.aus.length !== AU_VECTOR_LENGTH) {
-      throw new ProtocolError('EMO_ERR_AU_LENGTH', `AU vector of ${entry.aus.length} values, expected ${AU_VECTOR_LENGTH}`);
-    }
+    checkFiniteAuVector(entry.aus);
     if (entry.ptsUs < this.lastPts) {
       throw new ProtocolError('EMO_ERR_TIMESTAMP_BACKWARDS', `AU ptsUs ${entry.ptsUs} < previous ${this.lastPts}`);
-    }
-    for (let i = 0; i < entry.aus.length; i++) {
-      if (!Number.isFinite(entry.aus[i])) throw new ProtocolError('EMO_ERR_NON_FINITE', `AU value ${i} is ${entry.aus[i]}`);
     }
     this.lastPts = entry.ptsUs;
     this.frames.push(entry);

@@ -77,20 +77,33 @@ export class AudioInput {
     this.resampler = resampler;
   }
 
-  push(chunk: AudioChunk): AudioInputOutput {
+  /**
+   * Accepts a chunk into the stream (checks it, fixes the format on the first, moves the timestamp on) without
+   * converting it yet: the adapter holds chunks that arrive while the resampler for the format is being created.
+   */
+  admit(chunk: AudioChunk): void {
     this.check(chunk);
     if (!this.format) this.format = { sampleRate: chunk.sampleRate, channels: chunk.channels };
+    this.lastPtsUs = chunk.ptsUs;
+  }
+
+  /** Mixes an admitted chunk down to mono and resamples it to 16 kHz. */
+  convert(chunk: AudioChunk): AudioInputOutput {
     const resampler = this.resampler ?? (chunk.sampleRate === MODEL_SAMPLE_RATE ? identityResampler : null);
     if (!resampler || resampler.inputRate !== chunk.sampleRate) {
       throw new Error(`no ${chunk.sampleRate} Hz resampler set before the first chunk`);
     }
-    this.lastPtsUs = chunk.ptsUs;
     const mono = mixdownToMono(chunk.interleaved, chunk.channels);
     const samples16k = resampler.process(mono);
     this.chunks++;
     this.inputFrames += mono.length;
     this.outputSamples += samples16k.length;
     return { samples16k, ptsUs: chunk.ptsUs };
+  }
+
+  push(chunk: AudioChunk): AudioInputOutput {
+    this.admit(chunk);
+    return this.convert(chunk);
   }
 
   reset(): void {

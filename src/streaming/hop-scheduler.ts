@@ -89,3 +89,20 @@ export class HopScheduler {
     return { emitted: this.nextIndex, skipped: this.skippedHops };
   }
 }
+
+/**
+ * Media clock: how far the session's media has arrived, from each stream's end (null: the stream has not started).
+ * With several modalities streaming, the slowest live one decides, so a window is cut only once audio and AUs both
+ * reached its end; a stream that has fallen more than `stalledAfterUs` behind the newest counts as stalled and stops
+ * holding results back. Null before any stream started.
+ */
+export function mediaClockUs(streamEndsUs: readonly (number | null)[], stalledAfterUs: number): number | null {
+  // Runs on every audio chunk and AU frame: two passes over the (up to) three clocks, no filter/spread/Math.max(...).
+  let newest = -Infinity;
+  for (const c of streamEndsUs) if (c !== null && c > newest) newest = c;
+  if (newest === -Infinity) return null;
+  const stalledBefore = newest - stalledAfterUs;
+  let clock = Infinity;
+  for (const c of streamEndsUs) if (c !== null && c >= stalledBefore && c < clock) clock = c;
+  return clock;
+}

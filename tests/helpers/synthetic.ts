@@ -1,7 +1,8 @@
 import { AU_VECTOR_LENGTH, NUM_EMOTIONS } from '../../src/protocol/labels.js';
 import type { AudioChunk } from '../../src/streaming/audio-input.js';
 import type { AuWindow, SpeechStream } from '../../src/models/backend.js';
-import type { InferOutcome, PipelineModels } from '../../src/streaming/pipeline-models.js';
+import type { InferOutcome } from '../../src/models/infer-outcome.js';
+import type { PipelineModels } from '../../src/streaming/pipeline-models.js';
 
 /**
  * The one helper that feeds stages synthetic frames: contiguous sine audio in fixed-size chunks and AU vectors at

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DynamicBatcher, type BatcherOptions } from '../../src/models/batcher.js';
-import { WindowDroppedError } from '../../src/streaming/pipeline-models.js';
+import { WindowDroppedError } from '../../src/models/infer-outcome.js';
 import { oneHot } from '../helpers/synthetic.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

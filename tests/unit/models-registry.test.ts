@@ -4,6 +4,7 @@ import { ModelRegistry, type ModelLoaders, type RegistryConfig } from '../../src
 import { EMOTIONS } from '../../src/protocol/labels.js';
 import type { FaceModel, Fusion } from '../../src/models/backend.js';
 import { oneHot } from '../helpers/synthetic.js';
+import { pipelineModels } from '../../src/server/compose-models.js';
 
 const config: RegistryConfig = {
   speech: { enabled: true }, face: { enabled: true }, fusion: { enabled: true }, video: { enabled: false },
@@ -29,7 +30,7 @@ test('missing modules and unavailable models are reported, logged once each, and
   assert.match(s[0].error!, /not in this build/);
   assert.match(s[1].error!, /weights missing/);
   assert.match(s[3].error!, /disabled in configuration/);
-  const pm = r.pipelineModels();
+  const pm = pipelineModels(r, null);
   assert.equal(pm.speech, null);
   assert.equal(pm.face, null);
   assert.ok(pm.fusion);
@@ -50,10 +51,10 @@ test('an available model gets a batcher: windows from separate submits share one
     video: async () => { throw new Error('none'); },
   };
   const r = await ModelRegistry.load(config, noRunner, loaders, { log: () => undefined }, {});
-  const face = r.pipelineModels().face!;
+  const face = pipelineModels(r, null).face!;
   const out = await Promise.all([1, 2, 3].map((frames) => face.infer({ aus: new Float32Array(35 * frames), frames })));
   assert.deepEqual(calls, [3]);
-  assert.deepEqual(out.map((o) => o.probs.indexOf(1)), [1, 2, 3]);
+  assert.deepEqual(out.map((o) => o!.probs.indexOf(1)), [1, 2, 3]);
   assert.equal(r.summary()[1].provider, 'cpu');
   await r.dispose();
 });

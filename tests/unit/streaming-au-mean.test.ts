@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SessionPipeline, meanAuVector } from '../../src/streaming/session-pipeline.js';
+import { SessionPipeline } from '../../src/streaming/session-pipeline.js';
+import { meanAuVector } from '../../src/streaming/hop-result.js';
 import { createMonoResampler } from '../../src/streaming/resampler.js';
 import type { EmotionResult } from '../../src/protocol/v1/messages.js';
 import { AU_VECTOR_LENGTH } from '../../src/protocol/labels.js';

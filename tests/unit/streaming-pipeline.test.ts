@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SessionPipeline, videoErrorCode, type PipelineOptions } from '../../src/streaming/session-pipeline.js';
+import { SessionPipeline } from '../../src/streaming/session-pipeline.js';
+import type { PipelineOptions } from '../../src/streaming/pipeline-options.js';
+import { videoErrorCode } from '../../src/streaming/video-path.js';
 import { createMonoResampler } from '../../src/streaming/resampler.js';
 import type { EmotionResult } from '../../src/protocol/v1/messages.js';
 import { ProtocolError } from '../../src/protocol/v1/errors.js';

@@ -5,7 +5,7 @@ import { createMonoResampler } from '../../src/streaming/resampler.js';
 import { AudioWindower } from '../../src/streaming/audio-windower.js';
 import { AuWindower } from '../../src/streaming/au-windower.js';
 import { HopScheduler } from '../../src/streaming/hop-scheduler.js';
-import { DropOldestQueue } from '../../src/streaming/bounded-queue.js';
+import { DropOldestQueue } from '../../src/lib/bounded-queue.js';
 import { FusionStage } from '../../src/streaming/fusion-stage.js';
 import { VideoGate } from '../../src/streaming/video-gate.js';
 import { ProtocolError } from '../../src/protocol/v1/errors.js';

@@ -132,6 +132,19 @@ function checkPtsUs(raw: bigint): number {
 }
 
 /**
+ * The one rule for an audio format, whichever transport carried it (the WebSocket codec, the session API for WebRTC
+ * and plugins): an integer rate of 8-48 kHz, mono or interleaved stereo. Throws EMO_ERR_SAMPLE_RATE.
+ */
+export function checkAudioFormat(sampleRate: number, channels: number): void {
+  if (!Number.isInteger(sampleRate) || sampleRate < MIN_SAMPLE_RATE || sampleRate > MAX_SAMPLE_RATE) {
+    throw new ProtocolError('EMO_ERR_SAMPLE_RATE', `sample rate ${sampleRate} Hz outside ${MIN_SAMPLE_RATE}-${MAX_SAMPLE_RATE} Hz`);
+  }
+  if (channels !== 1 && channels !== 2) {
+    throw new ProtocolError('EMO_ERR_SAMPLE_RATE', `${channels} channels; audio must be mono or interleaved stereo`);
+  }
+}
+
+/**
  * Throws EMO_ERR_NON_FINITE / EMO_ERR_OUT_OF_RANGE for a float sample outside [-1, 1] (plus FLOAT_AUDIO_TOLERANCE).
  * The one range check of float audio: the WebSocket codec and the session API (WebRTC, plugins) both call it.
  */
@@ -145,19 +158,59 @@ export function checkFloatAudio(samples: Float32Array): void {
   }
 }
 
-/** Throws for an AU vector of the wrong length, a non-finite value, or a value outside its documented range. */
-export function checkAuVector(aus: ArrayLike<number>): void {
+/**
+ * Throws for an AU vector of the wrong length or with a non-finite value: what any AU vector must be, client-sent
+ * or produced by the server's own video analysis (whose values need not lie in the client ranges).
+ */
+export function checkFiniteAuVector(aus: ArrayLike<number>): void {
   if (aus.length !== AU_VECTOR_LENGTH) {
     throw new ProtocolError('EMO_ERR_AU_LENGTH', `AU frame carries ${aus.length} values, expected ${AU_VECTOR_LENGTH} (AU01_r..AU45_r, AU01_c..AU45_c)`);
   }
   for (let i = 0; i < AU_VECTOR_LENGTH; i++) {
+    if (!Number.isFinite(aus[i])) throw new ProtocolError('EMO_ERR_NON_FINITE', `AU value ${i} is ${aus[i]}`);
+  }
+}
+
+/** Throws for an AU vector of the wrong length, a non-finite value, or a value outside its documented range. */
+export function checkAuVector(aus: ArrayLike<number>): void {
+  checkFiniteAuVector(aus);
+  for (let i = 0; i < AU_VECTOR_LENGTH; i++) {
     const v = aus[i];
     const max = i < AU_INTENSITY_COLUMNS.length ? AU_INTENSITY_MAX : AU_PRESENCE_MAX;
     if (v >= 0 && v <= max) continue;
-    if (!Number.isFinite(v)) throw new ProtocolError('EMO_ERR_NON_FINITE', `AU value ${i} is ${v}`);
     const kind = i < AU_INTENSITY_COLUMNS.length ? 'intensity' : 'presence';
     throw new ProtocolError('EMO_ERR_OUT_OF_RANGE', `AU value ${i} (${kind}) is ${v}; must lie in [0, ${max}]`);
   }
+}
+
+/** The frame kind of a video format. */
+export function videoFrameKind(format: VideoFrame['format']): VideoFrame['kind'] {
+  return format === 'jpeg' ? FrameKind.VideoJpeg : format === 'i420' ? FrameKind.VideoI420 : FrameKind.VideoRgba;
+}
+
+/** A frame's label in metrics (`emostream_frames_total{kind}`): the same for the same kind from every transport. */
+export function frameKindLabel(kind: FrameKind): string {
+  return FrameKind[kind];
+}
+
+/**
+ * Interleaved PCM handed over by the session API (WebRTC, plugins) as the frame the codec would have decoded: the
+ * same checks (format, whole samples, float range), s16 scaled to [-1, 1]. streamId and seq are 0 (no wire header).
+ */
+export function pcmFrame(samples: Int16Array | Float32Array, sampleRate: number, channels: number, ptsUs: number): AudioFrame {
+  checkAudioFormat(sampleRate, channels);
+  if (samples.length % channels !== 0) throw new ProtocolError('EMO_ERR_FRAME_TRUNCATED', 'sample count is not a multiple of the channel count');
+  const isS16 = samples instanceof Int16Array;
+  if (!isS16) checkFloatAudio(samples);
+  const interleaved = isS16 ? Float32Array.from(samples, (v) => v / 32768) : samples;
+  const kind = isS16 ? FrameKind.PcmS16 : FrameKind.PcmF32;
+  return { version: FRAME_VERSION, kind, streamId: 0, seq: 0, ptsUs, sampleRate, channels: channels as 1 | 2, samples: interleaved };
+}
+
+/** An AU vector handed over by the session API, checked as the codec checks one from the wire. */
+export function auFrame(aus: Float32Array, ptsUs: number): AuFrame {
+  checkAuVector(aus);
+  return { version: FRAME_VERSION, kind: FrameKind.Au, streamId: 0, seq: 0, ptsUs, aus };
 }
 
 /** Int16Array views use the host's byte order; the wire is little-endian. */
@@ -169,12 +222,7 @@ function decodeAudio(buf: Uint8Array, view: DataView, h: FrameHeader & { kind: F
   }
   const sampleRate = view.getUint32(HEADER_BYTES, true);
   const channels = view.getUint8(HEADER_BYTES + 4);
-  if (sampleRate < MIN_SAMPLE_RATE || sampleRate > MAX_SAMPLE_RATE) {
-    throw new ProtocolError('EMO_ERR_SAMPLE_RATE', `sample rate ${sampleRate} Hz outside ${MIN_SAMPLE_RATE}-${MAX_SAMPLE_RATE} Hz`);
-  }
-  if (channels !== 1 && channels !== 2) {
-    throw new ProtocolError('EMO_ERR_SAMPLE_RATE', `${channels} channels; audio must be mono or interleaved stereo`);
-  }
+  checkAudioFormat(sampleRate, channels);
   const payloadOffset = HEADER_BYTES + AUDIO_SUBHEADER_BYTES;
   const payloadBytes = buf.byteLength - payloadOffset;
   const bytesPerSample = h.kind === FrameKind.PcmS16 ? 2 : 4;
@@ -196,7 +244,7 @@ function decodeAudio(buf: Uint8Array, view: DataView, h: FrameHeader & { kind: F
     for (let i = 0; i < n; i++) samples[i] = view.getFloat32(payloadOffset + 4 * i, true);
     checkFloatAudio(samples);
   }
-  return { ...h, sampleRate, channels, samples };
+  return { ...h, sampleRate, channels: channels as 1 | 2, samples };
 }
 
 function decodeAu(buf: Uint8Array, h: FrameHeader & { kind: FrameKind.Au }): AuFrame {
@@ -272,7 +320,7 @@ export function encodeAuFrame(h: EncodeHeader, aus: ArrayLike<number>): Uint8Arr
 }
 
 export function encodeVideoFrame(h: EncodeHeader, format: 'jpeg' | 'i420' | 'rgba', width: number, height: number, payload: Uint8Array): Uint8Array {
-  const kind = format === 'jpeg' ? FrameKind.VideoJpeg : format === 'i420' ? FrameKind.VideoI420 : FrameKind.VideoRgba;
+  const kind = videoFrameKind(format);
   const out = new Uint8Array(HEADER_BYTES + VIDEO_SUBHEADER_BYTES + payload.byteLength);
   const view = new DataView(out.buffer);
   writeHeader(view, kind, h.streamId ?? 0, h.seq, h.ptsUs);
