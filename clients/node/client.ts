@@ -247,16 +247,26 @@ export class EmoSubscriber {
   private readonly queue = new AsyncQueue<ServerMessage>();
   private closeInfo: CloseInfo | null = null;
   private closeWaiters: ((c: CloseInfo) => void)[] = [];
+  private settleFirst: (arrived: boolean) => void = () => undefined;
+  private readonly first = new Promise<boolean>((resolve) => { this.settleFirst = resolve; });
 
   private constructor(readonly ws: WebSocket) {}
+
+  /** True once the first message (normally `subscribed`) is here, false when the socket closed before any; consumes nothing. */
+  firstMessageArrived(): Promise<boolean> {
+    return this.first;
+  }
 
   private attach(ws: WebSocket): void {
     ws.on('message', (d) => {
       const m = parse(d);
-      if (m) this.queue.push(m);
+      if (!m) return;
+      this.queue.push(m);
+      this.settleFirst(true);
     });
     let failure: string | undefined;
     ws.on('close', (code, reason) => {
+      this.settleFirst(false);
       this.closeInfo = { code, reason: reason.toString(), ...(failure ? { error: failure } : {}) };
       this.queue.end();
       for (const w of this.closeWaiters.splice(0)) w(this.closeInfo);
