@@ -110,10 +110,13 @@ export class RedisBus extends BusCore implements ClusterBus {
       for (const [sid, owner] of this.local) p.set(sessionKey(sid), JSON.stringify({ node: this.nodeId, owner } satisfies SessionEntry), 'PX', ttl);
       await p.exec();
       const alive = new Set((await this.nodes()).map((n) => n.id));
-      // Right after Redis came back (empty, maybe) the others have not re-registered yet: wait one TTL.
-      if (Date.now() - this.readyAt > ttl + this.o.heartbeatMs) {
-        for (const id of this.seen) if (!alive.has(id) && id !== this.nodeId) this.nodeGone(id);
+      // Right after Redis came back (empty, maybe) the others have not re-registered yet: wait one TTL, keeping
+      // every node seen so far on the watch list meanwhile.
+      if (Date.now() - this.readyAt <= ttl + this.o.heartbeatMs) {
+        for (const id of alive) this.seen.add(id);
+        return;
       }
+      for (const id of this.seen) if (!alive.has(id) && id !== this.nodeId) this.nodeGone(id);
       this.seen = alive;
     } catch {
       // Redis went away mid-beat: the 'error' handler has said so; the next beat retries.
@@ -148,7 +151,10 @@ export class RedisBus extends BusCore implements ClusterBus {
   async locate(sessionId: string): Promise<SessionEntry | null> {
     try {
       const raw = await this.cmd.get(sessionKey(sessionId));
-      return raw ? (JSON.parse(raw) as SessionEntry) : null;
+      const entry = raw ? (JSON.parse(raw) as SessionEntry) : null;
+      // A node found here is watched from now on, even if it dies before the next heartbeat would have seen it.
+      if (entry) this.seen.add(entry.node);
+      return entry;
     } catch {
       return null;
     }
