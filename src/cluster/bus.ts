@@ -36,6 +36,8 @@ export interface ClusterBus {
   on(kind: string, fn: NoteListener): void;
   /** A node died (its directory entries expired or its process exited): its sessions are lost. */
   onNodeGone(fn: (nodeId: string) => void): void;
+  /** Messages this node could not hand to the bus (Redis down or too far behind, a process gone). */
+  readonly droppedMessages: number;
   /** Deregisters this node and its sessions from the directory and stops. */
   close(): Promise<void>;
 }
@@ -58,6 +60,7 @@ export abstract class BusCore {
   private readonly listeners = new Map<string, NoteListener>();
   private readonly goneListeners: ((nodeId: string) => void)[] = [];
   protected closed = false;
+  droppedMessages = 0;
 
   constructor(readonly nodeId: string, readonly group: string) {}
 

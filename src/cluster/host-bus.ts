@@ -64,7 +64,8 @@ export class HostPrimaryBus extends BusCore implements ClusterBus {
     }
     const child = this.children.get(to);
     // A process that is gone or restarting drops what was meant for it, like a closed socket would.
-    if (child?.connected) child.send({ emoBus: env, to } satisfies IpcBusMessage, (err) => { if (err) { /* gone meanwhile */ } });
+    if (child?.connected) child.send({ emoBus: env, to } satisfies IpcBusMessage, (err) => { if (err) this.droppedMessages++; });
+    else this.droppedMessages++;
   }
 
   private claimFor(node: string, e: { sid: string; owner: string }): boolean {
@@ -123,7 +124,8 @@ export class HostChildBus extends BusCore implements ClusterBus {
       queueMicrotask(() => this.receive(env));
       return;
     }
-    if (process.connected) process.send!({ emoBus: env, to } satisfies IpcBusMessage, (err: Error | null) => { if (err) { /* primary gone */ } });
+    if (process.connected) process.send!({ emoBus: env, to } satisfies IpcBusMessage, (err: Error | null) => { if (err) this.droppedMessages++; });
+    else this.droppedMessages++;
   }
 
   async claim(sessionId: string, owner: string): Promise<boolean> {

@@ -36,8 +36,6 @@ export class RedisBus extends BusCore implements ClusterBus {
   private status = { sessions: 0, draining: false };
   private timer: NodeJS.Timeout | null = null;
   private pendingPublishes = 0;
-  /** Publishes dropped because Redis was down or too far behind (for /metrics). */
-  droppedPublishes = 0;
   /** Nodes alive at the last heartbeat; one missing at the next is gone. */
   private seen = new Set<string>();
   private down = false;
@@ -90,13 +88,13 @@ export class RedisBus extends BusCore implements ClusterBus {
 
   protected deliver(to: string, env: Envelope): void {
     if (this.cmd.status !== 'ready' || this.pendingPublishes >= this.o.maxPendingPublishes) {
-      this.droppedPublishes++;
+      this.droppedMessages++;
       return;
     }
     this.pendingPublishes++;
     this.cmd.publish(inbox(to), JSON.stringify(env)).then(
       () => { this.pendingPublishes--; },
-      () => { this.pendingPublishes--; this.droppedPublishes++; },
+      () => { this.pendingPublishes--; this.droppedMessages++; },
     );
   }
 

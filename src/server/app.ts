@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { Gauge } from 'prom-client';
 import { grantPublish, grantSubscribe, registerAuthRoutes, ServerAuth, withoutPaths, type Grant } from '../auth/index.js';
 import { EMOTIONS } from '../protocol/labels.js';
 import { ERROR_CATALOGUE } from '../protocol/v1/errors.js';
@@ -144,6 +145,11 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
     sessions.joinCluster(bus);
     bus.answer('metrics', () => loopMetricsJson(metrics.registry));
     bus.answer('sessions', () => sessions.size);
+    // A gauge read at scrape time (the bus counts): cross-node messages lost while Redis was down or behind.
+    new Gauge({
+      name: 'emostream_cluster_messages_dropped', help: 'cross-node messages this node could not hand to the cluster bus (Redis down or behind, a process gone)',
+      registers: [metrics.registry], collect() { this.set(bus.droppedMessages); },
+    });
     statusTimer = setInterval(() => bus.setStatus({ sessions: sessions.size, draining }), config.cluster.heartbeatMs);
     statusTimer.unref();
   }
