@@ -21,6 +21,7 @@ export class HostPrimaryBus extends BusCore implements ClusterBus {
   private readonly directory = new Map<string, SessionEntry>();
   private readonly children = new Map<string, ChildProcess>();
   private readonly status = new Map<string, NodeStatus>();
+  private closing = false;
 
   constructor(nodeId: string, group: string) {
     super(nodeId, group);
@@ -50,6 +51,7 @@ export class HostPrimaryBus extends BusCore implements ClusterBus {
     for (const [sid, e] of [...this.directory]) if (e.node === nodeId) this.directory.delete(sid);
     for (const other of this.children.keys()) this.deliver(other, { t: 'note', kind: 'dir-gone', from: this.nodeId, body: nodeId });
     this.nodeGone(nodeId);
+    if (this.closing && this.children.size === 0) this.stopAsking();
   }
 
   private route(to: string, env: Envelope): void {
@@ -99,9 +101,15 @@ export class HostPrimaryBus extends BusCore implements ClusterBus {
     this.status.set(this.nodeId, { id: this.nodeId, group: this.group, ...s });
   }
 
+  /**
+   * The primary's own server stopped. The directory and the relay keep serving while any server process is still
+   * draining (they all close together on SIGTERM); the bus stops once the last one has gone.
+   */
   close(): Promise<void> {
     for (const [sid, e] of [...this.directory]) if (e.node === this.nodeId) this.directory.delete(sid);
-    this.stopAsking();
+    this.status.delete(this.nodeId);
+    this.closing = true;
+    if (this.children.size === 0) this.stopAsking();
     return Promise.resolve();
   }
 }

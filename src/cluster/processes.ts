@@ -28,6 +28,8 @@ export interface RunningServer {
   readonly first: EmoServer;
   /** Node id of each process (index 0: the primary's). */
   readonly nodeIds: readonly string[];
+  /** Process id of each server process now (index 0: the primary's own). */
+  readonly pids: readonly number[];
   /** Server processes that died and were replaced (counted once the replacement serves). */
   readonly respawns: number;
   /** Test hook: an uncaught exception in server process `index` (1..N-1); it closes, exits, a replacement starts. */
@@ -127,6 +129,7 @@ export async function startServer(config: Readonly<AppConfig>): Promise<RunningS
   return {
     port, logger: first.logger, processes: count, first, nodeIds,
     get respawns() { return respawns; },
+    get pids() { return [process.pid, ...children.slice(1).map((c) => c.pid ?? 0)]; },
     crashProcess: (index) => {
       const c = children[index];
       if (!c) throw new Error(`no server process ${index}`);

@@ -162,6 +162,35 @@ test('several processes: an uncaught exception in one process closes it cleanly,
   });
 });
 
+test('several processes: one SIGKILLed: subscribers of its sessions on the other process get EMO_ERR_SESSION_LOST, a replacement starts', async () => {
+  await withServer({ processes: 2 }, async (s, url) => {
+    let victim: EmoStreamClient | null = null;
+    for (let i = 0; i < 64 && !victim; i++) {
+      const c = await EmoStreamClient.connect({ url });
+      if (!s.first.sessions.get(c.sessionId)) victim = c;
+    }
+    assert.ok(victim, 'a session landed on process 1');
+    // A subscriber whose connection the kernel put on process 0 (the primary's), across the bus from its session.
+    let watcher: EmoSubscriber | null = null;
+    for (let i = 0; i < 64 && !watcher; i++) {
+      const w = await EmoSubscriber.connect(url, victim!.sessionId);
+      assert.equal(((await w.messages().next()).value as ServerMessage).type, 'subscribed');
+      if (s.first.sessions.hub.count(victim!.sessionId) > 0) watcher = w;
+      else w.close();
+    }
+    assert.ok(watcher, 'a subscriber landed on process 0');
+    const rest: ServerMessage[] = [];
+    const reading = (async () => { for await (const m of watcher!.messages()) rest.push(m); })();
+    process.kill(s.pids[1], 'SIGKILL');
+    await reading;
+    assert.equal((rest.find((m) => m.type === 'error') as { code: string } | undefined)?.code, 'EMO_ERR_SESSION_LOST', JSON.stringify(rest));
+    assert.equal((await watcher!.closed()).code, 4022);
+    const t0 = Date.now();
+    while (s.respawns === 0 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(s.respawns, 1, 'the process was replaced');
+  });
+});
+
 test('eventLoops (the deprecated alias of processes) with the ws transport falls back to one process', async () => {
   await withServer({ eventLoops: 3, transport: 'ws' }, async (s, url) => {
     assert.equal(s.processes, 1);
