@@ -51,7 +51,8 @@ export class RedisBus extends BusCore implements ClusterBus {
     const swallow = () => undefined;
     this.sub.on('error', swallow);
     this.cmd.on('error', (err: Error) => {
-      if (this.down || this.closed) return;
+      // Before start-up has finished the failure is start()'s to report (one clear error, not two lines).
+      if (this.down || this.closed || !this.timer) return;
       this.down = true;
       o.log.error({ redis: redactUrl(o.url), err: err.message }, 'Redis unreachable: the cluster directory and cross-node fan-out pause until it is back; sessions keep streaming');
     });
