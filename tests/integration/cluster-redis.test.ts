@@ -26,7 +26,7 @@ function collect(sub: EmoSubscriber): { msgs: ServerMessage[]; done: Promise<voi
   return { msgs, done };
 }
 
-test('Redis + HAProxy: a session through the balancer, followed from the other node; its node SIGKILLed: EMO_ERR_SESSION_LOST within 5 s; Redis restarted: new sessions and cross-node subscribers work', { skip, timeout: 300_000 }, async () => {
+test('Redis + HAProxy: a session through the balancer, followed from the other node; its node SIGKILLed: EMO_ERR_SESSION_LOST within 5 s; Redis restarted: new sessions and cross-node subscribers work', { skip, timeout: 300_000 }, async (t) => {
   const redis = await startRedis();
   const env = (id: string) => ({ EMOSTREAM_REDIS_URL: redis.url, EMOSTREAM_NODE_ID: id });
   const [a, b] = await Promise.all([startNode(env('node-a')), startNode(env('node-b'))]);
@@ -59,6 +59,7 @@ test('Redis + HAProxy: a session through the balancer, followed from the other n
     assert.equal(err?.code, 'EMO_ERR_SESSION_LOST', JSON.stringify(seen.msgs.slice(-3)));
     assert.equal((await sub.closed()).code, 4022);
     assert.ok(lostAfterMs < SESSION_LOST_CONTRACT_MS + SLACK_MS, `subscriber told after ${lostAfterMs} ms`);
+    t.diagnostic(`subscriber told EMO_ERR_SESSION_LOST ${lostAfterMs} ms after its session's node was SIGKILLed`);
     await streaming;
 
     // Redis restarts empty. The surviving node says so once, keeps serving and re-registers when it is back.
