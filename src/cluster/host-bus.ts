@@ -12,6 +12,25 @@ function isBusMessage(m: unknown): m is IpcBusMessage {
 const DIRECTORY_ASK_MS = 2000;
 
 /**
+ * IPC sends not yet flushed, bounded like the Redis bus's publishes: a process that stops reading must not make the
+ * sender buffer without limit; beyond `max` new messages are dropped and counted.
+ */
+class SendBudget {
+  private inFlight = 0;
+  constructor(private readonly max: number, private readonly onDrop: () => void) {}
+
+  /** `post` sends over a connected channel and calls back once flushed; null: the channel is closed. */
+  send(post: ((done: (err: Error | null) => void) => void) | null): void {
+    if (!post || this.inFlight >= this.max) return this.onDrop();
+    this.inFlight++;
+    post((err) => {
+      this.inFlight--;
+      if (err) this.onDrop();
+    });
+  }
+}
+
+/**
  * The in-host bus (server.processes > 1 without Redis). The primary process is a node too and holds the directory
  * (one map: claims are atomic because one thread serves them) and relays envelopes between its server processes over
  * their IPC channels. A process that exits is a node gone at once: the primary knows before any heartbeat would.
@@ -22,9 +41,11 @@ export class HostPrimaryBus extends BusCore implements ClusterBus {
   private readonly children = new Map<string, ChildProcess>();
   private readonly status = new Map<string, NodeStatus>();
   private closing = false;
+  private readonly budget: SendBudget;
 
-  constructor(nodeId: string, group: string) {
+  constructor(nodeId: string, group: string, maxPendingMessages = 10000) {
     super(nodeId, group);
+    this.budget = new SendBudget(maxPendingMessages, () => { this.droppedMessages++; });
     this.status.set(nodeId, { id: nodeId, group, sessions: 0, draining: false });
     this.answer('dir-claim', (body, from) => this.claimFor(from, body as SessionEntry & { sid: string }));
     this.answer('dir-locate', (sid) => this.directory.get(String(sid)) ?? null);
@@ -64,10 +85,9 @@ export class HostPrimaryBus extends BusCore implements ClusterBus {
       queueMicrotask(() => this.receive(env));
       return;
     }
-    const child = this.children.get(to);
     // A process that is gone or restarting drops what was meant for it, like a closed socket would.
-    if (child?.connected) child.send({ emoBus: env, to } satisfies IpcBusMessage, (err) => { if (err) this.droppedMessages++; });
-    else this.droppedMessages++;
+    const child = this.children.get(to);
+    this.budget.send(child?.connected ? (done) => child.send({ emoBus: env, to } satisfies IpcBusMessage, done) : null);
   }
 
   private claimFor(node: string, e: { sid: string; owner: string }): boolean {
@@ -121,8 +141,11 @@ export class HostChildBus extends BusCore implements ClusterBus {
     if (isBusMessage(m)) this.receive(m.emoBus);
   };
 
-  constructor(nodeId: string, group: string, private readonly primary: string) {
+  private readonly budget: SendBudget;
+
+  constructor(nodeId: string, group: string, private readonly primary: string, maxPendingMessages = 10000) {
     super(nodeId, group);
+    this.budget = new SendBudget(maxPendingMessages, () => { this.droppedMessages++; });
     process.on('message', this.onMessage);
     this.on('dir-gone', (gone) => this.nodeGone(String(gone)));
   }
@@ -132,8 +155,7 @@ export class HostChildBus extends BusCore implements ClusterBus {
       queueMicrotask(() => this.receive(env));
       return;
     }
-    if (process.connected) process.send!({ emoBus: env, to } satisfies IpcBusMessage, (err: Error | null) => { if (err) this.droppedMessages++; });
-    else this.droppedMessages++;
+    this.budget.send(process.connected ? (done) => process.send!({ emoBus: env, to } satisfies IpcBusMessage, undefined, undefined, done) : null);
   }
 
   async claim(sessionId: string, owner: string): Promise<boolean> {

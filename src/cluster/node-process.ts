@@ -47,7 +47,7 @@ process.on('message', (m: NodeRequest) => {
         const log = createLogger(m.config, { service: 'emostream', node: m.nodeId });
         const bus: ClusterBus | null = m.bus === 'redis'
           ? await openRedisBus(m.config, m.nodeId, m.group, log)
-          : m.bus === 'host' ? new HostChildBus(m.nodeId, m.group, m.primary) : null;
+          : m.bus === 'host' ? new HostChildBus(m.nodeId, m.group, m.primary, m.config.cluster.maxPendingPublishes) : null;
         server = await createEmoServer({ config: m.config, logger: log, ...(bus ? { bus } : {}) });
         const port = await server.listen();
         if (!stopping) reply({ t: 'ready', port });

@@ -81,7 +81,7 @@ export async function startServer(config: Readonly<AppConfig>): Promise<RunningS
   const base = config.cluster.nodeId ?? `${hostname()}-${process.pid}`;
   const nodeIds = Array.from({ length: count }, (_, i) => (count > 1 ? `${base}/${i}` : base));
   const redis = await openRedisBus(config, nodeIds[0], base, log);
-  const bus: ClusterBus | null = redis ?? (count > 1 ? new HostPrimaryBus(nodeIds[0], base) : null);
+  const bus: ClusterBus | null = redis ?? (count > 1 ? new HostPrimaryBus(nodeIds[0], base, config.cluster.maxPendingPublishes) : null);
   const hostBus = bus instanceof HostPrimaryBus ? bus : null;
   // uSockets shares a port between sockets (SO_REUSEPORT) only when it is given one, not for port 0: pick it here.
   const fixedPort = count > 1 && config.server.port === 0 ? await freePort(config.server.host) : undefined;
