@@ -128,16 +128,20 @@ test('several processes: WHIP DELETE that reaches another process than the peer\
   });
 });
 
+/** A session the kernel put on process 1 (fresh connections until one lands there; the others stay open). */
+async function sessionOnProcess1(s: RunningServer, url: string): Promise<EmoStreamClient> {
+  for (let i = 0; i < 64; i++) {
+    const c = await EmoStreamClient.connect({ url });
+    if (!s.first.sessions.get(c.sessionId)) return c;
+  }
+  throw new Error('64 sessions in a row landed on process 0');
+}
+
 test('several processes: an uncaught exception in one process closes it cleanly, a replacement starts, the server keeps serving', async () => {
   await withServer({ processes: 2 }, async (s, url) => {
     // A session on the process that will crash, watched by subscribers on either process.
-    let victim: EmoStreamClient | null = null;
-    for (let i = 0; i < 64 && !victim; i++) {
-      const c = await EmoStreamClient.connect({ url });
-      if (!s.first.sessions.get(c.sessionId)) victim = c;
-    }
-    assert.ok(victim, 'a session landed on process 1');
-    const watchers = await Promise.all(Array.from({ length: 6 }, () => EmoSubscriber.connect(url, victim!.sessionId)));
+    const victim = await sessionOnProcess1(s, url);
+    const watchers = await Promise.all(Array.from({ length: 6 }, () => EmoSubscriber.connect(url, victim.sessionId)));
     for (const w of watchers) {
       const first = await w.messages().next();
       assert.equal((first.value as ServerMessage).type, 'subscribed');
@@ -146,7 +150,7 @@ test('several processes: an uncaught exception in one process closes it cleanly,
     s.crashProcess(1);
     // Nobody is left waiting: the crashed process shuts its sessions down, so the session's own client and every
     // subscriber, on process 1 directly and on process 0 over the bus, get the final result and `end`, then the close.
-    const closes = await Promise.all([victim!.closed(), ...watchers.map((w) => w.closed())]);
+    const closes = await Promise.all([victim.closed(), ...watchers.map((w) => w.closed())]);
     assert.ok(closes.every((c) => c.code >= 1000), JSON.stringify(closes));
     for (const ms of await Promise.all(rest)) {
       const end = ms.at(-1) as { type: string; reason?: string } | undefined;
@@ -164,18 +168,13 @@ test('several processes: an uncaught exception in one process closes it cleanly,
 
 test('several processes: one SIGKILLed: subscribers of its sessions on the other process get EMO_ERR_SESSION_LOST, a replacement starts', async () => {
   await withServer({ processes: 2 }, async (s, url) => {
-    let victim: EmoStreamClient | null = null;
-    for (let i = 0; i < 64 && !victim; i++) {
-      const c = await EmoStreamClient.connect({ url });
-      if (!s.first.sessions.get(c.sessionId)) victim = c;
-    }
-    assert.ok(victim, 'a session landed on process 1');
+    const victim = await sessionOnProcess1(s, url);
     // A subscriber whose connection the kernel put on process 0 (the primary's), across the bus from its session.
     let watcher: EmoSubscriber | null = null;
     for (let i = 0; i < 64 && !watcher; i++) {
-      const w = await EmoSubscriber.connect(url, victim!.sessionId);
+      const w = await EmoSubscriber.connect(url, victim.sessionId);
       assert.equal(((await w.messages().next()).value as ServerMessage).type, 'subscribed');
-      if (s.first.sessions.hub.count(victim!.sessionId) > 0) watcher = w;
+      if (s.first.sessions.hub.count(victim.sessionId) > 0) watcher = w;
       else w.close();
     }
     assert.ok(watcher, 'a subscriber landed on process 0');
