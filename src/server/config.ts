@@ -50,7 +50,9 @@ export const configSchema = z.object({
      * so on a many-core or GPU host it, not the models, bounds a single loop. Subscribers, WHIP DELETE and /metrics
      * work across loops. maxSessions is the total, split evenly.
      */
-    eventLoops: z.number().int().min(1).max(64).default(1).describe('event loops serving connections on the one port (1-64; flag `serve --event-loops N`). N > 1 starts N - 1 worker threads, each a whole server (its own sessions, ONNX workers `models.workers` and feature workers `streaming.featureWorkers`, so multiply those by N) listening on the same port with SO_REUSEPORT; the kernel spreads connections over them. Subscribers, `DELETE /v1/whip/:id` and `/metrics` (server counters summed over the loops; process and event-loop metrics of the loop that answered) work across loops, every HTTP answer carries `x-emostream-event-loop`, `server.maxSessions` is the total, split evenly, and `/healthz` counts the sessions of every loop (`eventLoops`, and `eventLoopsAnswered` when a loop did not answer within 250 ms). Needs the `uws` transport (with `ws` it serves on one loop and warns). For hosts with many cores: one loop handles every socket message of its sessions (~80 per session-second), which bounds one loop long before a GPU does'),
+    eventLoops: z.number().int().min(1).max(64).default(1).describe('deprecated alias of `server.processes` (flag `serve --event-loops N`, env EMOSTREAM_EVENT_LOOPS): eventLoops N > 1 with processes 1 means N processes'),
+    processes: z.number().int().min(1).max(256).default(1).describe('server processes on this host (flag `serve --processes N`, src/cluster/processes.ts): 1 = this process alone; N > 1 = N whole servers (each its own sessions, models and workers) on the same port (SO_REUSEPORT, uws transport), started, restarted and stopped by the first; guidance: one per two cores (docs/scale-out.md)'),
+    drainTimeoutMs: z.number().int().min(0).max(86_400_000).default(30000).describe('on SIGTERM a node refuses new sessions (/healthz 503 "draining", EMO_ERR_DRAINING) and lets running ones finish this long (ms), then deregisters and exits'),
     /** Access control: credentials, scopes, failed-attempt limit (src/auth, docs/security.md). */
     auth: authConfigSchema.prefault({}),
     /** Concurrent sessions / subscriptions per identity and per remote address (0 = none beyond the totals). */
@@ -187,6 +189,15 @@ export const configSchema = z.object({
     /** Results per timeline page (and per late-join replay) at most. */
     maxPageResults: z.number().int().min(10).max(1_000_000).default(10_000).describe('results per timeline page (and per late-join replay) at most'),
   }).prefault({}),
+  /** Scale-out over several hosts (src/cluster, docs/scale-out.md). */
+  cluster: z.object({
+    redisUrl: z.string().url().optional().describe('Redis for the session directory and cross-node fan-out (redis://[:password@]host:port[/db]); none: single host.'),
+    redisOptional: z.boolean().default(false).describe('Unreachable Redis at start: run single-node with a warning instead of exiting.'),
+    nodeId: z.string().min(1).max(200).regex(/^[^\s*?[\]]+$/, 'no spaces or glob characters').optional().describe('This node\'s id in the directory (default hostname-pid; with several processes each adds /index).'),
+    heartbeatMs: z.number().int().min(100).max(60_000).default(1000).describe('How often a node refreshes its directory entries.'),
+    nodeTtlMs: z.number().int().min(300).max(600_000).default(3000).describe('Entries of a node that stopped refreshing them expire after this: its sessions\' subscribers elsewhere are told.'),
+    maxPendingPublishes: z.number().int().min(1).max(1_000_000).default(10000).describe('Cross-node messages in flight to Redis at most; beyond, new ones are dropped and counted.'),
+  }).strict().refine((c) => c.nodeTtlMs > c.heartbeatMs * 2, 'cluster.nodeTtlMs must be more than twice cluster.heartbeatMs').prefault({}),
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino level (`silent` ... `trace`)'),
     /** json: one JSON object a line; pretty: readable lines; auto: pretty when stdout is a terminal, else json. */
@@ -208,6 +219,11 @@ export const ENV_VARS: Record<string, { path: string[]; type: EnvType }> = {
   EMOSTREAM_TRANSPORT: { path: ['server', 'transport'], type: 'string' },
   EMOSTREAM_MAX_SESSIONS: { path: ['server', 'maxSessions'], type: 'int' },
   EMOSTREAM_EVENT_LOOPS: { path: ['server', 'eventLoops'], type: 'int' },
+  EMOSTREAM_PROCESSES: { path: ['server', 'processes'], type: 'int' },
+  EMOSTREAM_DRAIN_TIMEOUT_MS: { path: ['server', 'drainTimeoutMs'], type: 'int' },
+  EMOSTREAM_REDIS_URL: { path: ['cluster', 'redisUrl'], type: 'string' },
+  EMOSTREAM_REDIS_OPTIONAL: { path: ['cluster', 'redisOptional'], type: 'bool' },
+  EMOSTREAM_NODE_ID: { path: ['cluster', 'nodeId'], type: 'string' },
   EMOSTREAM_AUTH: { path: ['server', 'auth', 'mode'], type: 'string' },
   EMOSTREAM_AUTH_JWT_SECRET: { path: ['server', 'auth', 'jwt', 'secret'], type: 'string' },
   EMOSTREAM_AUTH_JWT_PUBLIC_KEY_FILE: { path: ['server', 'auth', 'jwt', 'publicKeyFile'], type: 'string' },
