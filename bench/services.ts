@@ -45,7 +45,7 @@ export async function startRedis(): Promise<Service & { url: string; dir: string
 
 /** The balancer this bench falls back to when deploy/haproxy.cfg is absent: the same shape a deployment uses. */
 export const DEFAULT_HAPROXY_CFG = `global
-  maxconn 20000
+  maxconn 8000
 
 defaults
   mode http
@@ -73,10 +73,12 @@ const SERVER_OPTS_WITH_VALUE = new Set(['verify', 'ca-file', 'crt', 'sni']);
  * A loopback copy of a HAProxy config: the first `bind` line gets `frontendPort`, every other `bind` a port from
  * `otherPorts` (e.g. a stats page), all on 127.0.0.1 without TLS; each backend's `server` / `server-template` lines
  * become one line per given backend, keeping the first line's options (health checks etc.) minus TLS ones; settings a
- * bench run must not have (daemon, user/group, chroot, stats sockets, pid files, syslog) are dropped.
+ * bench run must not have (daemon, user/group, chroot, stats sockets, pid files, syslog) are dropped, and the global
+ * `maxconn` is capped at `maxconnCap` (HAProxy refuses to start when it cannot raise its file limit to ~2 x maxconn).
  */
-export function loopbackHaproxyConfig(template: string, frontendPort: number, backends: number[], otherPorts: number[] = []): string {
+export function loopbackHaproxyConfig(template: string, frontendPort: number, backends: number[], otherPorts: number[] = [], maxconnCap = 8000): string {
   const out: string[] = [];
+  let section = '';
   let firstBind = true;
   let serversWritten = false;
   let extra = 0;
@@ -84,7 +86,14 @@ export function loopbackHaproxyConfig(template: string, frontendPort: number, ba
     const t = line.trim();
     const indent = line.slice(0, line.length - line.trimStart().length) || '  ';
     const word = t.split(/\s+/)[0];
-    if (/^(frontend|backend|listen|defaults|global|resolvers|peers|userlist|program|cache)\b/.test(t)) serversWritten = false;
+    if (/^(frontend|backend|listen|defaults|global|resolvers|peers|userlist|program|cache)\b/.test(t)) {
+      serversWritten = false;
+      section = word;
+    }
+    if (section === 'global' && word === 'maxconn' && Number(t.split(/\s+/)[1]) > maxconnCap) {
+      out.push(`${indent}maxconn ${maxconnCap}`);
+      continue;
+    }
     if (['daemon', 'user', 'group', 'chroot', 'pidfile', 'log', 'uid', 'gid', 'master-worker'].includes(word) || /^stats\s+socket\b/.test(t)) continue;
     if (word === 'bind') {
       const port = firstBind ? frontendPort : otherPorts[extra++];

@@ -68,7 +68,7 @@ test('loopbackHaproxyConfig rewrites binds, servers and TLS for a loopback run, 
   user haproxy
   stats socket /run/haproxy/admin.sock mode 660
   log /dev/log local0
-  maxconn 4096
+  maxconn 40000
 frontend fe
   bind :443 ssl crt /etc/haproxy/certs/emostream.pem
   default_backend nodes
@@ -84,7 +84,7 @@ backend nodes
   assert.match(cfg, /bind 127\.0\.0\.1:9000\n/);
   assert.match(cfg, /bind 127\.0\.0\.1:9100\n/);
   assert.doesNotMatch(cfg, /daemon|user haproxy|stats socket|\/dev\/log|ssl|crt|10\.0\.0/);
-  assert.match(cfg, /maxconn 4096/);
+  assert.match(cfg, /^ {2}maxconn 8000$/m);
   const servers = cfg.split('\n').filter((l) => l.trim().startsWith('server '));
   assert.deepEqual(servers.map((l) => l.trim()), [9001, 9002, 9003].map((p, k) => `server node${k + 1} 127.0.0.1:${p} check inter 2s fall 3 rise 2`));
   assert.throws(() => loopbackHaproxyConfig('frontend a\n  bind :1\nlisten b\n  bind :2\n', 1, [2]), /more bind lines than ports/);
