@@ -448,6 +448,10 @@ async function main() {
   const { cpu: cpu0, threads: threads0 } = start;
   const metricsAfterByNode = await scrape();
   const metricsAfter = metricsAfterByNode.join('\n');
+  const opened = metricsAfterByNode.map((t, k) => counterSum(t, 'emostream_sessions_total') - counterSum(metricsBeforeByNode[k], 'emostream_sessions_total'));
+  if (opened.length > 1 && Math.max(...opened) - Math.min(...opened) > Math.max(1, sessions / 10)) {
+    console.warn(`warning: the balancer spread the sessions unevenly over the nodes (${opened.join(' / ')}); a node marked down during the run?`);
+  }
   if (server) await server.stop();
 
   const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
@@ -509,6 +513,8 @@ async function main() {
     serverGcPercent: Number((((counterSum(metricsAfter, 'emostream_nodejs_gc_duration_seconds_sum') - counterSum(metricsBefore, 'emostream_nodejs_gc_duration_seconds_sum')) / wallS) * 100).toFixed(2)),
     batchSizeHistogram: batchHistogram,
     ...(topo ?? {}),
+    // Sessions each node opened during the run (emostream_sessions_total): how the balancer spread them.
+    sessionsPerNode: opened,
     wallSeconds: Number(wallS.toFixed(2)),
     models: models.models.map((m) => ({ name: m.name, available: m.available, provider: m.provider ?? null, error: m.error ?? null })),
     windowMs: models.windowMs, hopMs,
