@@ -71,6 +71,8 @@ const { values: args } = parseArgs({
     balancer: { type: 'string', default: 'auto' },
     /** HAProxy config to copy for loopback (binds, servers rewritten); absent: the built-in one. */
     'haproxy-cfg': { type: 'string', default: 'deploy/haproxy.cfg' },
+    /** Marks the JSON as a smoke run (tiny sizes, busy machine: proves a mode works, measures nothing). */
+    smoke: { type: 'boolean', default: false },
     /**
      * Session history of the server under test: off (EMOSTREAM_DATABASE_URL=none, the bench's default, as before
      * history existed), on (SQLite in a temp folder, removed at exit: the server's default store), or a database URL
@@ -475,6 +477,7 @@ async function main() {
   let commit = 'unknown';
   try { commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim(); } catch { /* not a checkout */ }
   const report = {
+    ...(args.smoke ? { kind: 'SMOKE RUN: tiny sizes on a busy shared machine; proves the mode runs, not a measurement' } : {}),
     sessions, seconds, transport, auth: args.auth,
     batching: args.batching, provider: args.provider, workers: Number(args.workers), featureWorkers: models.featureWorkers ?? 0,
     maxDelayMs: args['max-delay-ms'] !== undefined ? Number(args['max-delay-ms']) : 'default',

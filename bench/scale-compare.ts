@@ -51,7 +51,7 @@ const modes = [{ name: 'a', flags: words(values.a!) }, { name: 'b', flags: words
 function runOnce(mode: { name: string; flags: string[] }, repeat: number) {
   const file = join(dir, `${mode.name}-r${repeat}.json`);
   const res = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--sessions', String(sessions), '--seconds', values.seconds!,
-    '--warmup-s', values['warmup-s']!, ...words(values.extra!), ...mode.flags, '--out', file], { stdio: 'inherit' });
+    '--warmup-s', values['warmup-s']!, ...words(values.extra!), ...mode.flags, ...(values.smoke ? ['--smoke'] : []), '--out', file], { stdio: 'inherit' });
   if (res.status !== 0) return { mode: mode.name, repeat, file, error: `bench/run.ts exited ${res.status ?? res.signal}` };
   const r = JSON.parse(readFileSync(file, 'utf8')) as RunReport;
   const server = r.cpuPercent ?? NaN;
