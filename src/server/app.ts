@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { grantPublish, grantSubscribe, registerAuthRoutes, ServerAuth, withoutPaths, type Grant } from '../auth/index.js';
 import { EMOTIONS } from '../protocol/labels.js';
+import { ERROR_CATALOGUE } from '../protocol/v1/errors.js';
 import { PROTOCOL_VERSION, SUBPROTOCOL } from '../protocol/v1/messages.js';
 import { MODEL_SAMPLE_RATE } from '../streaming/audio-input.js';
 import type { OnnxRunnerFactory } from '../models/backend.js';
@@ -11,7 +12,7 @@ import { OnnxWorkerPool } from '../models/worker-pool.js';
 import { loadConfig, type AppConfig, type ConfigInput } from './config.js';
 import { browserUrl, createLogger } from './logger.js';
 import { aggregateMetricsText, createMetrics, loopMetricsJson, type Metrics } from './metrics.js';
-import { ShardBus, type ShardInfo } from './shard-bus.js';
+import type { ClusterBus } from '../cluster/bus.js';
 import { RouteTable, json, type HttpRequest, type HttpResponse } from './routes.js';
 import { SessionManager } from './session-api.js';
 import type { Transport, TransportHooks, UpgradeDecision, WsHandlers } from './transport.js';
@@ -36,8 +37,8 @@ export interface CreateServerOptions {
   runnerFactory?: OnnxRunnerFactory;
   /** Loads the uWS binding (tests inject a failing one to exercise the fallback). */
   uwsLoader?: typeof loadUws;
-  /** This server is one of several event loops on one port (src/server/event-loops.ts). */
-  shard?: ShardInfo;
+  /** This server is one node of several (server processes on one host, or a Redis cluster): src/cluster. */
+  bus?: ClusterBus;
 }
 
 /** What plugins (WebRTC ingest, ...) receive: see docs/architecture.md. */
@@ -47,8 +48,8 @@ export interface ServerPluginApi {
   routes: RouteTable;
   sessions: SessionManager;
   metrics: Metrics['registry'];
-  /** The server's other event loops (server.eventLoops > 1), else null. */
-  shards: ShardBus | null;
+  /** The other server processes and nodes (src/cluster, docs/scale-out.md), else null. */
+  cluster: ClusterBus | null;
   /** Session history (src/storage; `recordAlert` stores alerts), null with storage.databaseUrl=none. */
   history: History | null;
   /** Access control (src/auth, docs/security.md): authenticate a request, check scopes and session owners. */
@@ -66,8 +67,11 @@ export interface EmoServer extends ServerPluginApi {
   readonly transportName: 'uws' | 'ws';
   listen(): Promise<number>;
   readonly port: number;
-  /** Graceful: stop accepting, flush each session's final result, close with 1001, release models. */
-  close(): Promise<void>;
+  /**
+   * Graceful: stop accepting; with `drainMs` (SIGTERM) let running sessions end by themselves that long first; then
+   * flush each remaining session's final result, close with 1001, leave the cluster, release models.
+   */
+  close(opts?: { drainMs?: number }): Promise<void>;
 }
 
 function pickTransport(config: Readonly<AppConfig>, hooks: TransportHooks, log: Logger, uwsLoader: typeof loadUws): Transport {
@@ -93,7 +97,7 @@ function pickTransport(config: Readonly<AppConfig>, hooks: TransportHooks, log: 
 
 export async function createEmoServer(opts: CreateServerOptions = {}): Promise<EmoServer> {
   const config = opts.config ?? loadConfig({ overrides: opts.overrides });
-  const logger = opts.logger ?? createLogger(config, { service: 'emostream', ...(opts.shard ? { eventLoop: opts.shard.index } : {}) });
+  const logger = opts.logger ?? createLogger(config, { service: 'emostream', ...(opts.bus ? { node: opts.bus.nodeId } : {}) });
   const metrics = createMetrics();
   const pool = opts.runnerFactory ? null : new OnnxWorkerPool({
     workers: config.models.workers, intraOpThreads: config.models.intraOpThreads, executionProvider: config.models.executionProvider,
@@ -132,33 +136,40 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
   if (storage) storage.history.modelVersions = modelVersions(models.status());
   // Every alert fired is stored with its session (the report page shows them on the time axis).
   if (storage) alerting.onAlert((a) => storage.history.recordAlert(a));
-  const shards = opts.shard && opts.shard.count > 1 ? new ShardBus(opts.shard) : null;
-  if (shards) {
-    sessions.joinShards(shards);
-    shards.answer('metrics', () => loopMetricsJson(metrics.registry));
-    shards.answer('sessions', () => sessions.size);
-  }
+  const bus = opts.bus ?? null;
   const routes = new RouteTable(config.http.bodyLimitBytes);
   let draining = false;
+  let statusTimer: NodeJS.Timeout | null = null;
+  if (bus) {
+    sessions.joinCluster(bus);
+    bus.answer('metrics', () => loopMetricsJson(metrics.registry));
+    bus.answer('sessions', () => sessions.size);
+    statusTimer = setInterval(() => bus.setStatus({ sessions: sessions.size, draining }), config.cluster.heartbeatMs);
+    statusTimer.unref();
+  }
   const startedAt = Date.now();
   const closeHooks: (() => Promise<void> | void)[] = [];
 
   routes.add('GET', '/healthz', async () => {
-    // With several event loops the count is the whole server's; a loop that does not answer within 250 ms is left
-    // out, and `eventLoopsAnswered` says so rather than the probe waiting on it.
-    const others = shards ? await shards.ask<number>('sessions', null, 250) : [];
+    // With several processes the count is this host's (asked live); a process that does not answer within 250 ms is
+    // left out, and `processesAnswered` says so rather than the probe waiting on it. The cluster's other hosts are
+    // counted from their heartbeats. The status (and the 503) is this node's own, for the load balancer's check.
+    const view = bus ? await clusterView(bus) : null;
+    const others = view ? await bus!.ask<number>(view.group, 'sessions', null, 250) : [];
     return json(draining ? 503 : 200, {
       status: draining ? 'draining' : 'ok', uptimeS: Math.round((Date.now() - startedAt) / 1000),
       sessions: others.reduce((n, k) => n + k, sessions.size),
-      ...(shards ? { eventLoops: shards.info.count, eventLoopsAnswered: 1 + others.length } : {}),
+      ...(view ? { node: bus!.nodeId, processes: Math.max(1, view.group.length), processesAnswered: 1 + others.length, cluster: view.cluster } : {}),
       transport: transport.name, models: Object.fromEntries(models.status().map((s) => [String(s.details?.role ?? s.name), s.available])),
     });
   });
   routes.add('GET', '/metrics', async (req) => {
     const who = await auth.authorize(req, 'admin');
     if (!who.ok) return auth.respond(who.refusal);
-    // With several event loops every scrape sees the whole server: the other loops' counters are summed in.
-    const others = shards ? await shards.ask<Awaited<ReturnType<typeof loopMetricsJson>>>('metrics', null, 1000) : [];
+    // With several processes every scrape sees this host's whole server: the other processes' counters are summed in
+    // (other hosts are scraped on their own: metrics are per node).
+    const group = bus ? (await clusterView(bus)).group : [];
+    const others = bus ? await bus.ask<Awaited<ReturnType<typeof loopMetricsJson>>>(group, 'metrics', null, 1000) : [];
     return { status: 200, headers: { 'content-type': metrics.registry.contentType }, body: await aggregateMetricsText(metrics.registry, others) };
   });
   routes.add('GET', '/v1/models', async (req) => {
@@ -194,7 +205,10 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
   const hooks: TransportHooks = {
     upgrade: (req) => {
       if (req.path !== '/v1/stream' && req.path !== '/v1/subscribe') return { accept: false, status: 404, body: `no WebSocket endpoint at ${req.path}; use /v1/stream or /v1/subscribe` };
-      if (draining) return { accept: false, status: 503, body: 'server shutting down' };
+      if (draining) {
+        metrics.errors.inc({ code: 'EMO_ERR_DRAINING' });
+        return { accept: false, status: 503, body: `EMO_ERR_DRAINING: ${ERROR_CATALOGUE.EMO_ERR_DRAINING.text}` };
+      }
       if (req.protocols.length > 0 && !req.protocols.includes(SUBPROTOCOL)) {
         metrics.errors.inc({ code: 'EMO_ERR_BAD_SUBPROTOCOL' });
         return { accept: false, status: 400, body: `EMO_ERR_BAD_SUBPROTOCOL: offer the WebSocket subprotocol ${SUBPROTOCOL}` };
@@ -220,11 +234,11 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
         return { accept: true, protocol, open: (conn) => releasing(g.release, lateJoinConnection(conn, id, since, sessions, history, config, metrics)) };
       });
     },
-    // With several event loops every HTTP answer says which loop gave it (connections are spread by the kernel).
-    http: shards
+    // In a cluster every HTTP answer says which node gave it (connections are spread by the kernel or the balancer).
+    http: bus
       ? async (req) => {
         const res = await guardedDispatch(req);
-        return { ...res, headers: { ...res.headers, 'x-emostream-event-loop': String(shards.index) } };
+        return { ...res, headers: { ...res.headers, 'x-emostream-node': bus.nodeId } };
       }
       : (req) => guardedDispatch(req),
     bodyLimit: (method, path) => routes.bodyLimit(method, path),
@@ -248,7 +262,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
   let port = 0;
 
   const api: EmoServer = {
-    config, logger, routes, sessions, metrics: metrics.registry, models, shards, auth, history: storage?.history ?? null,
+    config, logger, routes, sessions, metrics: metrics.registry, models, cluster: bus, auth, history: storage?.history ?? null,
     get transportName() { return transport.name; },
     get port() { return port; },
     onClose: (fn) => { closeHooks.push(fn); },
@@ -258,16 +272,21 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
       const scheme = config.server.tls.certFile ? 'https' : 'http';
       const url = browserUrl(config.server.host, port, scheme);
       logger.info({ host: config.server.host, port, transport: transport.name, auth: auth.authenticator.mode, url }, `emostream listening on ${url} (${transport.name}, auth ${auth.authenticator.mode})`);
-      if (!auth.enabled && !isLoopback(config.server.host) && (opts.shard?.index ?? 0) === 0) {
+      if (!auth.enabled && !isLoopback(config.server.host) && !opts.bus?.nodeId.match(/\/[1-9]\d*$/)) {
         logger.warn({ host: config.server.host, auth: 'none' }, `SECURITY WARNING: listening on ${config.server.host} with server.auth.mode none: anyone who can reach this port can stream, read every session's results and end sessions. Set EMOSTREAM_AUTH=jwt (docs/security.md) or bind 127.0.0.1.`);
       }
       return port;
     },
-    close: async () => {
+    close: async (how) => {
       if (draining) return;
       // While sessions drain the port stays open: load balancers read /healthz (503 "draining") and new WebSocket
       // upgrades get 503; only then does the listener close.
       draining = true;
+      bus?.setStatus({ sessions: sessions.size, draining });
+      if (how?.drainMs) {
+        logger.info({ drainTimeoutMs: how.drainMs, sessions: sessions.size }, 'draining: no new sessions; waiting for running ones to end');
+        await sessions.quiesce(how.drainMs);
+      }
       await sessions.drain(config.server.shutdownGraceMs);
       await alerting.close(config.server.shutdownGraceMs);
       for (const fn of closeHooks) {
@@ -283,7 +302,9 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
       await models.dispose();
       await pool?.close();
       await transport.close();
-      shards?.close();
+      if (statusTimer) clearInterval(statusTimer);
+      // Last: the directory forgets this node only after its sessions ended and their subscribers were told.
+      await bus?.close();
       logger.info('emostream stopped');
     },
   };
@@ -293,6 +314,16 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
   await loadPlugins(api, config.plugins, logger);
   if (existsSync(staticDir)) routes.static('/', staticDir);
   return api;
+}
+
+/** The processes of this node's host (its group in the directory) and the cluster's totals from the heartbeats. */
+async function clusterView(bus: ClusterBus): Promise<{ group: string[]; cluster: { nodes: number; sessions: number; draining: number } }> {
+  const nodes = await bus.nodes().catch(() => []);
+  const group = nodes.filter((n) => n.group === bus.group).map((n) => n.id);
+  return {
+    group,
+    cluster: { nodes: nodes.length, sessions: nodes.reduce((k, n) => k + n.sessions, 0), draining: nodes.filter((n) => n.draining).length },
+  };
 }
 
 function isLoopback(host: string): boolean {

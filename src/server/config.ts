@@ -50,6 +50,14 @@ export const configSchema = z.object({
      * work across loops. maxSessions is the total, split evenly.
      */
     eventLoops: z.number().int().min(1).max(64).default(1),
+    /**
+     * Server processes on this host (src/cluster/processes.ts): 1 = this process alone; N > 1 = N whole servers (each
+     * its own sessions, models and workers) on the same port (SO_REUSEPORT, uws transport), started, restarted and
+     * stopped by the first. Replaces eventLoops (a deprecated alias: eventLoops N > 1 with processes 1 means N).
+     */
+    processes: z.number().int().min(1).max(256).default(1),
+    /** On SIGTERM a node refuses new sessions (/healthz 503 "draining") and lets running ones finish this long. */
+    drainTimeoutMs: z.number().int().min(0).max(86_400_000).default(30000),
     /** Access control: credentials, scopes, failed-attempt limit (src/auth, docs/security.md). */
     auth: authConfigSchema.prefault({}),
     /** Concurrent sessions / subscriptions per identity and per remote address (0 = none beyond the totals). */
@@ -173,6 +181,21 @@ export const configSchema = z.object({
     /** Results per timeline page (and per late-join replay) at most. */
     maxPageResults: z.number().int().min(10).max(1_000_000).default(10_000),
   }).prefault({}),
+  /** Scale-out over several hosts (src/cluster, docs/scale-out.md). */
+  cluster: z.object({
+    /** Redis for the session directory and cross-node fan-out (redis://[:password@]host:port[/db]); none: single host. */
+    redisUrl: z.string().url().optional(),
+    /** Unreachable Redis at start: run single-node with a warning instead of exiting. */
+    redisOptional: z.boolean().default(false),
+    /** This node's id in the directory (default hostname-pid; with several processes each adds /index). */
+    nodeId: z.string().min(1).max(200).regex(/^[^\s*?[\]]+$/, 'no spaces or glob characters').optional(),
+    /** How often a node refreshes its directory entries. */
+    heartbeatMs: z.number().int().min(100).max(60_000).default(1000),
+    /** Entries of a node that stopped refreshing them expire after this: its sessions' subscribers elsewhere are told. */
+    nodeTtlMs: z.number().int().min(300).max(600_000).default(3000),
+    /** Cross-node messages in flight to Redis at most; beyond, new ones are dropped and counted. */
+    maxPendingPublishes: z.number().int().min(1).max(1_000_000).default(10000),
+  }).strict().refine((c) => c.nodeTtlMs > c.heartbeatMs * 2, 'cluster.nodeTtlMs must be more than twice cluster.heartbeatMs').prefault({}),
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** json: one JSON object a line; pretty: readable lines; auto: pretty when stdout is a terminal, else json. */
@@ -194,6 +217,11 @@ export const ENV_VARS: Record<string, { path: string[]; type: EnvType }> = {
   EMOSTREAM_TRANSPORT: { path: ['server', 'transport'], type: 'string' },
   EMOSTREAM_MAX_SESSIONS: { path: ['server', 'maxSessions'], type: 'int' },
   EMOSTREAM_EVENT_LOOPS: { path: ['server', 'eventLoops'], type: 'int' },
+  EMOSTREAM_PROCESSES: { path: ['server', 'processes'], type: 'int' },
+  EMOSTREAM_DRAIN_TIMEOUT_MS: { path: ['server', 'drainTimeoutMs'], type: 'int' },
+  EMOSTREAM_REDIS_URL: { path: ['cluster', 'redisUrl'], type: 'string' },
+  EMOSTREAM_REDIS_OPTIONAL: { path: ['cluster', 'redisOptional'], type: 'bool' },
+  EMOSTREAM_NODE_ID: { path: ['cluster', 'nodeId'], type: 'string' },
   EMOSTREAM_AUTH: { path: ['server', 'auth', 'mode'], type: 'string' },
   EMOSTREAM_AUTH_JWT_SECRET: { path: ['server', 'auth', 'jwt', 'secret'], type: 'string' },
   EMOSTREAM_AUTH_JWT_PUBLIC_KEY_FILE: { path: ['server', 'auth', 'jwt', 'publicKeyFile'], type: 'string' },

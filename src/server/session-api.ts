@@ -14,14 +14,11 @@ import { StreamSession, type PcmInput, type SessionSink } from './session.js';
 import { MediaAdmission } from './media-admission.js';
 import { IdleReaper } from './idle-reaper.js';
 import { SubscriberHub } from './subscribers.js';
-import type { ShardBus } from './shard-bus.js';
+import type { ClusterBus } from '../cluster/bus.js';
 import type { Alerting } from '../alerts/alerting.js';
 import type { SessionRecorder } from '../storage/recorder.js';
 
 export type { SessionSink, PcmInput };
-
-/** How long a question to the other event loops waits for a loop that has not replied (they usually reply at once). */
-const CROSS_LOOP_ASK_MS = 2000;
 
 export interface OpenSessionOptions {
   sink: SessionSink;
@@ -60,8 +57,9 @@ export class SessionManager {
   private readonly owners = new Map<string, string>();
   readonly hub: SubscriberHub;
   private accepting = true;
-  /** The other event loops (server.eventLoops > 1), else null. */
-  shards: ShardBus | null = null;
+  /** Why new sessions are refused once `accepting` is false: draining (SIGTERM) or shutting down. */
+  private refusal: 'EMO_ERR_DRAINING' | 'EMO_ERR_SHUTTING_DOWN' = 'EMO_ERR_SHUTTING_DOWN';  /** The other server processes and nodes (src/cluster), else null. */
+  cluster: ClusterBus | null = null;
   readonly reaper: IdleReaper;
   /** Session history (src/storage), else null: told of every session, result and end, never waited for. */
   recorder: SessionRecorder | null = null;
@@ -87,39 +85,32 @@ export class SessionManager {
     return this.sessions.get(id);
   }
 
-  /** Joins the server's other event loops: they can find this loop's sessions and subscribe to them. */
-  joinShards(bus: ShardBus): void {
-    this.shards = bus;
-    const isOpen = (id: string) => this.sessions.get(id)?.isOpen ?? false;
-    this.hub.attachBus(bus, isOpen);
-    bus.answer('has-session', (id) => (isOpen(String(id)) ? bus.index : null));
-    bus.answer('session-owner', (id) => (isOpen(String(id)) ? this.owners.get(String(id)) ?? null : null));
+  /** Joins the cluster: this node's sessions go into its directory, other nodes can find and subscribe to them. */
+  joinCluster(bus: ClusterBus): void {
+    this.cluster = bus;
+    this.hub.attachBus(bus, (id) => this.sessions.get(id)?.isOpen ?? false);
   }
 
-  /** The owner key of a live session on this event loop (`Identity.owner` of its creator), else null. */
+  /** The owner key of a live session on this node (`Identity.owner` of its creator), else null. */
   ownerOf(id: string): string | null {
     return this.sessions.get(id)?.isOpen ? this.owners.get(id) ?? null : null;
   }
 
-  /**
-   * The owner of a live session on another event loop (null without other loops, or none answering in time). The
-   * answer comes as soon as every loop has replied; the time-out only matters for a loop that is busy or gone, and a
-   * busy machine can delay a healthy loop's reply past half a second (a flaky CI run did), so it is 2 s.
-   */
-  async ownerElsewhere(id: string, timeoutMs = CROSS_LOOP_ASK_MS): Promise<string | null> {
-    if (!this.shards) return null;
-    return (await this.shards.ask<string>('session-owner', id, timeoutMs))[0] ?? null;
+  /** The owner of a live session on another node, from the cluster directory (null without a cluster or no such session). */
+  async ownerElsewhere(id: string): Promise<string | null> {
+    const e = await this.cluster?.locate(id);
+    return e && e.node !== this.cluster!.nodeId ? e.owner : null;
   }
 
-  /** The event loop holding open session `id`, when another one does (null without other loops or answer in time). */
-  async openElsewhere(id: string, timeoutMs = CROSS_LOOP_ASK_MS): Promise<number | null> {
-    if (!this.shards) return null;
-    return (await this.shards.ask<number>('has-session', id, timeoutMs))[0] ?? null;
+  /** The node holding open session `id`, when another one does (null without a cluster or no such session). */
+  async openElsewhere(id: string): Promise<string | null> {
+    const e = await this.cluster?.locate(id);
+    return e && e.node !== this.cluster!.nodeId ? e.node : null;
   }
 
   /** Internal: the StreamSession behind an id (the WebSocket adapter pushes decoded frames directly). */
   openSession(opts: OpenSessionOptions): StreamSession {
-    if (!this.accepting) throw new ProtocolError('EMO_ERR_SHUTTING_DOWN');
+    if (!this.accepting) throw new ProtocolError(this.refusal);
     if (this.sessions.size >= this.config.server.maxSessions) {
       throw new ProtocolError('EMO_ERR_TOO_MANY_SESSIONS', `server is at its limit of ${this.config.server.maxSessions} sessions`);
     }
@@ -166,11 +157,19 @@ export class SessionManager {
       this.sessions.delete(done.id);
       this.recorder?.ended(done.id, done.endReason ?? 'error');
       this.owners.delete(done.id);
+      this.cluster?.release(done.id);
       this.metrics.sessionsActive.dec();
       log.info(audit, 'session closed');
     }, new MediaAdmission(this.config.server, undefined, () => this.metrics.rateLimitedFrames.inc()));
     this.sessions.set(id, session);
     this.owners.set(id, owner);
+    if (this.cluster) {
+      const opened = session;
+      // The directory's claim is atomic: of two nodes opening one (pinned) id at once, the second is refused here.
+      void this.cluster.claim(id, owner).then((ok) => {
+        if (!ok) opened.fail(new ProtocolError('EMO_ERR_SESSION_CONFLICT', `session ${id} is already live on another node`));
+      });
+    }
     this.recorder?.opened({ id, owner: owner, client: opts.client, transport: opts.transport, welcome });
     this.metrics.sessionsActive.inc();
     this.metrics.sessionsTotal.inc({ transport: opts.transport ?? 'api' });
@@ -190,6 +189,19 @@ export class SessionManager {
       end: () => s.end(),
       abort: () => s.abort('EMO_ERR_SESSION_LOST'),
     };
+  }
+
+  /**
+   * Draining (SIGTERM, docs/scale-out.md): new sessions are refused with EMO_ERR_DRAINING; resolves once every open
+   * session has ended by itself or `timeoutMs` has passed (then `drain` ends the rest).
+   */
+  async quiesce(timeoutMs: number): Promise<void> {
+    if (this.accepting) {
+      this.accepting = false;
+      this.refusal = 'EMO_ERR_DRAINING';
+    }
+    const until = Date.now() + timeoutMs;
+    while (this.sessions.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, Math.min(100, until - Date.now())));
   }
 
   /** Graceful shutdown: no new sessions; every open one flushes its final result (bounded by graceMs), then closes 1001. */

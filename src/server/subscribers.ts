@@ -2,7 +2,7 @@ import { ERROR_CATALOGUE, CLOSE_NORMAL, type ErrorCode } from '../protocol/v1/er
 import { errorMessage, type EndMessage } from '../protocol/v1/messages.js';
 import type { WsConnection } from './transport.js';
 import type { Metrics } from './metrics.js';
-import type { ShardBus } from './shard-bus.js';
+import type { ClusterBus } from '../cluster/bus.js';
 
 /**
  * The one slow-consumer rule, for every message kind to every connection: when `conn` already holds more than
@@ -16,8 +16,8 @@ export function shedIfSlow(conn: WsConnection, limitBytes: number, metrics: Metr
   return true;
 }
 
-/** Ended sessions remembered for a subscription from another loop that arrives just after the end. */
-const RECENT_ENDS = 256;
+/** How long a subscription waits for the node holding the session to confirm it (it answers at once when alive). */
+const REMOTE_SUBSCRIBE_MS = 2000;
 
 interface EndNote { sid: string; end: EndMessage; code?: ErrorCode }
 
@@ -28,53 +28,54 @@ interface EndNote { sid: string; end: EndMessage; code?: ErrorCode }
  */
 export class SubscriberHub {
   private readonly bySession = new Map<string, Set<WsConnection>>();
-  private bus: ShardBus | null = null;
-  /** Sessions of this loop watched from other loops (server.eventLoops > 1): session id -> those loops. */
-  private readonly watchers = new Map<string, Set<number>>();
-  /** Sessions of other loops that subscribers here watch: session id -> the loop that holds it. */
-  private readonly remote = new Map<string, number>();
-  private readonly recentEnds = new Map<string, EndNote>();
+  private bus: ClusterBus | null = null;
+  /** Sessions of this node watched from other nodes (src/cluster): session id -> those nodes. */
+  private readonly watchers = new Map<string, Set<string>>();
+  /** Sessions of other nodes that subscribers here watch: session id -> the node that holds it. */
+  private readonly remote = new Map<string, string>();
 
   constructor(private readonly maxSendBufferBytes: number, private readonly metrics: Metrics) {}
 
   /**
-   * Joins the other event loops: their subscribers of this loop's sessions get every result and the end over the
-   * bus, and this loop's subscribers of theirs likewise. `isOpen` says whether a session is open on this loop.
+   * Joins the cluster: other nodes' subscribers of this node's sessions get every result and the end over the bus
+   * (sent only to the nodes that asked), and this node's subscribers of theirs likewise. `isOpen` says whether a
+   * session is open here.
    */
-  attachBus(bus: ShardBus, isOpen: (sessionId: string) => boolean): void {
+  attachBus(bus: ClusterBus, isOpen: (sessionId: string) => boolean): void {
     this.bus = bus;
-    bus.onNote('sub', (body, from) => {
+    // Answered (not just noted) so the subscriber hears `subscribed` only once every later result will reach it.
+    bus.answer('sub', (body, from) => {
       const sid = String(body);
-      if (isOpen(sid)) {
-        let set = this.watchers.get(sid);
-        if (!set) this.watchers.set(sid, (set = new Set()));
-        set.add(from);
-        return;
-      }
-      // Ended between that loop finding it and subscribing: it still hears the end.
-      const ended = this.recentEnds.get(sid);
-      if (ended) bus.note('end', ended);
+      if (!isOpen(sid)) return false;
+      let set = this.watchers.get(sid);
+      if (!set) this.watchers.set(sid, (set = new Set()));
+      set.add(from);
+      return true;
     });
-    bus.onNote('unsub', (body, from) => {
+    bus.on('unsub', (body, from) => {
       const sid = String(body);
       const set = this.watchers.get(sid);
       set?.delete(from);
       if (set && set.size === 0) this.watchers.delete(sid);
     });
-    bus.onNote('result', (body) => {
+    bus.on('result', (body) => {
       const { sid, text } = body as { sid: string; text: string };
       if (this.remote.has(sid)) this.fanOut(sid, text);
     });
-    bus.onNote('end', (body) => {
+    bus.on('end', (body) => {
       const { sid, end, code } = body as EndNote;
       if (!this.remote.delete(sid)) return;
       this.closeLocal(sid, end, code);
     });
-    bus.onNote('loop-gone', (body) => this.loopGone(Number(body)));
+    bus.onNodeGone((node) => this.nodeGone(node));
   }
 
-  /** Loop `gone` died with its sessions: their subscribers here get EMO_ERR_SESSION_LOST instead of waiting forever. */
-  loopGone(gone: number): void {
+  /** Node `gone` died with its sessions: their subscribers here get EMO_ERR_SESSION_LOST instead of waiting forever. */
+  nodeGone(gone: string): void {
+    for (const [sid, set] of [...this.watchers]) {
+      set.delete(gone);
+      if (set.size === 0) this.watchers.delete(sid);
+    }
     for (const [sid, owner] of [...this.remote]) {
       if (owner !== gone) continue;
       this.remote.delete(sid);
@@ -83,13 +84,20 @@ export class SubscriberHub {
     }
   }
 
-  /** A subscriber here of a session open on loop `owner` (found with the bus). */
-  addRemote(sessionId: string, conn: WsConnection, owner: number): void {
-    this.add(sessionId, conn);
-    if (!this.remote.has(sessionId)) {
+  /**
+   * A subscriber here of a session open on node `owner` (found in the directory). Resolves false when that node does
+   * not hold it open (it ended meanwhile) or does not answer; true once the subscription is in place there, so every
+   * result after the caller's `subscribed` reaches `conn`.
+   */
+  async addRemote(sessionId: string, conn: WsConnection, owner: string): Promise<boolean> {
+    if (!this.bus) return false;
+    if (this.remote.get(sessionId) !== owner) {
+      const [ok] = await this.bus.ask<boolean>([owner], 'sub', sessionId, REMOTE_SUBSCRIBE_MS);
+      if (!ok) return false;
       this.remote.set(sessionId, owner);
-      this.bus?.note('sub', sessionId);
     }
+    this.add(sessionId, conn);
+    return true;
   }
 
   count(sessionId: string): number {
@@ -108,13 +116,15 @@ export class SubscriberHub {
     if (set?.delete(conn)) this.metrics.subscribersActive.dec();
     if (set && set.size === 0) {
       this.bySession.delete(sessionId);
-      if (this.remote.delete(sessionId)) this.bus?.note('unsub', sessionId);
+      const owner = this.remote.get(sessionId);
+      if (owner !== undefined && this.remote.delete(sessionId)) this.bus?.send(owner, 'unsub', sessionId);
     }
   }
 
   broadcast(sessionId: string, text: string): void {
     this.fanOut(sessionId, text);
-    if (this.watchers.has(sessionId)) this.bus?.note('result', { sid: sessionId, text });
+    const nodes = this.watchers.get(sessionId);
+    if (nodes) for (const node of nodes) this.bus?.send(node, 'result', { sid: sessionId, text });
   }
 
   private fanOut(sessionId: string, text: string): void {
@@ -130,9 +140,9 @@ export class SubscriberHub {
   closeSession(sessionId: string, end: EndMessage, code?: ErrorCode): void {
     if (this.bus) {
       const note: EndNote = { sid: sessionId, end, ...(code ? { code } : {}) };
-      this.recentEnds.set(sessionId, note);
-      if (this.recentEnds.size > RECENT_ENDS) this.recentEnds.delete(this.recentEnds.keys().next().value!);
-      if (this.watchers.delete(sessionId)) this.bus.note('end', note);
+      const nodes = this.watchers.get(sessionId);
+      this.watchers.delete(sessionId);
+      if (nodes) for (const node of nodes) this.bus.send(node, 'end', note);
     }
     this.closeLocal(sessionId, end, code);
   }

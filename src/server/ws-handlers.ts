@@ -122,15 +122,17 @@ export function subscribeConnection(conn: WsConnection, sessionId: string | null
     sendError(conn, metrics, new ProtocolError('EMO_ERR_BAD_MESSAGE', 'subscribers send nothing but may ping; binary ignored'), false);
   };
   const session = sessionId ? sessions.get(sessionId) : undefined;
-  if (sessionId && (!session || !session.isOpen) && sessions.shards) {
-    // Not on this event loop: the kernel may have put the subscriber on another loop than the session.
+  if (sessionId && (!session || !session.isOpen) && sessions.cluster) {
+    // Not on this node: the kernel or the load balancer may have put the subscriber on another node than the session.
     let closed = false;
     let attached = false;
-    void sessions.openElsewhere(sessionId).then((owner) => {
+    void sessions.openElsewhere(sessionId).then(async (owner) => {
       if (closed) return;
-      if (owner === null) return unknown();
-      if (full(sessionId)) return;
-      sessions.hub.addRemote(sessionId, conn, owner);
+      if (owner === null || full(sessionId)) return owner === null ? unknown() : undefined;
+      const ok = await sessions.hub.addRemote(sessionId, conn, owner);
+      if (closed && ok) sessions.hub.remove(sessionId, conn);
+      if (closed) return;
+      if (!ok) return unknown();
       attached = true;
       hello(sessionId);
     });

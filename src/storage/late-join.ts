@@ -118,11 +118,13 @@ export function lateJoinConnection(
     void start(0);
     return { onMessage, onClose };
   }
-  void sessions.openElsewhere(sessionId).then((owner) => {
+  void sessions.openElsewhere(sessionId).then(async (owner) => {
     if (closed) return;
-    if (owner === null) return void refuse(conn, metrics, new ProtocolError('EMO_ERR_UNKNOWN_SESSION', `no open session ${sessionId}`));
     if (full()) return void refuse(conn, metrics, new ProtocolError('EMO_ERR_TOO_MANY_SESSIONS', `session ${sessionId} has its maximum of ${config.server.maxSubscribersPerSession} subscribers`));
-    sessions.hub.addRemote(sessionId, held, owner);
+    const ok = owner !== null && await sessions.hub.addRemote(sessionId, held, owner);
+    if (closed && ok) sessions.hub.remove(sessionId, held);
+    if (closed) return;
+    if (!ok) return void refuse(conn, metrics, new ProtocolError('EMO_ERR_UNKNOWN_SESSION', `no open session ${sessionId}`));
     attached = true;
     void start(2 * config.storage.flushIntervalMs);
   });

@@ -64,12 +64,13 @@ export async function register(api: ServerPluginApi): Promise<void> {
     const id = r.params.id ?? '';
     const who = await api.auth.authorize(req, 'publish', { id, owner: api.sessions.ownerOf(id) ?? await api.sessions.ownerElsewhere(id) });
     if (!who.ok) return api.auth.respond(who.refusal, cors);
-    if (!api.shards || whip.has(id)) return whip.delete(r);
-    // With several event loops the DELETE may reach another loop than the one holding the peer: ask them.
-    const answers = await api.shards.ask<WhipResponse>('whip-delete', { ...r, body: Buffer.alloc(0) }, 1000);
+    if (!api.cluster || whip.has(id)) return whip.delete(r);
+    // In a cluster the DELETE may reach another node than the one holding the peer: the directory says which.
+    const node = await api.sessions.openElsewhere(id);
+    const answers = node ? await api.cluster.ask<WhipResponse>([node], 'whip-delete', { ...r, body: '' }, 2000) : [];
     return answers[0] ?? whip.delete(r);
   });
-  api.shards?.answer('whip-delete', (body) => {
+  api.cluster?.answer('whip-delete', (body) => {
     const r = body as WhipRequest;
     return whip.has(r.params.id ?? '') ? whip.delete({ ...r, body: Buffer.alloc(0) }) : null;
   });

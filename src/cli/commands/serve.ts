@@ -11,22 +11,31 @@ export function register(program: Command): void {
     .option('-c, --config <file>', 'JSON config file (env EMOSTREAM_CONFIG); see docs/configuration.md')
     .option('--transport <name>', 'uws or ws')
     .option('--provider <name>', 'ONNX execution provider: auto, cpu, webgpu, cuda')
-    .option('--event-loops <n>', 'event loops sharing the port (env EMOSTREAM_EVENT_LOOPS; default 1): one per few cores on a big host')
+    .option('--processes <n>', 'server processes sharing the port (env EMOSTREAM_PROCESSES; default 1): about one per 2-4 cores on a big host (docs/scale-out.md)')
+    .option('--event-loops <n>', 'deprecated alias of --processes (env EMOSTREAM_EVENT_LOOPS)')
     .option('--log-format <fmt>', 'auto, json or pretty (env EMOSTREAM_LOG_FORMAT; default auto: pretty on a terminal, JSON otherwise)')
-    .action(async (o: { port?: string; host?: string; config?: string; transport?: string; provider?: string; eventLoops?: string; logFormat?: string }) => {
+    .action(async (o: { port?: string; host?: string; config?: string; transport?: string; provider?: string; eventLoops?: string; processes?: string; logFormat?: string }) => {
       const overrides: Record<string, Record<string, unknown>> = {};
       if (o.port !== undefined) (overrides.server ??= {}).port = Number(o.port);
       if (o.host !== undefined) (overrides.server ??= {}).host = o.host;
       if (o.transport !== undefined) (overrides.server ??= {}).transport = o.transport;
       if (o.provider !== undefined) (overrides.models ??= {}).executionProvider = o.provider;
       if (o.eventLoops !== undefined) (overrides.server ??= {}).eventLoops = Number(o.eventLoops);
+      if (o.processes !== undefined) (overrides.server ??= {}).processes = Number(o.processes);
       if (o.logFormat !== undefined) (overrides.log ??= {}).format = o.logFormat;
       const loaded = loadConfig({ file: o.config, overrides: overrides as ConfigInput });
-      // Decided here, where stdout is the terminal (or not): event-loop threads log in the same format.
+      // Decided here, where stdout is the terminal (or not): the other server processes log in the same format.
       const format = resolveLogFormat(loaded.log.format);
       const config = { ...loaded, log: { ...loaded.log, format } };
-      const { startServer } = await import('../../server/event-loops.js');
-      const server = await startServer(config);
+      const { startServer } = await import('../../cluster/processes.js');
+      let server: Awaited<ReturnType<typeof startServer>>;
+      try {
+        server = await startServer(config);
+      } catch (err) {
+        // Redis unreachable, the port taken, a process that cannot start: one clear line, exit code 1.
+        process.stderr.write(`emostream: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+      }
       if (format === 'pretty' && process.stdout.isTTY) {
         process.stdout.write(`\nemostream listening on ${browserUrl(config.server.host, server.port, config.server.tls.certFile ? 'https' : 'http')} — open it in a browser (Ctrl+C stops)\n\n`);
       }
@@ -37,8 +46,10 @@ export function register(program: Command): void {
           process.exit(1);
         }
         stopping = true;
-        server.logger.info({ signal }, 'shutting down: flushing final results');
-        server.close().then(() => process.exit(0), (err: unknown) => {
+        // SIGTERM (systemd, Kubernetes, a deploy) drains: /healthz 503, no new sessions, running ones may finish.
+        const drainMs = signal === 'SIGTERM' ? config.server.drainTimeoutMs : 0;
+        server.logger.info({ signal, drainMs }, signal === 'SIGTERM' ? 'SIGTERM: draining, then shutting down' : 'shutting down: flushing final results');
+        server.close({ drainMs }).then(() => process.exit(0), (err: unknown) => {
           server.logger.error({ err }, 'shutdown failed');
           process.exit(1);
         });

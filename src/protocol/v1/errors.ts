@@ -41,6 +41,9 @@ export const ERROR_CATALOGUE = {
   EMO_ERR_IDLE: { closeCode: 4034, close: true, text: 'no media for too long: session ended' },
   EMO_ERR_TIMESTAMP_JUMP: { closeCode: 4035, close: false, text: 'presentation timestamp jumped too far ahead; frame refused' },
   EMO_ERR_OUT_OF_RANGE: { closeCode: 4036, close: false, text: 'sample or AU value outside its documented range' },
+  // Scale-out (docs/scale-out.md): node lifecycle and the cluster's session directory.
+  EMO_ERR_DRAINING: { closeCode: 4040, close: true, text: 'this node is draining: no new sessions here; connect again (the load balancer picks another node)' },
+  EMO_ERR_SESSION_CONFLICT: { closeCode: 4041, close: true, text: 'the session id is already live on another node' },
   EMO_ERR_SHUTTING_DOWN: { closeCode: 1001, close: true, text: 'server shutting down' },
   EMO_ERR_INTERNAL: { closeCode: 1011, close: true, text: 'internal server error' },
 } as const;

@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EmoStreamClient, EmoSubscriber } from '../../clients/node/index.js';
-import { startServer } from '../../src/server/event-loops.js';
+import { startServer } from '../../src/cluster/processes.js';
 import { loadConfig } from '../../src/server/config.js';
 import { refused, SECRET, token } from '../helpers/auth.js';
 
-test('two event loops with auth on: ownership and pinned names hold across loops', async () => {
+test('two server processes with auth on: ownership and pinned names hold across processes', async () => {
   const s = await startServer(loadConfig({
     env: {},
     overrides: {
-      server: { host: '127.0.0.1', port: 0, eventLoops: 2, auth: { mode: 'jwt', jwt: { secret: SECRET } } },
+      server: { host: '127.0.0.1', port: 0, processes: 2, auth: { mode: 'jwt', jwt: { secret: SECRET } } },
       streaming: { featureWorkers: 0 }, models: { video: { enabled: false } }, log: { level: 'silent' },
     },
   }));
@@ -18,11 +18,11 @@ test('two event loops with auth on: ownership and pinned names hold across loops
     const sessions = 12;
     const clients = await Promise.all(Array.from({ length: sessions }, () => token('alice', ['publish']).then((t) => EmoStreamClient.connect({ url, token: t }))));
     const onFirst = clients.filter((c) => s.first.sessions.get(c.sessionId)).length;
-    assert.ok(onFirst > 0 && onFirst < sessions, `${onFirst} of ${sessions} sessions on the first loop (both loops are exercised)`);
+    assert.ok(onFirst > 0 && onFirst < sessions, `${onFirst} of ${sessions} sessions on the first process (both are exercised)`);
     const aliceSub = await token('alice', ['subscribe']);
     const bobSub = await token('bob', ['subscribe']);
     for (const c of clients) {
-      // Wherever the upgrade lands, the owner is found (on this loop or over the shard bus).
+      // Wherever the upgrade lands, the owner is found (on this process or in the cluster directory).
       const sub = await EmoSubscriber.connect(url, c.sessionId, 10_000, { token: aliceSub });
       const first = await sub.messages().next();
       // Known flake (about 1 run in 4 on a busy machine, not understood yet): the subscriber's socket closes before any
@@ -32,7 +32,7 @@ test('two event loops with auth on: ownership and pinned names hold across loops
       sub.close();
       await refused(`${url}/v1/subscribe?session=${c.sessionId}`, { token: bobSub }, 403, 'EMO_ERR_FORBIDDEN');
     }
-    // A named session is refused while live, whichever loop the second publisher reaches.
+    // A named session is refused while live, whichever process the second publisher reaches.
     const named = await EmoStreamClient.connect({ url, token: await token('alice', ['publish'], { session: 'loops-room' }) });
     assert.equal(named.sessionId, 'loops-room');
     for (let i = 0; i < 6; i++) await refused(`${url}/v1/stream`, { token: await token('alice', ['publish'], { session: 'loops-room' }) }, 403, 'EMO_ERR_FORBIDDEN');

@@ -4,7 +4,7 @@ import { Agent, request } from 'node:http';
 import { WhipClient } from '../../src/webrtc/whip-client.js';
 import { EmoStreamClient, EmoSubscriber, type EmotionResult, type ServerMessage } from '../../clients/node/index.js';
 import { replay } from '../../clients/node/replay.js';
-import { startServer, type RunningServer } from '../../src/server/event-loops.js';
+import { startServer, type RunningServer } from '../../src/cluster/processes.js';
 import { loadConfig, type ConfigInput } from '../../src/server/config.js';
 import { readWavS16 } from '../../bench/wav.js';
 
@@ -30,17 +30,17 @@ async function withServer(server: ConfigInput['server'], fn: (s: RunningServer, 
   }
 }
 
-test('two event loops on one port: sessions spread over both, every subscriber (on either loop) gets its session\'s results and end, /metrics counts all', async () => {
-  await withServer({ eventLoops: 2 }, async (s, url) => {
-    assert.equal(s.eventLoops, 2);
+test('two server processes on one port: sessions spread over both, every subscriber (on either process) gets its session\'s results and end, /metrics counts all', async () => {
+  await withServer({ processes: 2 }, async (s, url) => {
+    assert.equal(s.processes, 2);
     const sessions = 16;
     const clients = await Promise.all(Array.from({ length: sessions }, () => EmoStreamClient.connect({ url, client: 'it' })));
-    // The kernel hashes each connection to a loop: with 16, both loops hold some (all on one: p = 2^-15).
+    // The kernel hashes each connection to a process: with 16, both hold some (all on one: p = 2^-15).
     const onFirst = clients.filter((c) => s.first.sessions.get(c.sessionId)).length;
-    assert.ok(onFirst > 0 && onFirst < sessions, `${onFirst} of ${sessions} sessions on the first loop`);
-    // A subscriber's connection lands on either loop too, whichever loop holds its session.
-    const health = (await (await fetch(`${url.replace('ws://', 'http://')}/healthz`)).json()) as { sessions: number; eventLoops: number; eventLoopsAnswered: number };
-    assert.deepEqual([health.sessions, health.eventLoops, health.eventLoopsAnswered], [sessions, 2, 2], '/healthz counts the sessions of both loops');
+    assert.ok(onFirst > 0 && onFirst < sessions, `${onFirst} of ${sessions} sessions on the first process`);
+    // A subscriber's connection lands on either process too, whichever holds its session.
+    const health = (await (await fetch(`${url.replace('ws://', 'http://')}/healthz`)).json()) as { sessions: number; processes: number; processesAnswered: number };
+    assert.deepEqual([health.sessions, health.processes, health.processesAnswered], [sessions, 2, 2], '/healthz counts the sessions of both processes');
     const subs = await Promise.all(clients.map((c) => EmoSubscriber.connect(url, c.sessionId)));
     const seen: ServerMessage[][] = subs.map(() => []);
     const readers = subs.map((sub, i) => (async () => { for await (const m of sub.messages()) seen[i].push(m); })());
@@ -65,17 +65,17 @@ test('two event loops on one port: sessions spread over both, every subscriber (
     }
     const http = url.replace('ws://', 'http://');
     const metrics = await (await fetch(`${http}/metrics`)).text();
-    assert.match(metrics, new RegExp(`^emostream_sessions_total\\{transport="websocket"\\} ${sessions}$`, 'm'), 'sessions of both loops summed');
+    assert.match(metrics, new RegExp(`^emostream_sessions_total\\{transport="websocket"\\} ${sessions}$`, 'm'), 'sessions of both processes summed');
     const total = runs.reduce((n, r) => n + r.results.length, 0);
     assert.match(metrics, new RegExp(`^emostream_results_total ${total}$`, 'm'));
-    assert.match(metrics, /^emostream_model_available\{model="speech",provider="cpu"\} 1$/m, 'a gauge every loop sets is not summed');
+    assert.match(metrics, /^emostream_model_available\{model="speech",provider="cpu"\} 1$/m, 'a gauge every process sets is not summed');
   });
 });
 
-// That the bus answers as soon as every loop replied (not after its time-out) is shown without a wall-clock bound in
-// tests/unit/server-shard-bus.test.ts; a bound here (it was < 450 ms) failed on a busy machine.
-test('several event loops: an unknown session is still a clear error', async () => {
-  await withServer({ eventLoops: 2 }, async (_s, url) => {
+// That the bus answers as soon as every node replied (not after its time-out) is shown without a wall-clock bound in
+// tests/unit/cluster-bus.test.ts; a bound here (it was < 450 ms) failed on a busy machine.
+test('several processes: an unknown session is still a clear error', async () => {
+  await withServer({ processes: 2 }, async (_s, url) => {
     for (let i = 0; i < 4; i++) {
       const sub = await EmoSubscriber.connect(url, 'no-such-session');
       const msgs: ServerMessage[] = [];
@@ -86,38 +86,38 @@ test('several event loops: an unknown session is still a clear error', async () 
   });
 });
 
-/** One HTTP request over `agent` (a one-socket keep-alive agent pins a connection, so a loop, for several requests). */
-function httpRequest(agent: Agent, method: string, url: string): Promise<{ status: number; loop: number }> {
+/** One HTTP request over `agent` (a one-socket keep-alive agent pins a connection, so a process, for several requests). */
+function httpRequest(agent: Agent, method: string, url: string): Promise<{ status: number; node: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method, agent }, (res) => {
       res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, loop: Number(res.headers['x-emostream-event-loop']) }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, node: String(res.headers['x-emostream-node']) }));
     });
     req.on('error', reject);
     req.end();
   });
 }
 
-/** A keep-alive connection that landed on an event loop other than `notLoop` (fresh connections until one does). */
-async function connectionAvoiding(http: string, notLoop: number): Promise<Agent> {
+/** A keep-alive connection that landed on another process than node `notNode` (fresh connections until one does). */
+async function connectionAvoiding(http: string, notNode: string): Promise<Agent> {
   for (let i = 0; i < 64; i++) {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    if ((await httpRequest(agent, 'GET', `${http}/healthz`)).loop !== notLoop) return agent;
+    if ((await httpRequest(agent, 'GET', `${http}/healthz`)).node !== notNode) return agent;
     agent.destroy();
   }
-  throw new Error(`64 connections in a row landed on loop ${notLoop}`);
+  throw new Error(`64 connections in a row landed on node ${notNode}`);
 }
 
-test('several event loops: WHIP DELETE that reaches another loop than the peer\'s ends the session there; a second DELETE is 404', async () => {
-  await withServer({ eventLoops: 2 }, async (s) => {
+test('several processes: WHIP DELETE that reaches another process than the peer\'s ends the session there; a second DELETE is 404', async () => {
+  await withServer({ processes: 2 }, async (s) => {
     const http = `http://127.0.0.1:${s.port}`;
     const client = await WhipClient.connect({ url: `${http}/v1/whip` });
     try {
       await client.waitFor(() => client.messages.some((m) => m.type === 'welcome'), 5000, 'welcome on the DataChannel');
-      const holder = s.first.sessions.get(client.sessionId) ? 0 : 1;
+      const holder = s.nodeIds[s.first.sessions.get(client.sessionId) ? 0 : 1];
       const agent = await connectionAvoiding(http, holder);
       const del = await httpRequest(agent, 'DELETE', client.location);
-      assert.notEqual(del.loop, holder, 'the DELETE was answered by the other loop');
+      assert.notEqual(del.node, holder, 'the DELETE was answered by the other process');
       assert.equal(del.status, 200);
       await client.waitFor(() => client.messages.some((m) => m.type === 'end'), 5000, 'end on the DataChannel');
       assert.equal((await httpRequest(agent, 'DELETE', client.location)).status, 404);
@@ -128,24 +128,24 @@ test('several event loops: WHIP DELETE that reaches another loop than the peer\'
   });
 });
 
-test('several event loops: an uncaught exception in one loop closes that loop cleanly, a replacement starts, the server keeps serving', async () => {
-  await withServer({ eventLoops: 2 }, async (s, url) => {
-    // A session on the loop that will crash, watched by subscribers on either loop.
+test('several processes: an uncaught exception in one process closes it cleanly, a replacement starts, the server keeps serving', async () => {
+  await withServer({ processes: 2 }, async (s, url) => {
+    // A session on the process that will crash, watched by subscribers on either process.
     let victim: EmoStreamClient | null = null;
     for (let i = 0; i < 64 && !victim; i++) {
       const c = await EmoStreamClient.connect({ url });
       if (!s.first.sessions.get(c.sessionId)) victim = c;
     }
-    assert.ok(victim, 'a session landed on loop 1');
+    assert.ok(victim, 'a session landed on process 1');
     const watchers = await Promise.all(Array.from({ length: 6 }, () => EmoSubscriber.connect(url, victim!.sessionId)));
     for (const w of watchers) {
       const first = await w.messages().next();
       assert.equal((first.value as ServerMessage).type, 'subscribed');
     }
     const rest = watchers.map(async (w) => { const ms: ServerMessage[] = []; for await (const m of w.messages()) ms.push(m); return ms; });
-    s.crashLoop(1);
-    // Nobody is left waiting: the crashed loop shuts its sessions down, so the session's own client and every
-    // subscriber, on loop 1 directly and on loop 0 over the bus, get the final result and `end`, then the close.
+    s.crashProcess(1);
+    // Nobody is left waiting: the crashed process shuts its sessions down, so the session's own client and every
+    // subscriber, on process 1 directly and on process 0 over the bus, get the final result and `end`, then the close.
     const closes = await Promise.all([victim!.closed(), ...watchers.map((w) => w.closed())]);
     assert.ok(closes.every((c) => c.code >= 1000), JSON.stringify(closes));
     for (const ms of await Promise.all(rest)) {
@@ -155,16 +155,16 @@ test('several event loops: an uncaught exception in one loop closes that loop cl
     }
     const t0 = Date.now();
     while (s.respawns === 0 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(s.respawns, 1, 'the loop was replaced');
+    assert.equal(s.respawns, 1, 'the process was replaced');
     const clients = await Promise.all(Array.from({ length: 8 }, () => EmoStreamClient.connect({ url })));
     const runs = await Promise.all(clients.map((c) => replay(c, CHUNKS.slice(0, 100), { realtime: false })));
-    for (const r of runs) assert.ok(r.results.length >= 1 && r.results.every((x) => x.speech || x.voice?.active === false) && r.results.some((x) => x.speech), 'results from whichever loop');
+    for (const r of runs) assert.ok(r.results.length >= 1 && r.results.every((x) => x.speech || x.voice?.active === false) && r.results.some((x) => x.speech), 'results from whichever process');
   });
 });
 
-test('eventLoops with the ws transport falls back to one event loop', async () => {
+test('eventLoops (the deprecated alias of processes) with the ws transport falls back to one process', async () => {
   await withServer({ eventLoops: 3, transport: 'ws' }, async (s, url) => {
-    assert.equal(s.eventLoops, 1);
+    assert.equal(s.processes, 1);
     const c = await EmoStreamClient.connect({ url });
     const { results } = await replay(c, CHUNKS.slice(0, 100), { realtime: false });
     assert.ok(results.length >= 1);
