@@ -129,16 +129,19 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 /**
- * Polls `ready` every `everyMs` until it returns true; throws if `m` exits first or `timeoutMs` passes, with the
- * tail of its log in the message.
+ * Polls `ready` every `everyMs` until it returns true; throws if `m` exits first, `fatal` finds a reason to give up
+ * (e.g. a line in its log), or `timeoutMs` passes, with the tail of its log in the message.
  */
-export async function waitReady(m: Managed, what: string, ready: () => Promise<boolean>, timeoutMs = 60_000, everyMs = 100): Promise<void> {
+export async function waitReady(m: Managed, what: string, ready: () => Promise<boolean>, timeoutMs = 60_000, everyMs = 100,
+  fatal: () => string | null = () => null): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (m.child.exitCode !== null || m.child.signalCode !== null) {
       throw new Error(`${m.name} exited (${m.child.exitCode ?? m.child.signalCode}) before ${what}: ${m.log.join('').slice(-2000)}`);
     }
     if (m.log.some((l) => l.startsWith('spawn error'))) throw new Error(`${m.name}: ${m.log.join('').slice(-500)}`);
+    const reason = fatal();
+    if (reason) throw new Error(`${m.name}: ${reason} before ${what}: ${m.log.join('').slice(-2000)}`);
     try {
       if (await ready()) return;
     } catch {

@@ -399,7 +399,9 @@ async function main() {
   const scrape = async () => Promise.all(metricsUrls.map(async (u) => (await fetch(u, { headers: await adminHeaders() })).text()));
   const httpUrl = url.replace('ws://', 'http://');
   const plans = loadProcesses === 1 ? planSlice(0, sessions) : [];
-  const models = (await (await fetch(`${httpUrl}/v1/models`, { headers: await adminHeaders() })).json()) as { models: { name: string; available: boolean; provider?: string; error?: string }[]; hopMs: number; windowMs: number; featureWorkers?: number };
+  const modelsRes = await fetch(`${httpUrl}/v1/models`, { headers: await adminHeaders() });
+  if (!modelsRes.ok) throw new Error(`GET ${httpUrl}/v1/models: ${modelsRes.status} ${(await modelsRes.text()).slice(0, 300)}`);
+  const models = (await modelsRes.json()) as { models: { name: string; available: boolean; provider?: string; error?: string }[]; hopMs: number; windowMs: number; featureWorkers?: number };
   const metricsBeforeByNode = await scrape();
   const metricsBefore = metricsBeforeByNode.join('\n');
   for (const m of models.models.filter((x) => !x.available && !/disabled in configuration/.test(x.error ?? ''))) {
@@ -440,9 +442,10 @@ async function main() {
   const wallS = raw.wallS;
   const cpu1 = serverPid ? sampleProc(serverPid) : null;
   const topo = server && topoStart ? topologyReport(server, topoStart, snapshot(server), wallS, sessions) : null;
-  for (const n of topo?.perNode ?? []) {
-    if (args.processes !== undefined && n.processes.length < Number(args.processes)) {
-      console.warn(`warning: ${n.nodeId} ran ${n.processes.length} process(es) where --processes ${args.processes} was asked (a server without server.processes?)`);
+  for (const [k, n] of (topo?.perNode ?? []).entries()) {
+    const seen = topo!.topology.processesSeen[k];
+    if (args.processes !== undefined && seen < Number(args.processes)) {
+      console.warn(`warning: ${n.nodeId} ran ${seen} server process(es) where --processes ${args.processes} was asked (a server without server.processes?)`);
     }
   }
   const threads1 = serverPid ? sampleThreads(serverPid) : null;
@@ -538,7 +541,7 @@ async function main() {
   console.log(`${sessions} sessions x ${seconds}s${warmupS ? ` (first ${warmupS} s not in the percentiles)` : ''} over ${transport} (batching ${args.batching}, auth ${args.auth}, ${args.provider}${loadProcesses > 1 ? `, ${loadProcesses} load processes` : ''}): ` +
     `e2e p50/p95/p99 ${f(report.latencyMs.p50)}/${f(report.latencyMs.p95)}/${f(report.latencyMs.p99)} ms, server p95 ${f(report.serverMs.p95)} ms, ` +
     `${report.resultsPerSecond} results/s (expected ${report.expectedResultsPerSecond}), dropped ${dropped}, server CPU ${f(report.cpuPercent)} % (main thread ${f(report.serverThreadCpuPercent?.main ?? null)} %), peak RSS ${f(report.peakRssMb)} MB` +
-    `${topo ? `; ${args.nodes} node(s) x ${topo.perNode.map((n) => n.processes.length).join('/')} process(es)${topo.redis ? `, redis ${f(topo.redis.cpuPercent)} %` : ''}${topo.balancer ? `, haproxy ${f(topo.balancer.cpuPercent)} %` : ''}, ${topo.cpuPercentPerSession.cluster} % per session` : ''} -> ${out}`);
+    `${topo ? `; ${args.nodes} node(s) x ${topo.topology.processesSeen.join('/')} server process(es)${topo.redis ? `, redis ${f(topo.redis.cpuPercent)} %` : ''}${topo.balancer ? `, haproxy ${f(topo.balancer.cpuPercent)} %` : ''}, ${topo.cpuPercentPerSession.cluster} % per session` : ''} -> ${out}`);
 }
 
 (childOut ? childMain(childOut) : main()).catch(async (err: unknown) => {

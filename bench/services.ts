@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, spawnManaged, waitReady, type Managed } from './procs.js';
+import { freePort, spawnManaged, stopManaged, waitReady, type Managed } from './procs.js';
 
 export interface Service { proc: Managed; port: number }
 
@@ -39,7 +39,7 @@ export async function startRedis(): Promise<Service & { url: string; dir: string
   const proc = spawnManaged('redis-server', 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
     '--dir', dir, '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'warning']);
   proc.child.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  await waitReady(proc, 'a PONG', () => redisPing(port), 15_000);
+  await waitReady(proc, 'a PONG', () => redisPing(port), 15_000).catch(async (err: unknown) => { await stopManaged(proc, 1000); throw err; });
   return { proc, port, url: `redis://127.0.0.1:${port}`, dir };
 }
 
@@ -61,7 +61,10 @@ frontend emostream
 
 backend nodes
   balance leastconn
-  option httpchk GET /healthz
+  # HTTP/1.1 with a Host header: uWebSockets.js does not answer HAProxy's default HTTP/1.0 check (the node would be
+  # marked down 2 s after the start and every request answered 503).
+  option httpchk
+  http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host emostream
   http-check expect status 200
   server node1 127.0.0.1:8081 check inter 1s fall 2 rise 2
 `;
@@ -128,9 +131,10 @@ export function bindCount(cfg: string): number {
 /**
  * HAProxy in the foreground (-db) on a free loopback port in front of `backends`, from `templatePath` if it exists
  * (deploy/haproxy.cfg) or the default above. The generated copy is checked with `haproxy -c` before it starts, and
- * the balancer is ready when `readyPath` answers 200 through it (so at least one backend is up).
+ * the balancer is ready when `readyPath` answers 200 through it (so at least one backend is up), and still does
+ * `settleMs` later (after the first health checks).
  */
-export async function startHaproxy(backends: number[], templatePath = 'deploy/haproxy.cfg', readyPath = '/healthz'):
+export async function startHaproxy(backends: number[], templatePath = 'deploy/haproxy.cfg', readyPath = '/healthz', settleMs = 3000):
   Promise<Service & { cfgPath: string; template: string; config: string }> {
   requireBinary('haproxy', 'haproxy');
   const template = existsSync(templatePath) ? templatePath : 'built-in (bench/services.ts)';
@@ -148,6 +152,16 @@ export async function startHaproxy(backends: number[], templatePath = 'deploy/ha
   }
   const proc = spawnManaged('haproxy', 'haproxy', ['-db', '-f', cfgPath]);
   proc.child.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  await waitReady(proc, `200 on ${readyPath} through the balancer`, async () => (await fetch(`http://127.0.0.1:${port}${readyPath}`)).status === 200, 30_000, 200);
+  const ok = async () => (await fetch(`http://127.0.0.1:${port}${readyPath}`)).status === 200;
+  const fail = async (err: unknown) => { await stopManaged(proc, 1000); throw err; };
+  const noBackend = () => (proc.log.some((l) => l.includes('has no server available')) ? 'every backend failed its health check' : null);
+  await waitReady(proc, `200 on ${readyPath} through the balancer`, ok, 30_000, 200, noBackend).catch(fail);
+  // Servers start "up"; a health check that cannot pass marks them down only after a few intervals. Look again
+  // after those, so a broken check fails here with a reason instead of as 503s in the middle of the load.
+  await new Promise((r) => setTimeout(r, settleMs));
+  if (!(await ok().catch(() => false))) {
+    await fail(new Error(`HAProxy (${template}) marked the backends down ${settleMs} ms after start: its health check does not get 200 from ${readyPath} ` +
+      '(uWebSockets.js needs HTTP/1.1 with a Host header: http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host x)'));
+  }
   return { proc, port, cfgPath, template, config };
 }

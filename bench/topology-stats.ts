@@ -3,6 +3,7 @@
  * of the load: every node's process tree (its main process and any worker processes it forked), redis-server and the
  * balancer, each apart, so the cost of each piece of a scaled-out deployment can be read off one run.
  */
+import { basename } from 'node:path';
 import { sampleTree } from './proc-stats.js';
 import type { Topology } from './topology.js';
 
@@ -22,7 +23,9 @@ const r1 = (x: number) => Number(x.toFixed(1));
 /** CPU percent (of one core) of each process between two samples; a process born during the run counts from zero. */
 function treeFigures(before: TreeSample, after: TreeSample, wallS: number) {
   const processes = [...after.entries()].map(([pid, a]) => ({
-    pid, cmd: a.cmd, cpuPercent: r1(((a.cpuS - (before.get(pid)?.cpuS ?? 0)) / wallS) * 100), rssMb: r1(a.rssMb), peakRssMb: r1(a.hwmMb),
+    // server: a Node process (the node's main process or one of its server processes); helper: anything else in
+    // the tree, e.g. the esbuild service tsx starts beside each Node process.
+    pid, role: basename(a.cmd.split(' ')[0] ?? '') === basename(process.execPath) ? 'server' : 'helper', cmd: a.cmd, cpuPercent: r1(((a.cpuS - (before.get(pid)?.cpuS ?? 0)) / wallS) * 100), rssMb: r1(a.rssMb), peakRssMb: r1(a.hwmMb),
   }));
   return {
     cpuPercent: r1(processes.reduce((s, p) => s + p.cpuPercent, 0)),
@@ -47,7 +50,7 @@ export function topologyReport(t: Topology, before: Snapshot, after: Snapshot, w
   const withBalancerCpuPercent = clusterCpuPercent + (balancer?.cpuPercent ?? 0);
   const per = (x: number) => Number((x / sessions).toFixed(3));
   return {
-    topology: { ...t.describe(), processesSeen: perNode.map((n) => n.processes.length) },
+    topology: { ...t.describe(), processesSeen: perNode.map((n) => n.processes.filter((p) => p.role === 'server').length) },
     perNode,
     redis,
     balancer,

@@ -109,9 +109,9 @@ test('haproxy balances HTTP over every backend and stops cleanly', { skip: have(
   const ports = await Promise.all(backends.map((s) => new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as { port: number }).port)))));
   const cfgDir = mkdtempSync(join(tmpdir(), 'emostream-haproxy-test-'));
   const template = join(cfgDir, 'haproxy.cfg');
-  writeFileSync(template, 'defaults\n  mode http\n  timeout connect 2s\n  timeout client 10s\n  timeout server 10s\nfrontend f\n  bind :80\n  default_backend b\nbackend b\n  balance roundrobin\n  server x 127.0.0.1:1 check inter 500ms\n');
+  writeFileSync(template, 'defaults\n  mode http\n  timeout connect 2s\n  timeout client 10s\n  timeout server 10s\nfrontend f\n  bind :80\n  default_backend b\nbackend b\n  balance roundrobin\n  server x 127.0.0.1:1 check inter 300ms fall 2\n');
   try {
-    const lb = await startHaproxy(ports, template);
+    const lb = await startHaproxy(ports, template, '/x', 1500);
     assert.equal(lb.template, template);
     const bodies = new Set<string>();
     for (let i = 0; i < 8; i++) bodies.add(await (await fetch(`http://127.0.0.1:${lb.port}/x`)).text());
@@ -122,6 +122,24 @@ test('haproxy balances HTTP over every backend and stops cleanly', { skip: have(
   } finally {
     await stopAll();
     backends.forEach((s) => s.close());
+    rmSync(cfgDir, { recursive: true, force: true });
+  }
+});
+
+test('a balancer whose health check cannot pass fails at start with the reason, not with 503s later', { skip: have('haproxy') ? false : 'haproxy not installed' }, async () => {
+  // Answers every path except the one the check asks for, as uWS did for HAProxy's HTTP/1.0 check.
+  const backend = createServer((req, res) => { res.statusCode = req.url === '/healthz' ? 400 : 200; res.end('x'); });
+  const port = await new Promise<number>((r) => backend.listen(0, '127.0.0.1', () => r((backend.address() as { port: number }).port)));
+  const cfgDir = mkdtempSync(join(tmpdir(), 'emostream-haproxy-test-'));
+  const template = join(cfgDir, 'haproxy.cfg');
+  writeFileSync(template, 'defaults\n  mode http\n  timeout connect 2s\n  timeout client 10s\n  timeout server 10s\nfrontend f\n  bind :80\n  default_backend b\n' +
+    'backend b\n  option httpchk GET /healthz\n  http-check expect status 200\n  server x 127.0.0.1:1 check inter 200ms fall 2\n');
+  try {
+    await assert.rejects(startHaproxy([port], template, '/x', 1500), /marked the backends down .* health check does not get 200|every backend failed its health check .*Layer7 wrong status/s);
+    assert.equal(liveCount(), 0);
+  } finally {
+    await stopAll();
+    backend.close();
     rmSync(cfgDir, { recursive: true, force: true });
   }
 });
