@@ -403,6 +403,8 @@ async function main() {
   if (!modelsRes.ok) throw new Error(`GET ${httpUrl}/v1/models: ${modelsRes.status} ${(await modelsRes.text()).slice(0, 300)}`);
   const models = (await modelsRes.json()) as { models: { name: string; available: boolean; provider?: string; error?: string }[]; hopMs: number; windowMs: number; featureWorkers?: number };
   const metricsBeforeByNode = await scrape();
+  // Each node's /healthz at the start: in a cluster it names the node and counts the nodes it sees through Redis.
+  const healthAtStart = server ? await Promise.all(server.nodes.map(async (n) => (await fetch(`${n.httpUrl}/healthz`)).json() as Promise<Record<string, unknown>>)) : null;
   const metricsBefore = metricsBeforeByNode.join('\n');
   for (const m of models.models.filter((x) => !x.available && !/disabled in configuration/.test(x.error ?? ''))) {
     console.warn(`warning: model ${m.name} unavailable (${m.error}); its posteriors will be null in this run`);
@@ -521,6 +523,7 @@ async function main() {
     ...(topo ?? {}),
     // Sessions each node opened during the run (emostream_sessions_total): how the balancer spread them.
     sessionsPerNode: opened,
+    ...(healthAtStart && healthAtStart.length > 1 ? { healthAtStart } : {}),
     wallSeconds: Number(wallS.toFixed(2)),
     models: models.models.map((m) => ({ name: m.name, available: m.available, provider: m.provider ?? null, error: m.error ?? null })),
     windowMs: models.windowMs, hopMs,
