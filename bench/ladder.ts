@@ -62,7 +62,10 @@ for (const sessions of ladder) {
     console.log(`[ladder ${((Date.now() - started) / 1000).toFixed(0)} s] ${pair.provider}, ${pair.procs} processes, ${sessions} sessions`);
     const res = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--sessions', String(sessions), '--seconds', values.seconds!,
       '--warmup-s', values['warmup-s']!, '--provider', pair.provider, '--processes', String(pair.procs),
-      '--load-processes', String(Math.min(Number(values['load-processes']), sessions)), ...values.extra!.split(' ').filter(Boolean), ...(values.smoke ? ['--smoke'] : []), '--out', file], { stdio: 'inherit' });
+      '--load-processes', String(Math.min(Number(values['load-processes']), sessions)), ...values.extra!.split(' ').filter(Boolean), ...(values.smoke ? ['--smoke'] : []), '--out', file],
+      // A run that hangs (a device that stops answering) must not eat the rest of the call: SIGINT lets bench/run.ts
+      // stop the servers it started before it exits.
+      { stdio: 'inherit', timeout: (Number(values.seconds) + 150) * 1000, killSignal: 'SIGINT' });
     if (res.status !== 0) {
       rows.push({ provider: pair.provider, processes: pair.procs, sessions, error: `bench/run.ts exited ${res.status ?? res.signal}` });
       pair.stopped = true;
