@@ -347,6 +347,8 @@ async function childMain(out: string) {
   const hopMs = Number(((await (await fetch(`${args.url!.replace('ws://', 'http://')}/v1/models`, { headers: await adminHeaders() })).json()) as { hopMs: number }).hopMs);
   const go = () => new Promise<void>((resolve) => {
     process.stdin.once('data', () => resolve());
+    // The parent went away before the word: nothing will come, so do not wait for ever.
+    process.stdin.once('end', () => process.exit(1));
     process.stdout.write('ready\n');
   });
   const raw = await driveLoad(args.url!, plans, hopMs, sessionOffset, totalSessions, go);
@@ -366,6 +368,8 @@ async function runChildren(url: string, onTick: () => void): Promise<LoadRaw> {
       '--au-fps', String(auFps), '--seed', args.seed!, '--auth', args.auth!, '--load-child', file];
     offset += n;
     const child = spawn(process.execPath, childArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
+    // If this process ends first (an error, a timeout's SIGINT), its generators end with it.
+    process.once('exit', () => { if (child.exitCode === null) child.kill('SIGKILL'); });
     const ready = new Promise<void>((resolve, reject) => {
       child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });
       child.once('exit', (code) => reject(new Error(`load generator ${k} exited (${code}) before it was ready`)));
