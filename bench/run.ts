@@ -59,7 +59,7 @@ const { values: args } = parseArgs({
     'feature-workers': { type: 'string' },
     /** Batcher's max queue delay (models.batching.maxDelayMs); unset = the server's default. */
     'max-delay-ms': { type: 'string' },
-    /** Server event loops sharing the port (server.eventLoops); unset = the server's default (1). */
+    /** server.eventLoops: now a deprecated alias of --processes (server.processes); kept so older commands still run. */
     'event-loops': { type: 'string' },
     /** Server processes per node (server.processes, EMOSTREAM_PROCESSES); unset = the server's default (1). */
     processes: { type: 'string' },
@@ -492,6 +492,8 @@ async function main() {
     maxDelayMs: args['max-delay-ms'] !== undefined ? Number(args['max-delay-ms']) : 'default',
     loadProcesses,
     eventLoops: args['event-loops'] !== undefined ? Number(args['event-loops']) : 1,
+    processes: args.processes !== undefined ? Number(args.processes) : 'default',
+    nodes: Number(args.nodes),
     warmupS,
     latencyMs: pct(e2e.filter((_, i) => e2eAtS[i] >= warmupS)),
     warmupLatencyMs: pct(e2e.filter((_, i) => e2eAtS[i] < warmupS)),
