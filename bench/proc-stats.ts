@@ -83,3 +83,48 @@ export function threadCpuPercent(pid: number, before: Map<number, number>, after
   const pct = (s: number) => Number(((s / wallS) * 100).toFixed(1));
   return { main: pct(delta(pid)), busiestOther: pct(busiest) };
 }
+
+/** A process and all its descendants (pids), from the parent links in /proc/PID/stat. Empty where /proc is absent. */
+export function processTree(rootPid: number): number[] {
+  const children = new Map<number, number[]>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return [];
+  }
+  for (const p of entries) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      (children.get(ppid) ?? children.set(ppid, []).get(ppid)!).push(Number(p));
+    } catch {
+      // exited while we looked
+    }
+  }
+  const out: number[] = [];
+  const todo = [rootPid];
+  while (todo.length) {
+    const pid = todo.pop()!;
+    out.push(pid);
+    todo.push(...(children.get(pid) ?? []));
+  }
+  return out;
+}
+
+/** CPU seconds and memory of every process in a tree, with its command line's first words. */
+export function sampleTree(rootPid: number): Map<number, { cpuS: number; rssMb: number; hwmMb: number; cmd: string }> {
+  const out = new Map<number, { cpuS: number; rssMb: number; hwmMb: number; cmd: string }>();
+  for (const pid of processTree(rootPid)) {
+    const s = sampleProc(pid);
+    if (!s) continue;
+    let cmd = '';
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(0, 4).join(' ').slice(0, 120);
+    } catch {
+      // gone
+    }
+    out.set(pid, { ...s, cmd });
+  }
+  return out;
+}

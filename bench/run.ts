@@ -5,12 +5,19 @@
  * dropped windows, server CPU and peak RSS, the batch-size histogram, and writes JSON with the machine's details.
  *
  *   npm run bench -- --sessions 64 --seconds 30 --transport uws --batching on --provider cpu [--cpu-prof DIR] [--auth on]
+ *   npm run bench -- --sessions 128 --processes 2            (one node of 2 processes, server.processes)
+ *   npm run bench -- --sessions 128 --nodes 2                (2 nodes + redis-server + HAProxy, all on loopback)
+ *
+ * --nodes K starts K servers on free loopback ports sharing one redis-server (started here, no persistence) behind
+ * HAProxy (deploy/haproxy.cfg rewritten for loopback, or bench/services.ts's equivalent); the load goes through the
+ * balancer. The report then also has the topology and each node's, process's, redis's and the balancer's CPU and
+ * memory (bench/topology-stats.ts); `cpuPercent` is all server processes of all nodes together.
  *
  * --auth on runs the server with server.auth.mode jwt (a fresh HS256 secret per run, handed to the server and to
  * load-generator children through EMOSTREAM_AUTH_JWT_SECRET) and gives every session its own publish token, so
  * auth on and off can be compared side by side.
  */
-import { spawn, execSync, type ChildProcess } from 'node:child_process';
+import { spawn, execSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, platform, release, arch, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +32,9 @@ import { hasShared, listSpeechClips, RAVDESS_DIR } from '../src/training/ravdess
 import { readWavS16 } from './wav.js';
 import { redact } from '../src/storage/target.js';
 import { bucketDelta, counterSum, parseHistogram, sampleProc, sampleThreads, threadCpuPercent } from './proc-stats.js';
+import { startTopology, type Topology } from './topology.js';
+import { stopAll } from './procs.js';
+import { snapshot, sumHistograms, topologyReport } from './topology-stats.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -49,8 +59,20 @@ const { values: args } = parseArgs({
     'feature-workers': { type: 'string' },
     /** Batcher's max queue delay (models.batching.maxDelayMs); unset = the server's default. */
     'max-delay-ms': { type: 'string' },
-    /** Server event loops sharing the port (server.eventLoops); unset = the server's default (1). */
+    /** server.eventLoops: now a deprecated alias of --processes (server.processes); kept so older commands still run. */
     'event-loops': { type: 'string' },
+    /** Server processes per node (server.processes, EMOSTREAM_PROCESSES); unset = the server's default (1). */
+    processes: { type: 'string' },
+    /** Server nodes on loopback behind HAProxy (K > 1 also starts redis-server for cluster.redisUrl). */
+    nodes: { type: 'string', default: '1' },
+    /** redis-server between the nodes: auto (on when --nodes > 1), on, off. */
+    redis: { type: 'string', default: 'auto' },
+    /** HAProxy in front: auto (when --nodes > 1), on (also for one node: to see what the balancer alone costs). */
+    balancer: { type: 'string', default: 'auto' },
+    /** HAProxy config to copy for loopback (binds, servers rewritten); absent: the built-in one. */
+    'haproxy-cfg': { type: 'string', default: 'deploy/haproxy.cfg' },
+    /** Marks the JSON as a smoke run (tiny sizes, busy machine: proves a mode works, measures nothing). */
+    smoke: { type: 'boolean', default: false },
     /**
      * Session history of the server under test: off (EMOSTREAM_DATABASE_URL=none, the bench's default, as before
      * history existed), on (SQLite in a temp folder, removed at exit: the server's default store), or a database URL
@@ -118,8 +140,6 @@ if (childOut && !args.url) {
   process.exit(2);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Deterministic clip choice per session (a fixed LCG), so runs are comparable. */
 function pickClips(n: number, seed: number) {
   const clips = listSpeechClips();
@@ -139,10 +159,16 @@ function storageUrl(storage: string): string {
   return `sqlite:${join(dir, 'history.sqlite')}`;
 }
 
-async function startServer(port: number): Promise<{ child: ChildProcess; url: string; log: string[] }> {
-  const log: string[] = [];
+async function startServers(port: number): Promise<Topology> {
   const profArgs = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : [];
-  const child = spawn(process.execPath, [...profArgs, 'bin/emostream.mjs', 'serve', '--port', String(port), '--host', '127.0.0.1', '--transport', transport, '--provider', args.provider!], {
+  const nodes = Number(args.nodes);
+  if (!['auto', 'on', 'off'].includes(args.redis!) || !['auto', 'on'].includes(args.balancer!)) {
+    throw new Error('--redis auto|on|off, --balancer auto|on');
+  }
+  return startTopology({
+    nodes, processes: args.processes !== undefined ? Number(args.processes) : undefined,
+    redis: args.redis === 'on' || (args.redis === 'auto' && nodes > 1), balancer: args.balancer === 'on', haproxyCfg: args['haproxy-cfg']!,
+    port, nodeFlags: profArgs, serveArgs: ['serve', '--transport', transport, '--provider', args.provider!], drainTimeoutMs: 2000,
     env: {
       ...process.env, EMOSTREAM_LOG_LEVEL: 'warn', EMOSTREAM_AUTH: args.auth === 'on' ? 'jwt' : 'none', EMOSTREAM_BATCHING: args.batching === 'on' ? 'true' : 'false',
       EMOSTREAM_MAX_SESSIONS: String(Math.max(512, sessions * 2)), EMOSTREAM_VIDEO: 'false', EMOSTREAM_WORKERS: args.workers,
@@ -151,22 +177,7 @@ async function startServer(port: number): Promise<{ child: ChildProcess; url: st
       ...(args['event-loops'] !== undefined ? { EMOSTREAM_EVENT_LOOPS: args['event-loops'] } : {}),
       EMOSTREAM_DATABASE_URL: storageUrl(args.storage!),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (d: Buffer) => log.push(d.toString()));
-  child.stderr!.on('data', (d: Buffer) => log.push(d.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 240; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}): ${log.join('')}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return { child, url: `ws://127.0.0.1:${port}`, log };
-    } catch {
-      // not up yet
-    }
-    await sleep(250);
-  }
-  child.kill('SIGTERM');
-  throw new Error('server did not become healthy in 60 s');
 }
 
 interface SessionPlan {
@@ -336,6 +347,8 @@ async function childMain(out: string) {
   const hopMs = Number(((await (await fetch(`${args.url!.replace('ws://', 'http://')}/v1/models`, { headers: await adminHeaders() })).json()) as { hopMs: number }).hopMs);
   const go = () => new Promise<void>((resolve) => {
     process.stdin.once('data', () => resolve());
+    // The parent went away before the word: nothing will come, so do not wait for ever.
+    process.stdin.once('end', () => process.exit(1));
     process.stdout.write('ready\n');
   });
   const raw = await driveLoad(args.url!, plans, hopMs, sessionOffset, totalSessions, go);
@@ -355,6 +368,8 @@ async function runChildren(url: string, onTick: () => void): Promise<LoadRaw> {
       '--au-fps', String(auFps), '--seed', args.seed!, '--auth', args.auth!, '--load-child', file];
     offset += n;
     const child = spawn(process.execPath, childArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
+    // If this process ends first (an error, a timeout's SIGINT), its generators end with it.
+    process.once('exit', () => { if (child.exitCode === null) child.kill('SIGKILL'); });
     const ready = new Promise<void>((resolve, reject) => {
       child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });
       child.once('exit', (code) => reject(new Error(`load generator ${k} exited (${code}) before it was ready`)));
@@ -380,22 +395,33 @@ async function runChildren(url: string, onTick: () => void): Promise<LoadRaw> {
 
 async function main() {
   const port = Number(args.port);
-  const server = args.url ? null : await startServer(port);
+  const server = args.url ? null : await startServers(port);
   const url = args.url ?? server!.url;
+  // Each node's own /metrics (through the balancer a scrape would reach one node only); counters and histograms are
+  // summed over the nodes, gauges (event-loop delay) are the first node's.
+  const metricsUrls = server ? server.nodes.map((n) => `${n.httpUrl}/metrics`) : [`${url.replace('ws://', 'http://')}/metrics`];
+  const scrape = async () => Promise.all(metricsUrls.map(async (u) => (await fetch(u, { headers: await adminHeaders() })).text()));
   const httpUrl = url.replace('ws://', 'http://');
   const plans = loadProcesses === 1 ? planSlice(0, sessions) : [];
-  const models = (await (await fetch(`${httpUrl}/v1/models`, { headers: await adminHeaders() })).json()) as { models: { name: string; available: boolean; provider?: string; error?: string }[]; hopMs: number; windowMs: number; featureWorkers?: number };
-  const metricsBefore = await (await fetch(`${httpUrl}/metrics`, { headers: await adminHeaders() })).text();
+  const modelsRes = await fetch(`${httpUrl}/v1/models`, { headers: await adminHeaders() });
+  if (!modelsRes.ok) throw new Error(`GET ${httpUrl}/v1/models: ${modelsRes.status} ${(await modelsRes.text()).slice(0, 300)}`);
+  const models = (await modelsRes.json()) as { models: { name: string; available: boolean; provider?: string; error?: string }[]; hopMs: number; windowMs: number; featureWorkers?: number };
+  const metricsBeforeByNode = await scrape();
+  // Each node's /healthz at the start: in a cluster it names the node and counts the nodes it sees through Redis.
+  const healthAtStart = server ? await Promise.all(server.nodes.map(async (n) => (await fetch(`${n.httpUrl}/healthz`)).json() as Promise<Record<string, unknown>>)) : null;
+  const metricsBefore = metricsBeforeByNode.join('\n');
   for (const m of models.models.filter((x) => !x.available && !/disabled in configuration/.test(x.error ?? ''))) {
     console.warn(`warning: model ${m.name} unavailable (${m.error}); its posteriors will be null in this run`);
   }
 
   const hopMs = models.hopMs;
-  const serverPid = server?.child.pid;
+  const serverPid = server?.nodes[0].proc.pgid;
   // Taken when the load starts (after every client has connected), so connecting is not in the CPU figures.
   const start = { cpu: null as ReturnType<typeof sampleProc>, threads: null as ReturnType<typeof sampleThreads> | null, benchCpu: process.cpuUsage() };
   let peakRssMb = 0;
+  let topoStart: ReturnType<typeof snapshot> | null = null;
   const startMeasuring = () => {
+    topoStart = server ? snapshot(server) : null;
     start.cpu = serverPid ? sampleProc(serverPid) : null;
     start.threads = serverPid ? sampleThreads(serverPid) : null;
     start.benchCpu = process.cpuUsage();
@@ -421,14 +447,23 @@ async function main() {
   const childCpuS = loadProcesses > 1 ? raw.cpuS : 0;
   const wallS = raw.wallS;
   const cpu1 = serverPid ? sampleProc(serverPid) : null;
+  const topo = server && topoStart ? topologyReport(server, topoStart, snapshot(server), wallS, sessions) : null;
+  for (const [k, n] of (topo?.perNode ?? []).entries()) {
+    const seen = topo!.topology.processesSeen[k];
+    if (args.processes !== undefined && seen < Number(args.processes)) {
+      console.warn(`warning: ${n.nodeId} ran ${seen} server process(es) where --processes ${args.processes} was asked (a server without server.processes?)`);
+    }
+  }
   const threads1 = serverPid ? sampleThreads(serverPid) : null;
   const benchCpu = process.cpuUsage(start.benchCpu);
   const { cpu: cpu0, threads: threads0 } = start;
-  const metricsAfter = await (await fetch(`${httpUrl}/metrics`, { headers: await adminHeaders() })).text();
-  if (server) {
-    server.child.kill('SIGTERM');
-    await new Promise((r) => server.child.once('exit', r));
+  const metricsAfterByNode = await scrape();
+  const metricsAfter = metricsAfterByNode.join('\n');
+  const opened = metricsAfterByNode.map((t, k) => counterSum(t, 'emostream_sessions_total') - counterSum(metricsBeforeByNode[k], 'emostream_sessions_total'));
+  if (opened.length > 1 && Math.max(...opened) - Math.min(...opened) > Math.max(1, sessions / 10)) {
+    console.warn(`warning: the balancer spread the sessions unevenly over the nodes (${opened.join(' / ')}); a node marked down during the run?`);
   }
+  if (server) await server.stop();
 
   const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
   const pct = (xs: number[]) => {
@@ -445,17 +480,20 @@ async function main() {
   const { e2e, e2eAtS } = raw;
   const resultCount = raw.resultsPerSession.reduce((a, b) => a + b, 0);
   const dropped = raw.droppedPerSession.reduce((a, b) => a + b, 0);
-  const batchAfter = parseHistogram(metricsAfter, 'emostream_batch_size', 'model');
-  const batchBefore = parseHistogram(metricsBefore, 'emostream_batch_size', 'model');
+  const batchAfter = sumHistograms(metricsAfterByNode.map((t) => parseHistogram(t, 'emostream_batch_size', 'model')));
+  const batchBefore = sumHistograms(metricsBeforeByNode.map((t) => parseHistogram(t, 'emostream_batch_size', 'model')));
   const batchHistogram = Object.fromEntries(Object.keys(batchAfter).map((m) => [m, bucketDelta(batchAfter[m], batchBefore[m])]));
   let commit = 'unknown';
   try { commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim(); } catch { /* not a checkout */ }
   const report = {
+    ...(args.smoke ? { kind: 'SMOKE RUN: tiny sizes on a busy shared machine; proves the mode runs, not a measurement' } : {}),
     sessions, seconds, transport, auth: args.auth,
     batching: args.batching, provider: args.provider, workers: Number(args.workers), featureWorkers: models.featureWorkers ?? 0,
     maxDelayMs: args['max-delay-ms'] !== undefined ? Number(args['max-delay-ms']) : 'default',
     loadProcesses,
     eventLoops: args['event-loops'] !== undefined ? Number(args['event-loops']) : 1,
+    processes: args.processes !== undefined ? Number(args.processes) : 'default',
+    nodes: Number(args.nodes),
     warmupS,
     latencyMs: pct(e2e.filter((_, i) => e2eAtS[i] >= warmupS)),
     warmupLatencyMs: pct(e2e.filter((_, i) => e2eAtS[i] < warmupS)),
@@ -469,9 +507,11 @@ async function main() {
     droppedWindows: dropped,
     droppedWindowsMetric: counterSum(metricsAfter, 'emostream_dropped_windows_total') - counterSum(metricsBefore, 'emostream_dropped_windows_total'),
     errors: raw.errors,
-    cpuPercent: cpu0 && cpu1 ? Number((((cpu1.cpuS - cpu0.cpuS) / wallS) * 100).toFixed(1)) : null,
+    // Every process of every node (one node of one process: that process, as before --processes and --nodes).
+    cpuPercent: topo ? topo.serverCpuPercent : cpu0 && cpu1 ? Number((((cpu1.cpuS - cpu0.cpuS) / wallS) * 100).toFixed(1)) : null,
     // Percent of one core: the event-loop (main) thread, and the busiest other thread (normally the ONNX worker).
     serverThreadCpuPercent: serverPid && threads0 && threads1 ? threadCpuPercent(serverPid, threads0, threads1, wallS) : null,
+    // The first node's main process (sampled through the run); every process's own peak is under perNode.
     peakRssMb: peakRssMb ? Number(peakRssMb.toFixed(1)) : null,
     // All load generators together (the parent's own share is negligible when it only coordinates children).
     loadGeneratorCpuPercent: Number(((((benchCpu.user + benchCpu.system) / 1e6 + childCpuS) / wallS) * 100).toFixed(1)),
@@ -486,6 +526,10 @@ async function main() {
     // Main-thread garbage collection over the run (prom-client's nodejs_gc_duration_seconds), percent of wall time.
     serverGcPercent: Number((((counterSum(metricsAfter, 'emostream_nodejs_gc_duration_seconds_sum') - counterSum(metricsBefore, 'emostream_nodejs_gc_duration_seconds_sum')) / wallS) * 100).toFixed(2)),
     batchSizeHistogram: batchHistogram,
+    ...(topo ?? {}),
+    // Sessions each node opened during the run (emostream_sessions_total): how the balancer spread them.
+    sessionsPerNode: opened,
+    ...(healthAtStart && healthAtStart.length > 1 ? { healthAtStart } : {}),
     wallSeconds: Number(wallS.toFixed(2)),
     models: models.models.map((m) => ({ name: m.name, available: m.available, provider: m.provider ?? null, error: m.error ?? null })),
     windowMs: models.windowMs, hopMs,
@@ -498,16 +542,19 @@ async function main() {
     },
     commit, date: new Date().toISOString(),
   };
-  const out = args.out ?? join('bench', 'results', `server-${transport}-${sessions}s-${args.batching === 'on' ? 'batch' : 'nobatch'}-${args.provider}${args.auth === 'on' ? '-auth' : ''}.json`);
+  const shape = `${Number(args.nodes) > 1 ? `-${args.nodes}nodes` : ''}${args.processes !== undefined ? `-${args.processes}proc` : ''}`;
+  const out = args.out ?? join('bench', 'results', `server-${transport}-${sessions}s-${args.batching === 'on' ? 'batch' : 'nobatch'}-${args.provider}${args.auth === 'on' ? '-auth' : ''}${shape}.json`);
   mkdirSync(join(out, '..'), { recursive: true });
   writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
   const f = (x: number | null) => (x === null ? '-' : x.toFixed(1));
   console.log(`${sessions} sessions x ${seconds}s${warmupS ? ` (first ${warmupS} s not in the percentiles)` : ''} over ${transport} (batching ${args.batching}, auth ${args.auth}, ${args.provider}${loadProcesses > 1 ? `, ${loadProcesses} load processes` : ''}): ` +
     `e2e p50/p95/p99 ${f(report.latencyMs.p50)}/${f(report.latencyMs.p95)}/${f(report.latencyMs.p99)} ms, server p95 ${f(report.serverMs.p95)} ms, ` +
-    `${report.resultsPerSecond} results/s (expected ${report.expectedResultsPerSecond}), dropped ${dropped}, server CPU ${f(report.cpuPercent)} % (main thread ${f(report.serverThreadCpuPercent?.main ?? null)} %), peak RSS ${f(report.peakRssMb)} MB -> ${out}`);
+    `${report.resultsPerSecond} results/s (expected ${report.expectedResultsPerSecond}), dropped ${dropped}, server CPU ${f(report.cpuPercent)} % (main thread ${f(report.serverThreadCpuPercent?.main ?? null)} %), peak RSS ${f(report.peakRssMb)} MB` +
+    `${topo ? `; ${args.nodes} node(s) x ${topo.topology.processesSeen.join('/')} server process(es)${topo.redis ? `, redis ${f(topo.redis.cpuPercent)} %` : ''}${topo.balancer ? `, haproxy ${f(topo.balancer.cpuPercent)} %` : ''}, ${topo.cpuPercentPerSession.cluster} % per session` : ''} -> ${out}`);
 }
 
-(childOut ? childMain(childOut) : main()).catch((err: unknown) => {
+(childOut ? childMain(childOut) : main()).catch(async (err: unknown) => {
   console.error(err instanceof Error ? err.stack : err);
+  await stopAll(3000);
   process.exit(1);
 });

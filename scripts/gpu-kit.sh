@@ -24,6 +24,8 @@ rm -rf "$KIT"
 mkdir -p "$KIT/gl" "$STAGE/kit/bin" "$STAGE/kit/shared/ravdess/openface"
 
 cp "$(command -v node)" "$STAGE/kit/bin/node"
+# Debian's node keeps its symbol tables (~12 MB); the kit has to fit 64 MiB together with the working tree.
+if command -v strip >/dev/null; then strip "$STAGE/kit/bin/node"; fi
 
 # node_modules without what neither `serve` (video off) nor bench/ ever imports, and without other platforms' binaries.
 cp -a node_modules "$STAGE/kit/node_modules"
@@ -35,6 +37,13 @@ find "$NM/onnxruntime-node/bin" -mindepth 3 -maxdepth 3 -type d ! -path '*/linux
 NODE_ABI=$(node -p 'process.versions.modules')
 # The package loads binaries/uws_<platform>_<arch>_<abi>.node (dist/ holds a JS fallback and one copy).
 find "$NM/@trufflesuite/uws-js-unofficial" -name 'uws_*.node' ! -name "uws_linux_x64_${NODE_ABI}.node" -delete
+# src/uws.js loads binaries/; dist/ is the JS fallback, whose copy of the binary is never loaded.
+rm -f "$NM"/@trufflesuite/uws-js-unofficial/dist/uws_*.node
+# better-sqlite3 needs only its addon (build/Release/better_sqlite3.node): not the SQLite sources or object files.
+mv "$NM/better-sqlite3/build/Release/better_sqlite3.node" "$STAGE/better_sqlite3.node"
+rm -rf "$NM/better-sqlite3/build" && mkdir -p "$NM/better-sqlite3/build/Release"
+mv "$STAGE/better_sqlite3.node" "$NM/better-sqlite3/build/Release/"
+rm -rf "$NM"/better-sqlite3/deps "$NM"/better-sqlite3/src "$NM"/bintrees/test
 
 # RAVDESS slice: the first N speech clips of every actor, the clip-mean AU table and the folds (hasShared() looks for it).
 cp "$SHARED/ravdess/folds.json" "$STAGE/kit/shared/ravdess/"
@@ -45,8 +54,8 @@ for actor in "$SHARED"/ravdess/speech-16k/Actor_*; do
   find "$actor" -name '*.wav' | sort | head -n "$CLIPS_PER_ACTOR" | xargs -I{} cp {} "$dest/"
 done
 
-# xz: the node binary and ONNX Runtime's library are most of it (95 + 45 MB raw, ~37 MB compressed).
-XZ_OPT="-6 -T0" tar -C "$STAGE" -cJf "$KIT/kit.tar.xz" kit
+# xz: the node binary and ONNX Runtime's library are most of it (86 + 45 MB raw).
+XZ_OPT="-9 -T0" tar -C "$STAGE" -cJf "$KIT/kit.tar.xz" kit
 
 # The loaders, as the device README says (amd64 lists kept apart from this host's own apt state).
 o=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64-lists)
