@@ -2,7 +2,7 @@
 # The GPU check, in ONE call of at most 8 minutes on a lent GPU machine (16 cores, one NVIDIA GPU, no Node.js, no
 # registry, no internet; see scripts/gpu-kit.sh and docs/gpu.md):
 #   1. unpack the kit (node, pruned node_modules, a RAVDESS slice) and the Vulkan loaders;
-#   2. the shipped speech and face graphs on WebGPU against the CPU provider (tests/integration/models-webgpu.test.ts);
+#   2. the shipped speech and face graphs on WebGPU against the CPU provider (tests/integration/models/webgpu.test.ts);
 #   3. the speech model's time per call at batch 1, 32 and 256 on WebGPU and on the CPU provider;
 #   4. a fixed session ladder (bench/ladder.ts) over server processes x provider: 4 and 8 processes
 #      (server.processes), WebGPU and the CPU provider of the same host, 256/512/1024 sessions, 8 s runs after a 2 s
@@ -62,7 +62,7 @@ node -e "const o=require('onnxruntime-node'); console.log('onnxruntime-node back
 say "WebGPU parity (shipped speech + face graphs, batch 1/5/32, vs the CPU provider)"
 RESULTS=bench/results/gpu-check
 rm -rf "$RESULTS" && mkdir -p "$RESULTS"
-timeout 150 node --import tsx --test tests/integration/models-webgpu.test.ts > "$RESULTS/webgpu-test.log" 2>&1
+timeout 150 node --import tsx --test tests/integration/models/webgpu.test.ts > "$RESULTS/webgpu-test.log" 2>&1
 say "parity test exit $?: $(grep -E '^# (pass|fail|skipped)' "$RESULTS/webgpu-test.log" | tr '\n' ' ')"
 grep -E "^# Subtest|# SKIP|^not ok" "$RESULTS/webgpu-test.log" | head -20
 

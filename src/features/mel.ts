@@ -87,7 +87,7 @@ export class LogMelFrameComputer {
       this.power[k] = re * re + im * im;
     }
     // Sparse filterbank: the same non-zero products, summed in the same bin order, as the dense
-    // melBands x bins loop (bit-identical output, ~20x fewer iterations; tests/unit/features-mel-sparse.test.ts).
+    // melBands x bins loop (bit-identical output, ~20x fewer iterations; tests/unit/features/mel-sparse.test.ts).
     const { offsets, bins: binOf, weights } = this.filters;
     const power = this.power;
     for (let m = 0; m < melBands; m++) {

@@ -1,7 +1,7 @@
 import { workerData } from 'node:worker_threads';
 import { serve } from '../../src/runtime/serve.js';
 
-/** A real worker for tests/unit/runtime-worker-channel.test.ts: each op exercises one path of the channel. */
+/** A real worker for tests/unit/runtime/worker-channel.test.ts: each op exercises one path of the channel. */
 export type ChannelTestOp =
   | { op: 'echo'; value: unknown }
   | { op: 'sleep'; ms: number }
