@@ -6,7 +6,7 @@ import type { VideoAnalyzer } from '../../../src/models/backend.js';
 import { loadVideoAnalyzer } from '../../../src/face/index.js';
 
 /** Driver state on committed real frames (CREMA-D 1001): closed eyes, open mouth, and the neutral frame rotated in the image plane. */
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/faces/cremad-1001-${name}.jpg`, import.meta.url));
+const fixture = (name: string) => readFileSync(new URL(`../../fixtures/faces/cremad-1001-${name}.jpg`, import.meta.url));
 let analyzer: VideoAnalyzer;
 before(async () => {
   analyzer = await loadVideoAnalyzer({});

@@ -11,7 +11,7 @@ import { tinyLoaders } from '../../helpers/tiny-models.js';
  * Per-face results and driver state through the real server and face pipeline (protocol 1.1): asked for in hello or
  * by a subscriber; committed CREMA-D frames (neutral, eyes closed, open mouth; tests/fixtures/faces).
  */
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/faces/cremad-1001-${name}.jpg`, import.meta.url));
+const fixture = (name: string) => readFileSync(new URL(`../../fixtures/faces/cremad-1001-${name}.jpg`, import.meta.url));
 const neutral = fixture('neutral'), closed = fixture('eyes-closed'), mouth = fixture('open-mouth');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -8,7 +8,7 @@ import { defaultModelDir, FaceModels } from '../../../src/face/face-models.js';
 import type { VideoFrameInput } from '../../../src/models/backend.js';
 
 /** The worker's batched pass, in-process: frames of several streams in one FaceMesh call, errors kept per frame. */
-const fix = (n: string): Buffer => readFileSync(new URL(`../fixtures/faces/${n}`, import.meta.url));
+const fix = (n: string): Buffer => readFileSync(new URL(`../../fixtures/faces/${n}`, import.meta.url));
 const jpeg = (payload: Uint8Array): VideoFrameInput => ({ format: 'jpeg', width: 0, height: 0, payload, ptsUs: 0 });
 let engine: FaceEngine;
 

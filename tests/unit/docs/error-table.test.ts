@@ -11,7 +11,7 @@ import { ERROR_CATALOGUE, type ErrorCode } from '../../../src/protocol/v1/errors
  * blank line or a paragraph belongs to no table and fails the test.
  */
 
-const doc = (name: string) => readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8').split('\n');
+const doc = (name: string) => readFileSync(new URL(`../../../docs/${name}`, import.meta.url), 'utf8').split('\n');
 const cells = (line: string) => line.trim().replace(/^\||\|$/g, '').split('|').map((c) => c.trim());
 const bare = (code: string) => code.replace(/`/g, '');
 const entry = (code: ErrorCode): { closeCode: number | null; close: boolean; text: string; httpStatus?: number } => ERROR_CATALOGUE[code];
