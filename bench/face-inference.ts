@@ -16,7 +16,7 @@ import { createInProcessRunner } from '../src/models/onnx-runner-inprocess.js';
 import { loadFaceModel } from '../src/models/face/index.js';
 import { initBiLstm, biLstmWeights, disposeBiLstm, BILSTM_LAYERS, BILSTM_UNITS } from '../src/training/face/bilstm.js';
 import { exportBiLstmOnnx, SEQ_INPUT, SEQ_MASK, SEQ_OUTPUT } from '../src/training/face/export-bilstm-onnx.js';
-import type { AuWindow } from '../src/models/backend.js';
+import type { AuWindow } from '../src/contracts/models.js';
 import { loadFusion } from '../src/models/fusion/index.js';
 
 const dir = process.argv[2] ?? 'models/face';

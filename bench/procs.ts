@@ -6,7 +6,6 @@
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 
 export interface Managed {
   name: string;
@@ -115,18 +114,7 @@ function installCleanupHandlers(): void {
   onSignal('SIGHUP', 129);
 }
 
-/** A TCP port free on `host` right now (bound to port 0 and released; a tiny race remains, as with any such probe). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../src/lib/free-port.js';
 
 /**
  * Polls `ready` every `everyMs` until it returns true; throws if `m` exits first, `fatal` finds a reason to give up

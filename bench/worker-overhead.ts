@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { OnnxGraphBuilder } from '../src/onnx/builder.js';
 import { createInProcessRunner } from '../src/models/onnx-runner-inprocess.js';
 import { OnnxWorkerPool } from '../src/models/worker-pool.js';
-import type { OnnxRunner } from '../src/models/backend.js';
+import type { OnnxRunner } from '../src/contracts/models.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3000' }, out: { type: 'string', default: 'bench/results/worker-overhead.json' } } });
 const runs = Number(values.runs);

@@ -1,5 +1,5 @@
+import { freePort } from '../lib/free-port.js';
 import { fork, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -154,15 +154,3 @@ function childReady(child: ChildProcess, index: number): Promise<void> {
   });
 }
 
-/** A port the OS reports free on `host` now (closed again before it is used: a small race, for port 0 only). */
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}

@@ -1,5 +1,5 @@
 import { AU_COLUMNS, EMOTIONS } from '../protocol/labels.js';
-import type { FaceObservation, ModelStatus, VideoAnalysis, VideoAnalyzer, VideoAnalyzerStream, VideoFrameInput } from '../models/backend.js';
+import type { FaceObservation, ModelStatus, VideoAnalysis, VideoAnalyzer, VideoAnalyzerStream, VideoFrameInput } from '../contracts/models.js';
 import { AuEstimator } from './au-estimator.js';
 import { DriverStateTracker } from './driver-state.js';
 import type { AuScale } from './au-scale.js';

@@ -1,5 +1,5 @@
 import sharp, { type Metadata, type Sharp } from 'sharp';
-import type { VideoFrameInput } from '../models/backend.js';
+import type { VideoFrameInput } from '../contracts/models.js';
 import { ProtocolError } from '../protocol/v1/errors.js';
 import { i420ByteLength, i420ToRgb } from './i420.js';
 

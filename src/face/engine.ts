@@ -1,5 +1,5 @@
 import type * as tfTypes from '@tensorflow/tfjs';
-import type { VideoFrameInput } from '../models/backend.js';
+import type { VideoFrameInput } from '../contracts/models.js';
 import { type Box, boxOfPoints } from './box.js';
 import type { FaceConfig } from './config.js';
 import { decodeFrame, type RgbImage } from './decode.js';

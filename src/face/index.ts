@@ -1,5 +1,5 @@
 import { EMOTIONS } from '../protocol/labels.js';
-import type { ModelStatus, VideoAnalyzer, VideoAnalyzerStream } from '../models/backend.js';
+import type { ModelStatus, VideoAnalyzer, VideoAnalyzerStream } from '../contracts/models.js';
 import { FaceVideoAnalyzer } from './analyzer.js';
 import { loadAuScale } from './au-scale.js';
 import { type FaceConfig, pickFaceConfig, resolveFaceConfig } from './config.js';

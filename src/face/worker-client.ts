@@ -1,4 +1,4 @@
-import type { VideoFrameInput } from '../models/backend.js';
+import type { VideoFrameInput } from '../contracts/models.js';
 import { threadEndpoint } from '../runtime/endpoint.js';
 import { startTsWorker } from '../runtime/ts-worker.js';
 import { ChannelError, WorkerChannel } from '../runtime/worker-channel.js';

@@ -1,10 +1,4 @@
-/** What one window's trip through a (batched) model returned, with the time it spent queued and in the model. */
-export interface InferOutcome {
-  probs: Float32Array;
-  queueMs: number;
-  inferMs: number;
-  batchSize: number;
-}
+export type { InferOutcome } from '../contracts/models.js';
 
 /** Thrown (rejected) for a window the batcher dropped because the model fell behind real time. */
 export class WindowDroppedError extends Error {

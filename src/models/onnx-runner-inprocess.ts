@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import type { Feeds, OnnxRunner, TensorData } from './backend.js';
+import type { Feeds, OnnxRunner, TensorData } from '../contracts/models.js';
 
 /** ONNX Runtime in the calling thread: for training, evaluation and tests. The server uses the worker pool. */
 export async function createInProcessRunner(

@@ -1,6 +1,6 @@
 import { workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import type { TensorData } from './backend.js';
+import type { TensorData } from '../contracts/models.js';
 import { serve, type ServeContext } from '../runtime/serve.js';
 
 /**

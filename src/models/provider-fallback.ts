@@ -1,4 +1,4 @@
-import type { Feeds, OnnxRunner, RunOptions, TensorData } from './backend.js';
+import type { Feeds, OnnxRunner, RunOptions, TensorData } from '../contracts/models.js';
 
 export interface CpuFallbackOptions {
   /** Model label for log lines. */

@@ -1,6 +1,6 @@
 import { EMOTIONS } from '../protocol/labels.js';
 import type { ModelSummary } from '../protocol/v1/messages.js';
-import type { FaceModel, Fusion, ModelStatus, OnnxRunnerFactory, SpeechModel, VideoAnalyzer, AuWindow } from './backend.js';
+import type { FaceModel, Fusion, ModelStatus, OnnxRunnerFactory, SpeechModel, VideoAnalyzer, AuWindow } from '../contracts/models.js';
 import { DynamicBatcher, type BatcherOptions } from './batcher.js';
 
 export interface ModelLoadOptions {

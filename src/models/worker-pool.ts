@@ -1,4 +1,4 @@
-import type { Feeds, OnnxRunner, OnnxRunnerFactory, RunOptions, TensorData } from './backend.js';
+import type { Feeds, OnnxRunner, OnnxRunnerFactory, RunOptions, TensorData } from '../contracts/models.js';
 import type { LoadResult, WorkerRequest } from './onnx-worker.js';
 import { loadModel, onnxChannel, type OnnxChannel } from './onnx-channel.js';
 import { guardSoftwareVulkan, providerCandidates, type ProviderChoice } from './providers.js';

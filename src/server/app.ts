@@ -7,10 +7,8 @@ import { EMOTIONS } from '../protocol/labels.js';
 import { ERROR_CATALOGUE } from '../protocol/v1/errors.js';
 import { PROTOCOL_VERSION, SUBPROTOCOL } from '../protocol/v1/messages.js';
 import { MODEL_SAMPLE_RATE } from '../streaming/audio-input.js';
-import type { OnnxRunnerFactory } from '../models/backend.js';
-import type { ModelRegistry, ModelLoaders } from '../models/registry.js';
-import { defaultLoaders, loadServerModels } from './compose-models.js';
-import { OnnxWorkerPool } from '../models/worker-pool.js';
+import type { OnnxRunnerFactory } from '../contracts/models.js';
+import { createModelPool, defaultLoaders, loadServerModels, type ModelLoaders, type ModelRegistry } from '../compose/models.js';
 import { loadConfig, type AppConfig, type ConfigInput } from './config.js';
 import { browserUrl, createLogger } from './logger.js';
 import { aggregateMetricsText, createMetrics, loopMetricsJson, type Metrics } from './metrics.js';
@@ -101,7 +99,7 @@ export async function createEmoServer(opts: CreateServerOptions = {}): Promise<E
   const config = opts.config ?? loadConfig({ overrides: opts.overrides });
   const logger = opts.logger ?? createLogger(config, { service: 'emostream', ...(opts.bus ? { node: opts.bus.nodeId } : {}) });
   const metrics = createMetrics();
-  const pool = opts.runnerFactory ? null : new OnnxWorkerPool({
+  const pool = opts.runnerFactory ? null : createModelPool({
     workers: config.models.workers, intraOpThreads: config.models.intraOpThreads, executionProvider: config.models.executionProvider,
     allowSoftwareAdapter: config.models.allowSoftwareAdapter,
     log: (level, msg) => logger[level](msg),

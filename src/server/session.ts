@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { ProtocolError, ERROR_CATALOGUE, CLOSE_NORMAL, closeCodeOf, type ErrorCode } from '../protocol/v1/errors.js';
 import { auFrame, FRAME_VERSION, FrameKind, frameKindLabel, pcmFrame, videoFrameKind, type AudioFrame, type MediaFrame } from '../protocol/v1/frames.js';
 import { errorMessage, type AlertMessage, type EmotionResult, type EndMessage, type ServerMessage, type Welcome } from '../protocol/v1/messages.js';
-import type { VideoFrameInput } from '../models/backend.js';
+import type { VideoFrameInput } from '../contracts/models.js';
 import type { SessionPipeline } from '../streaming/session-pipeline.js';
 import type { PipelineEvents } from '../streaming/pipeline-options.js';
 import type { MediaStreamKind } from '../streaming/pts-guard.js';

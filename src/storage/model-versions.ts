@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ModelStatus } from '../models/backend.js';
+import type { ModelStatus } from '../contracts/models.js';
 
 /** Files whose bytes are the model: its manifest and weights (not reports or model cards). */
 const MODEL_FILE = /\.(onnx|json|bin)$/;

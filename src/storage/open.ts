@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { AppConfig } from '../server/config.js';
-import { storageError } from './errors.js';
+import { storageError } from './failures.js';
 import { createStorageMetrics } from './metrics.js';
 import { History } from './recorder.js';
 import { storageTarget, redact } from './target.js';

@@ -2,7 +2,7 @@ import { threadEndpoint } from '../runtime/endpoint.js';
 import { startTsWorker } from '../runtime/ts-worker.js';
 import { ChannelError, WorkerChannel } from '../runtime/worker-channel.js';
 import type { ProtocolError } from '../protocol/v1/errors.js';
-import { storageError, storageFailure } from './errors.js';
+import { storageError, storageFailure } from './failures.js';
 import type { SqliteCall, SqliteWorkerData } from './sqlite-worker.js';
 import type { AlertRecord, ResultRow, SessionQuery, SessionRecord, Store, TimelinePage, TimelineQuery, WriteBatch } from './types.js';
 

@@ -1,6 +1,6 @@
 import { workerData } from 'node:worker_threads';
 import { serve } from '../runtime/serve.js';
-import { storageError } from './errors.js';
+import { storageError } from './failures.js';
 import { SqliteStore } from './sqlite.js';
 
 /**

@@ -6,7 +6,7 @@ import {
   ALERT_COLUMNS, RESULT_COLUMNS, SESSION_COLUMNS, alertFromRow, alertParams, resultFromRow, resultParams, sessionFromRow,
   sessionParams, sessionWhere, timelineWhere,
 } from './rows.js';
-import { storageError } from './errors.js';
+import { storageError } from './failures.js';
 import { resultJsonSql, timelinePage } from './compact.js';
 import type { AlertRecord, ResultRow, SessionQuery, SessionRecord, Store, TimelinePage, TimelineQuery, WriteBatch } from './types.js';
 

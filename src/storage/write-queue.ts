@@ -1,5 +1,5 @@
 import type { StorageMetrics } from './metrics.js';
-import { storageError } from './errors.js';
+import { storageError } from './failures.js';
 import type { AlertRecord, ResultRow, SessionRecord, Store, WriteBatch } from './types.js';
 
 export interface WriteQueueOptions {

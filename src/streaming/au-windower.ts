@@ -1,7 +1,7 @@
 import { AU_VECTOR_LENGTH } from '../protocol/labels.js';
 import { ProtocolError } from '../protocol/v1/errors.js';
 import { checkFiniteAuVector } from '../protocol/v1/frames.js';
-import type { AuWindow, FaceObservation } from '../models/backend.js';
+import type { AuWindow, FaceObservation } from '../contracts/models.js';
 
 export interface AuFrameEntry {
   ptsUs: number;

@@ -1,7 +1,7 @@
 import type { FaceTrackResult } from '../protocol/v1/face-tracks.js';
 import { facePosterior } from '../face/face-posterior.js';
 import { facsPosterior } from '../face/facs-rules.js';
-import type { FaceObservation } from '../models/backend.js';
+import type { FaceObservation } from '../contracts/models.js';
 import { AU_VECTOR_LENGTH, EMOTIONS } from '../protocol/labels.js';
 import { argmaxIndex } from './fusion-stage.js';
 

@@ -1,5 +1,5 @@
 import { EMOTIONS } from '../protocol/labels.js';
-import type { Fusion, FusionInputs } from '../models/backend.js';
+import type { Fusion, FusionInputs } from '../contracts/models.js';
 
 export interface FusedPosterior {
   probs: Float32Array;

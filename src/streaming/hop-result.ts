@@ -1,7 +1,6 @@
 import type { EmotionResult } from '../protocol/v1/messages.js';
 import { AU_VECTOR_LENGTH } from '../protocol/labels.js';
-import type { AuWindow } from '../models/backend.js';
-import type { InferOutcome } from '../models/infer-outcome.js';
+import type { AuWindow, InferOutcome } from '../contracts/models.js';
 import type { AuWindowSnapshot } from './au-windower.js';
 import type { FusionStage } from './fusion-stage.js';
 import type { Hop } from './hop-scheduler.js';

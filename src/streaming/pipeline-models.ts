@@ -1,6 +1,4 @@
-import type { AuWindow, Fusion, SpeechStream, VideoAnalyzer } from '../models/backend.js';
-import type { InferOutcome } from '../models/infer-outcome.js';
-import type { RemoteSpeechStream } from './feature-offload.js';
+import type { AuWindow, Fusion, SpeechStream, VideoAnalyzer, InferOutcome } from '../contracts/models.js';
 
 /** A speech stream that also tracks voice activity (the model's stream when it has a VAD, src/models/speech/voiced-stream.ts). */
 export interface VoicedSpeechStream extends SpeechStream<unknown> {
@@ -33,4 +31,10 @@ export interface PipelineModels {
   face: { name: string; infer: InferWindow<AuWindow> } | null;
   fusion: Fusion | null;
   video: VideoAnalyzer | null;
+}
+
+export interface RemoteSpeechStream {
+  push(samples16k: Float32Array): void;
+  window(endSample: number, windowSamples: number): Promise<unknown>;
+  close(): void;
 }

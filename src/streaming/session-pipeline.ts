@@ -1,7 +1,6 @@
 import { ProtocolError } from '../protocol/v1/errors.js';
 import type { EmotionResult } from '../protocol/v1/messages.js';
-import type { FaceObservation, VideoFrameInput } from '../models/backend.js';
-import type { InferOutcome } from '../models/infer-outcome.js';
+import type { FaceObservation, VideoFrameInput, InferOutcome } from '../contracts/models.js';
 import { MODEL_SAMPLE_RATE, type AudioChunk } from './audio-input.js';
 import { AudioIntake } from './audio-intake.js';
 import { AudioWindower } from './audio-windower.js';

@@ -1,5 +1,5 @@
-import type { SpeechStream } from '../models/backend.js';
-import type { RemoteSpeechStream } from './feature-offload.js';
+import type { SpeechStream } from '../contracts/models.js';
+import type { RemoteSpeechStream } from './pipeline-models.js';
 import type { PipelineModels, VoicedSpeechStream } from './pipeline-models.js';
 
 /** One speech window as the model gets it, with its speech ratio (voice activity) and what building it cost. */

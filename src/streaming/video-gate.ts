@@ -1,4 +1,4 @@
-import type { VideoFrameInput } from '../models/backend.js';
+import type { VideoFrameInput } from '../contracts/models.js';
 
 /**
  * Frame-rate cap in front of the video analyzer: at most `fps` frames per second of media time are analysed and at

@@ -1,5 +1,5 @@
 import { nonFatalCode, ProtocolError, type ErrorCode } from '../protocol/v1/errors.js';
-import type { FaceObservation, VideoAnalyzer, VideoAnalyzerStream, VideoFrameInput } from '../models/backend.js';
+import type { FaceObservation, VideoAnalyzer, VideoAnalyzerStream, VideoFrameInput } from '../contracts/models.js';
 import { FacePresence } from './face-tracks.js';
 import { VideoGate } from './video-gate.js';
 

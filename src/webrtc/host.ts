@@ -1,4 +1,4 @@
-import type { VideoFrameInput } from '../models/backend.js';
+import type { VideoFrameInput } from '../contracts/models.js';
 import type { ServerMessage } from '../protocol/v1/messages.js';
 
 /**

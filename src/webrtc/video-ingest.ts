@@ -1,6 +1,6 @@
 import { DepacketizeBase } from 'werift/nonstandard';
 import type { RtpPacket } from 'werift';
-import type { VideoFrameInput } from '../models/backend.js';
+import type { VideoFrameInput } from '../contracts/models.js';
 import { FfmpegVideoDecoder, type FfmpegVideoDecoderStats, type VideoCodecName } from './ffmpeg-video-decoder.js';
 import { JitterBuffer, type JitterStats } from './jitter-buffer.js';
 import { RtpTimeline, type SessionClock } from './rtp-timeline.js';

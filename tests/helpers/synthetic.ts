@@ -1,6 +1,6 @@
 import { AU_VECTOR_LENGTH, NUM_EMOTIONS } from '../../src/protocol/labels.js';
 import type { AudioChunk } from '../../src/streaming/audio-input.js';
-import type { AuWindow, SpeechStream } from '../../src/models/backend.js';
+import type { AuWindow, SpeechStream } from '../../src/contracts/models.js';
 import type { InferOutcome } from '../../src/models/infer-outcome.js';
 import type { PipelineModels } from '../../src/streaming/pipeline-models.js';
 

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { OnnxGraphBuilder } from '../../src/onnx/builder.js';
 import { AU_VECTOR_LENGTH, EMOTIONS, NUM_EMOTIONS } from '../../src/protocol/labels.js';
-import type { AuWindow, FaceModel, Fusion, ModelStatus, OnnxRunner, SpeechModel, SpeechStream } from '../../src/models/backend.js';
+import type { AuWindow, FaceModel, Fusion, ModelStatus, OnnxRunner, SpeechModel, SpeechStream } from '../../src/contracts/models.js';
 import type { ModelLoaders, ModelLoadOptions } from '../../src/models/registry.js';
 
 /**

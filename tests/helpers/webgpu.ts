@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { EmoStreamClient, type EmotionResult } from '../../clients/node/index.js';
-import type { Feeds, OnnxRunner } from '../../src/models/backend.js';
+import type { Feeds, OnnxRunner } from '../../src/contracts/models.js';
 
 /** Shipped graphs the WebGPU tests run (tests/integration/models-webgpu*.test.ts). */
 export const SPEECH_ONNX = 'models/speech/speech-tcn.onnx';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { AuWindow, FaceModel, ModelStatus, OnnxRunner, OnnxRunnerFactory } from '../backend.js';
+import type { AuWindow, FaceModel, ModelStatus, OnnxRunner, OnnxRunnerFactory } from '../../contracts/models.js';
 import { AU_COLUMNS, AU_VECTOR_LENGTH, EMOTIONS, NUM_EMOTIONS } from '../../protocol/labels.js';
 import { applyMinMax, validateMinMax, type MinMaxParams } from './minmax.js';
 import { padAuSequences } from './sequence-batch.js';

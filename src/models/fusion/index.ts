@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Fusion, FusionInputs, ModelStatus } from '../backend.js';
+import type { Fusion, FusionInputs, ModelStatus } from '../../contracts/models.js';
 import { EMOTIONS, NUM_EMOTIONS } from '../../protocol/labels.js';
 import { fusionHeadProbs, validateHead, type FusionHeadParams } from './head.js';
 

@@ -1,7 +1,7 @@
 import { LogMelFrameComputer } from '../../features/mel.js';
 import type { MelConfig } from '../../features/mel-config.js';
 import { SpeakerStatsAccumulator, type NormStats } from '../../features/speaker-norm.js';
-import type { SpeechStream } from '../backend.js';
+import type { SpeechStream } from '../../contracts/models.js';
 import { SampleSanitizer } from './sanitize.js';
 import { PitchFrameComputer, SpeakerPitchAccumulator, pitchLookbackSamples, semitones, type PitchConfig } from '../../features/pitch.js';
 import { FunctionalStatsAccumulator, normaliseFunctionals, rawFunctionalCount, windowFunctionals, type FunctionalNormStats } from '../../features/functionals.js';

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { EMOTIONS, NUM_EMOTIONS } from '../../protocol/labels.js';
 import { DEFAULT_MEL_CONFIG } from '../../features/mel-config.js';
-import type { ModelStatus, OnnxRunner, OnnxRunnerFactory, RunOptions, SpeechModel, SpeechStream } from '../backend.js';
+import type { ModelStatus, OnnxRunner, OnnxRunnerFactory, RunOptions, SpeechModel, SpeechStream } from '../../contracts/models.js';
 import { parseSpeechModelConfig, type SpeechModelConfig, type SpeechModelConfigInput } from './config.js';
 import { FeatureSpeechStream, type FeatureWindow } from './feature-stream.js';
 import { RawAudioSpeechStream, type RawAudioWindow } from './raw-audio-stream.js';

@@ -1,4 +1,4 @@
-import type { SpeechStream } from '../backend.js';
+import type { SpeechStream } from '../../contracts/models.js';
 import { SampleSanitizer } from './sanitize.js';
 
 /** What a raw-audio SpeechStream hands to inferBatch: the window's samples, ready for a wav2vec2-style graph. */

@@ -1,4 +1,4 @@
-import type { SpeechStream } from '../backend.js';
+import type { SpeechStream } from '../../contracts/models.js';
 import type { VoiceActivityStream } from './vad.js';
 
 /** A speech stream that also tracks voice activity: what createStream() hands out when the model has a VAD. */

@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { FaceModel, VideoAnalyzer } from '../../models/backend.js';
+import type { FaceModel, VideoAnalyzer } from '../../contracts/models.js';
 import { AU_VECTOR_LENGTH, EMOTIONS, type Emotion } from '../../protocol/labels.js';
 import { argmax, confusionMatrix } from '../metrics.js';
 import { extractJpegFrames } from './clip-frames.js';

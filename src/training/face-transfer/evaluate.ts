@@ -4,7 +4,7 @@ import type { AuScale } from '../../face/au-scale.js';
 import { DEFAULT_FACE_CONFIG } from '../../face/config.js';
 import { type FaceBranch, logLinearPool, weightsFromAccuracy } from '../../face/face-posterior.js';
 import { facsPosterior } from '../../face/facs-rules.js';
-import type { FaceModel } from '../../models/backend.js';
+import type { FaceModel } from '../../contracts/models.js';
 import { AU_VECTOR_LENGTH, EMOTIONS, type Emotion } from '../../protocol/labels.js';
 import { argmax } from '../metrics.js';
 import type { ClipGeometry } from './clip-geometry.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
-import type { VideoAnalyzer, VideoFrameInput } from '../../../src/models/backend.js';
+import type { VideoAnalyzer, VideoFrameInput } from '../../../src/contracts/models.js';
 import { loadVideoAnalyzer } from '../../../src/face/index.js';
 
 /**

@@ -5,7 +5,7 @@ import { initTf } from '../../../src/training/tf.js';
 import { resolveFaceConfig } from '../../../src/face/config.js';
 import { FaceEngine } from '../../../src/face/engine.js';
 import { defaultModelDir, FaceModels } from '../../../src/face/face-models.js';
-import type { VideoFrameInput } from '../../../src/models/backend.js';
+import type { VideoFrameInput } from '../../../src/contracts/models.js';
 
 /** The worker's batched pass, in-process: frames of several streams in one FaceMesh call, errors kept per frame. */
 const fix = (n: string): Buffer => readFileSync(new URL(`../../fixtures/faces/${n}`, import.meta.url));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import type { VideoAnalyzer, VideoAnalyzerStream, VideoFrameInput } from '../../../src/models/backend.js';
+import type { VideoAnalyzer, VideoAnalyzerStream, VideoFrameInput } from '../../../src/contracts/models.js';
 import { loadVideoAnalyzer } from '../../../src/face/index.js';
 import { extractJpegFrames } from '../../../src/training/face-eval/clip-frames.js';
 import { AU_COLUMNS, EMOTIONS } from '../../../src/protocol/labels.js';

@@ -5,7 +5,7 @@ import type { EmotionResult } from '../../../clients/node/index.js';
 import { OnnxWorkerPool } from '../../../src/models/worker-pool.js';
 import { createInProcessRunner } from '../../../src/models/onnx-runner-inprocess.js';
 import { webGpuThreadStats } from '../../../src/models/webgpu-thread.js';
-import type { OnnxRunner } from '../../../src/models/backend.js';
+import type { OnnxRunner } from '../../../src/contracts/models.js';
 import { startTestServer } from '../../helpers/server.js';
 import { FACE_ONNX, SPEECH_ONNX, assertOnWebGpu, feedsFor, probeWebGpu, streamTone } from '../../helpers/webgpu.js';
 

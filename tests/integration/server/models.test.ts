@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { EmoStreamClient, type EmotionResult } from '../../../clients/node/index.js';
 import { AU_VECTOR_LENGTH, EMOTIONS } from '../../../src/protocol/labels.js';
 import { rawVideoBytes } from '../../../src/protocol/v1/frames.js';
-import type { VideoAnalyzer, VideoFrameInput } from '../../../src/models/backend.js';
+import type { VideoAnalyzer, VideoFrameInput } from '../../../src/contracts/models.js';
 import type { ModelLoaders } from '../../../src/models/registry.js';
 import { startTestServer, TRANSPORTS, type TestServer } from '../../helpers/server.js';
 import { meanAus, readHead, referencePosterior, tinyLoaders } from '../../helpers/tiny-models.js';

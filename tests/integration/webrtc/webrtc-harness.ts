@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { VideoFrameInput } from '../../../src/models/backend.js';
+import type { VideoFrameInput } from '../../../src/contracts/models.js';
 import type { ServerMessage } from '../../../src/protocol/v1/messages.js';
 import type { IngestHandle, IngestSessions, IngestSink } from '../../../src/webrtc/host.js';
 import { WhipEndpoint, type WhipEndpointOptions, type WhipRequest } from '../../../src/webrtc/whip.js';

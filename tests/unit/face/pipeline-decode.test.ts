@@ -6,7 +6,7 @@ import { decodeFrame } from '../../../src/face/decode.js';
 import { i420ByteLength, i420ToRgb, rgbToI420 } from '../../../src/face/i420.js';
 import { splitJpegStream } from '../../../src/training/face-eval/clip-frames.js';
 import { DEFAULT_FACE_CONFIG } from '../../../src/face/config.js';
-import type { VideoFrameInput } from '../../../src/models/backend.js';
+import type { VideoFrameInput } from '../../../src/contracts/models.js';
 
 const limits = DEFAULT_FACE_CONFIG;
 const face = readFileSync(new URL('../../fixtures/faces/cremad-1001-neutral.jpg', import.meta.url));

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Feeds, OnnxRunner, RunOptions, TensorData } from '../../../src/models/backend.js';
+import type { Feeds, OnnxRunner, RunOptions, TensorData } from '../../../src/contracts/models.js';
 import { withCpuFallback, type FallbackInfo } from '../../../src/models/provider-fallback.js';
 import { guardSoftwareVulkan, SOFTWARE_VULKAN_DRIVERS } from '../../../src/models/providers.js';
 

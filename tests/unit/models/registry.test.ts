@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ModelRegistry, type ModelLoaders, type RegistryConfig } from '../../../src/models/registry.js';
 import { EMOTIONS } from '../../../src/protocol/labels.js';
-import type { FaceModel, Fusion } from '../../../src/models/backend.js';
+import type { FaceModel, Fusion } from '../../../src/contracts/models.js';
 import { oneHot } from '../../helpers/synthetic.js';
-import { pipelineModels } from '../../../src/server/compose-models.js';
+import { pipelineModels } from '../../../src/compose/models.js';
 
 const config: RegistryConfig = {
   speech: { enabled: true }, face: { enabled: true }, fusion: { enabled: true }, video: { enabled: false },

@@ -10,7 +10,7 @@ import { FusionStage } from '../../../src/streaming/fusion-stage.js';
 import { VideoGate } from '../../../src/streaming/video-gate.js';
 import { ProtocolError } from '../../../src/protocol/v1/errors.js';
 import { auFrames, oneHot, sineChunks } from '../../helpers/synthetic.js';
-import type { Fusion } from '../../../src/models/backend.js';
+import type { Fusion } from '../../../src/contracts/models.js';
 
 function zeroCrossings(x: Float32Array): number {
   let n = 0;

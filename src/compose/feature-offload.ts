@@ -1,6 +1,7 @@
 import { threadEndpoint } from '../runtime/endpoint.js';
 import { startTsWorker } from '../runtime/ts-worker.js';
 import { ChannelError, WorkerChannel } from '../runtime/worker-channel.js';
+import type { RemoteSpeechStream } from '../streaming/pipeline-models.js';
 import type { FeatureOp, FeatureRequest, FeatureResponse, FeatureWorkerData } from './feature-worker.js';
 
 const WORKER_URL = new URL('./feature-worker.ts', import.meta.url);
@@ -16,11 +17,7 @@ const MAX_PENDING_BATCHES = 1024;
 /** Backlog a worker may hold per stream it serves (20 s of 16 kHz audio), whatever `maxBacklogSamples` says. */
 export const BACKLOG_SAMPLES_PER_STREAM = 16_000 * 20;
 
-export interface RemoteSpeechStream {
-  push(samples16k: Float32Array): void;
-  window(endSample: number, windowSamples: number): Promise<unknown>;
-  close(): void;
-}
+export type { RemoteSpeechStream };
 
 export interface FeatureOffloadOptions {
   workers: number;

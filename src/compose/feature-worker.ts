@@ -1,6 +1,6 @@
 import { workerData } from 'node:worker_threads';
 import { serve, type ServeContext } from '../runtime/serve.js';
-import type { SpeechModel, SpeechStream } from '../models/backend.js';
+import type { SpeechModel, SpeechStream } from '../contracts/models.js';
 import { createInProcessRunner } from '../models/onnx-runner-inprocess.js';
 import { loadSpeechModel } from '../models/speech/index.js';
 import { isVoicedStream } from '../models/speech/voiced-stream.js';

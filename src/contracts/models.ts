@@ -1,6 +1,7 @@
-import type { DriverState } from '../face/driver-state.js';
+import type { DriverState } from '../protocol/v1/face-tracks.js';
 /**
- * The model backend contract shared by the server, the model adapters and the trainers.
+ * The model backend contract shared by the server, the model adapters and the trainers. A leaf (it imports only the
+ * protocol): src/models implements it, src/streaming and the server use it without importing src/models.
  * A model is shared by every session; whatever a stream needs between hops lives in a per-stream state object
  * created by the model (livekit's VAD vs VADStream). Posteriors are always 8 values in EMOTIONS order.
  */
@@ -137,4 +138,12 @@ export interface VideoAnalyzer {
   status(): ModelStatus;
   createStream(): VideoAnalyzerStream;
   dispose(): Promise<void>;
+}
+
+/** What one window's trip through a (batched) model returned, with the time it spent queued and in the model. */
+export interface InferOutcome {
+  probs: Float32Array;
+  queueMs: number;
+  inferMs: number;
+  batchSize: number;
 }

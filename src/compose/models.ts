@@ -1,11 +1,21 @@
 import { loadVideoAnalyzer } from '../face/index.js';
-import type { OnnxRunnerFactory } from '../models/backend.js';
+import type { OnnxRunnerFactory } from '../contracts/models.js';
 import { WindowDroppedError, type InferOutcome } from '../models/infer-outcome.js';
 import { ModelRegistry, defaultModelLoaders, type ModelLoaders, type RegistryConfig, type RegistryHooks } from '../models/registry.js';
-import { FeatureOffload } from '../streaming/feature-offload.js';
+import { OnnxWorkerPool, type WorkerPoolOptions } from '../models/worker-pool.js';
+import { FeatureOffload } from './feature-offload.js';
 import type { PipelineModels } from '../streaming/pipeline-models.js';
 
 /** The server's loaders: the model modules of src/models and the face pipeline of src/face as the video analyzer. */
+/** What the server holds of the models (it builds them only through this composition root). */
+export type { ModelRegistry, ModelLoaders };
+export type { OnnxWorkerPool };
+
+/** The process's ONNX Runtime worker pool (the server's default runner factory). */
+export function createModelPool(opts: WorkerPoolOptions): OnnxWorkerPool {
+  return new OnnxWorkerPool(opts);
+}
+
 export const defaultLoaders: ModelLoaders = {
   ...defaultModelLoaders,
   video: (config) => loadVideoAnalyzer(config as Record<string, unknown>),

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { decodeWav } from '../../../src/features/wav.js';
 import { createInProcessRunner } from '../../../src/models/onnx-runner-inprocess.js';
 import { loadSpeechModel } from '../../../src/models/speech/index.js';
-import { FeatureOffload } from '../../../src/streaming/feature-offload.js';
+import { FeatureOffload } from '../../../src/compose/feature-offload.js';
 import type { VoicedStream } from '../../../src/models/speech/voiced-stream.js';
 
 /** The committed CREMA-D clip (tests/fixtures/speech), 16 kHz mono. */
