@@ -93,7 +93,8 @@ export function loopbackHaproxyConfig(template: string, frontendPort: number, ba
       serversWritten = false;
       section = word;
     }
-    if (section === 'global' && word === 'maxconn' && Number(t.split(/\s+/)[1]) > maxconnCap) {
+    // A value taken from the environment ("${EMOSTREAM_LB_MAXCONN-20000}") is not a number here: cap it too.
+    if (section === 'global' && word === 'maxconn' && !(Number(t.split(/\s+/)[1]) <= maxconnCap)) {
       out.push(`${indent}maxconn ${maxconnCap}`);
       continue;
     }
