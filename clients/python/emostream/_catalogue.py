@@ -277,6 +277,22 @@ class OutOfRangeError(EmoError):
     default_message = 'sample or AU value outside its documented range'
 
 
+class DrainingError(EmoError):
+    """This node is draining: no new sessions here; connect again (the load balancer picks another node)."""
+    code = 'EMO_ERR_DRAINING'
+    close_code = 4040
+    fatal = True
+    default_message = 'this node is draining: no new sessions here; connect again (the load balancer picks another node)'
+
+
+class SessionConflictError(EmoError):
+    """The session id is already live on another node."""
+    code = 'EMO_ERR_SESSION_CONFLICT'
+    close_code = 4041
+    fatal = True
+    default_message = 'the session id is already live on another node'
+
+
 class ShuttingDownError(EmoError):
     """Server shutting down."""
     code = 'EMO_ERR_SHUTTING_DOWN'
@@ -291,6 +307,78 @@ class InternalError(EmoError):
     close_code = 1011
     fatal = True
     default_message = 'internal server error'
+
+
+class WhipContentTypeError(EmoError):
+    """WHIP offers must be sent with Content-Type: application/sdp."""
+    code = 'EMO_ERR_WHIP_CONTENT_TYPE'
+    close_code = None
+    fatal = False
+    default_message = 'WHIP offers must be sent with Content-Type: application/sdp'
+    http_status = 415
+
+
+class WhipTooLargeError(EmoError):
+    """SDP offer exceeds the size limit."""
+    code = 'EMO_ERR_WHIP_TOO_LARGE'
+    close_code = None
+    fatal = False
+    default_message = 'SDP offer exceeds the size limit'
+    http_status = 413
+
+
+class WhipBadSdpError(EmoError):
+    """SDP offer is malformed."""
+    code = 'EMO_ERR_WHIP_BAD_SDP'
+    close_code = None
+    fatal = False
+    default_message = 'SDP offer is malformed'
+    http_status = 400
+
+
+class WhipNoCodecError(EmoError):
+    """The offer has no supported codec (audio: opus; video: VP8 or H264)."""
+    code = 'EMO_ERR_WHIP_NO_CODEC'
+    close_code = None
+    fatal = False
+    default_message = 'the offer has no supported codec (audio: opus; video: VP8 or H264)'
+    http_status = 422
+
+
+class WhipUnknownSessionError(EmoError):
+    """No such WHIP session."""
+    code = 'EMO_ERR_WHIP_UNKNOWN_SESSION'
+    close_code = None
+    fatal = False
+    default_message = 'no such WHIP session'
+    http_status = 404
+
+
+class WhipMethodError(EmoError):
+    """Method not allowed on this WHIP resource."""
+    code = 'EMO_ERR_WHIP_METHOD'
+    close_code = None
+    fatal = False
+    default_message = 'method not allowed on this WHIP resource'
+    http_status = 405
+
+
+class WhipTooManySessionsError(EmoError):
+    """WebRTC session limit reached (or the server is shutting down)."""
+    code = 'EMO_ERR_WHIP_TOO_MANY_SESSIONS'
+    close_code = None
+    fatal = False
+    default_message = 'WebRTC session limit reached (or the server is shutting down)'
+    http_status = 503
+
+
+class WhipInternalError(EmoError):
+    """Internal error while negotiating the session."""
+    code = 'EMO_ERR_WHIP_INTERNAL'
+    close_code = None
+    fatal = False
+    default_message = 'internal error while negotiating the session'
+    http_status = 500
 
 
 CATALOGUE: dict[str, type[EmoError]] = {
@@ -328,8 +416,18 @@ CATALOGUE: dict[str, type[EmoError]] = {
     'EMO_ERR_IDLE': IdleError,
     'EMO_ERR_TIMESTAMP_JUMP': TimestampJumpError,
     'EMO_ERR_OUT_OF_RANGE': OutOfRangeError,
+    'EMO_ERR_DRAINING': DrainingError,
+    'EMO_ERR_SESSION_CONFLICT': SessionConflictError,
     'EMO_ERR_SHUTTING_DOWN': ShuttingDownError,
     'EMO_ERR_INTERNAL': InternalError,
+    'EMO_ERR_WHIP_CONTENT_TYPE': WhipContentTypeError,
+    'EMO_ERR_WHIP_TOO_LARGE': WhipTooLargeError,
+    'EMO_ERR_WHIP_BAD_SDP': WhipBadSdpError,
+    'EMO_ERR_WHIP_NO_CODEC': WhipNoCodecError,
+    'EMO_ERR_WHIP_UNKNOWN_SESSION': WhipUnknownSessionError,
+    'EMO_ERR_WHIP_METHOD': WhipMethodError,
+    'EMO_ERR_WHIP_TOO_MANY_SESSIONS': WhipTooManySessionsError,
+    'EMO_ERR_WHIP_INTERNAL': WhipInternalError,
 }
 
 __all__ = [
@@ -368,6 +466,16 @@ __all__ = [
     "IdleError",
     "TimestampJumpError",
     "OutOfRangeError",
+    "DrainingError",
+    "SessionConflictError",
     "ShuttingDownError",
     "InternalError",
+    "WhipContentTypeError",
+    "WhipTooLargeError",
+    "WhipBadSdpError",
+    "WhipNoCodecError",
+    "WhipUnknownSessionError",
+    "WhipMethodError",
+    "WhipTooManySessionsError",
+    "WhipInternalError",
 ]

@@ -13,6 +13,8 @@ class EmoError(Exception):
 
     code: str | None = None
     close_code: int | None = None
+    #: The HTTP status of a code answered over HTTP only (WHIP), or of an HTTP refusal.
+    http_status: int | None = None
     fatal: bool = True
     default_message: str = "emostream error"
 
@@ -35,7 +37,8 @@ class EmoError(Exception):
             self.close_code = close_code
         self.stream_id = stream_id
         self.seq = seq
-        self.http_status = http_status
+        if http_status is not None:
+            self.http_status = http_status
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}" if self.code else self.message
