@@ -99,7 +99,10 @@ export async function startWebSocket({ stream, url, onMessage, videoFps = 10 }) 
       canvas.toBlob(async (blob) => {
         busy = false;
         if (!blob || stopping || ws.readyState !== WebSocket.OPEN) return;
-        ws.send(encodeJpeg(1, seqV++, ptsUs, canvas.width, canvas.height, await blob.arrayBuffer()));
+        const jpeg = await blob.arrayBuffer();
+        // `end` may have gone out while the bytes were read: a frame after it is refused (EMO_ERR_ENDED).
+        if (stopping || ws.readyState !== WebSocket.OPEN) return;
+        ws.send(encodeJpeg(1, seqV++, ptsUs, canvas.width, canvas.height, jpeg));
       }, 'image/jpeg', 0.8);
     }, 1000 / videoFps);
   }
