@@ -21,8 +21,11 @@ import { CHROMIUM, hasChromium, launchChromium, makeFakeMedia, percentile, runPa
  * z-scored per speaker and include voice-quality descriptors, moves more on this out-of-corpus speaker through Opus:
  * 0.18-0.22 over four runs (happy 0.24-0.27 over WebRTC against 0.45 over WebSocket); the earlier model stayed
  * under 0.15. A real codec-robustness gap of the current model on unseen corpora, recorded in the model card.
+ * Since voice activity gates the speech posterior (protocol 1.1), each session's mean is over its speech windows only,
+ * and the two sessions meet the looping clip's pauses at different phases (10 vs 13 speech windows in one run): RAVDESS
+ * 0.079, 0.137 and 0.154 over three full runs in session 8, so 0.2.
  */
-export const SPEECH_AGREEMENT_TOLERANCE: Record<'ravdess' | 'fixture', number> = { ravdess: 0.15, fixture: 0.25 };
+export const SPEECH_AGREEMENT_TOLERANCE: Record<'ravdess' | 'fixture', number> = { ravdess: 0.2, fixture: 0.25 };
 
 const SECONDS = 7;
 
