@@ -9,7 +9,6 @@ import type { PipelineModels } from '../streaming/pipeline-models.js';
 /** The server's loaders: the model modules of src/models and the face pipeline of src/face as the video analyzer. */
 /** What the server holds of the models (it builds them only through this composition root). */
 export type { ModelRegistry, ModelLoaders };
-export type { OnnxWorkerPool };
 
 /** The process's ONNX Runtime worker pool (the server's default runner factory). */
 export function createModelPool(opts: WorkerPoolOptions): OnnxWorkerPool {
