@@ -6,7 +6,6 @@ import { OnnxWorkerPool, type WorkerPoolOptions } from '../models/worker-pool.js
 import { FeatureOffload } from './feature-offload.js';
 import type { PipelineModels } from '../streaming/pipeline-models.js';
 
-/** The server's loaders: the model modules of src/models and the face pipeline of src/face as the video analyzer. */
 /** What the server holds of the models (it builds them only through this composition root). */
 export type { ModelRegistry, ModelLoaders };
 
@@ -15,6 +14,7 @@ export function createModelPool(opts: WorkerPoolOptions): OnnxWorkerPool {
   return new OnnxWorkerPool(opts);
 }
 
+/** The server's loaders: the model modules of src/models and the face pipeline of src/face as the video analyzer. */
 export const defaultLoaders: ModelLoaders = {
   ...defaultModelLoaders,
   video: (config) => loadVideoAnalyzer(config as Record<string, unknown>),
