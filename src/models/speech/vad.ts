@@ -119,6 +119,19 @@ export class SileroVad {
   private async runBatch(batch: readonly VadRequest[], n: number): Promise<VadStepResult[]> {
     const streams = batch.length;
     const len = this.options.chunkSamples;
+    this.calls++;
+    this.chunks += streams * n;
+    if (streams === 1) {
+      // One stream (the common case off peak): its own arrays are the tensors' data ([2, 1, 64] is the state's
+      // layout), no copies, and the outputs are fresh arrays it can keep.
+      const [req] = batch;
+      const out = await this.session.run({
+        chunks: new ort.Tensor('float32', req.samples, [1, n, len]),
+        h: new ort.Tensor('float32', req.h, [2, 1, STATE]), c: new ort.Tensor('float32', req.c, [2, 1, STATE]),
+      });
+      const p = (out.output.data as Float32Array).map((x) => (Number.isFinite(x) ? x : 0));
+      return [{ p, h: out.hn.data as Float32Array, c: out.cn.data as Float32Array }];
+    }
     const input = new Float32Array(streams * n * len);
     const h = new Float32Array(2 * streams * STATE);
     const c = new Float32Array(2 * streams * STATE);
@@ -129,8 +142,6 @@ export class SileroVad {
         c.set(req.c.subarray(layer * STATE, (layer + 1) * STATE), (layer * streams + i) * STATE);
       }
     });
-    this.calls++;
-    this.chunks += streams * n;
     const out = await this.session.run({
       chunks: new ort.Tensor('float32', input, [streams, n, len]),
       h: new ort.Tensor('float32', h, [2, streams, STATE]), c: new ort.Tensor('float32', c, [2, streams, STATE]),
