@@ -206,10 +206,17 @@ export class VoiceActivityStream {
       grown.set(this.pending.subarray(0, this.pendingLength));
       this.pending = grown;
     }
-    for (let i = 0; i < samples16k.length; i++) {
-      const x = samples16k[i];
-      // The front end's sanitising rule: non-finite -> 0, clamp to [-1, 1].
-      this.pending[this.pendingLength + i] = Number.isFinite(x) ? Math.max(-1, Math.min(1, x)) : 0;
+    // The front end's sanitising rule: non-finite -> 0, clamp to [-1, 1]. Audio already in range (the usual case) is
+    // copied as it is, which is what the rule would write.
+    let inRange = true;
+    for (let i = 0; i < samples16k.length && inRange; i++) inRange = samples16k[i] >= -1 && samples16k[i] <= 1;
+    if (inRange) {
+      this.pending.set(samples16k, this.pendingLength);
+    } else {
+      for (let i = 0; i < samples16k.length; i++) {
+        const x = samples16k[i];
+        this.pending[this.pendingLength + i] = Number.isFinite(x) ? Math.max(-1, Math.min(1, x)) : 0;
+      }
     }
     this.pendingLength = needed;
     const over = this.pendingLength - this.vad.options.maxPendingSamples;

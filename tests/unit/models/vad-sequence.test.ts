@@ -101,3 +101,27 @@ test('Silero sequence graph: a run that is not 1..16 whole chunks is refused wit
 test('Silero sequence graph: a graph of another shape is refused by name', () => {
   assert.throws(() => sileroSequenceGraph(new Uint8Array([8, 8]), CHUNK), /not the Silero VAD v4 graph/);
 });
+
+test('voice activity stream: NaN, infinities and out-of-range samples are heard as the front end sanitises them (0, clamped)', async () => {
+  const vad = await SileroVad.load();
+  try {
+    const clip = fixture();
+    const bad = Float32Array.from(clip, (x, i) => (i % 997 === 0 ? NaN : i % 1009 === 0 ? Infinity : i % 1013 === 0 ? -Infinity : 3 * x));
+    const clean = Float32Array.from(bad, (x) => (Number.isFinite(x) ? Math.max(-1, Math.min(1, x)) : 0));
+    const ratios = async (x: Float32Array) => {
+      const s = vad.createStream();
+      const out: number[] = [];
+      for (let end = 8000; end <= x.length; end += 8000) {
+        s.push(x.subarray(end - 8000, end));
+        out.push(await s.speechRatio(Math.max(0, end - 48000), end));
+      }
+      s.close();
+      return out;
+    };
+    const [fromBad, fromClean] = [await ratios(bad), await ratios(clean)];
+    assert.deepEqual(fromBad, fromClean);
+    assert.ok(fromClean.some((r) => r > 0), 'the loud clip is still heard as speech');
+  } finally {
+    await vad.dispose();
+  }
+});
