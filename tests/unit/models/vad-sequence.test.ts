@@ -7,6 +7,7 @@ import { SileroVad, sileroVadPath } from '../../../src/models/speech/vad.js';
 import { sileroSequenceGraph } from '../../../src/models/speech/vad-sequence-graph.js';
 import { nonSpeechSignals } from '../../../src/training/speech/vad-signals.js';
 import { hasShared, listSpeechClips } from '../../../src/training/ravdess.js';
+import { windowRatios } from './vad-window-ratios.js';
 
 const CHUNK = 1536;
 /** Largest |P(speech)| difference allowed between the rewritten graph and the package's graph (float rounding). */
@@ -108,17 +109,7 @@ test('voice activity stream: NaN, infinities and out-of-range samples are heard 
     const clip = fixture();
     const bad = Float32Array.from(clip, (x, i) => (i % 997 === 0 ? NaN : i % 1009 === 0 ? Infinity : i % 1013 === 0 ? -Infinity : 3 * x));
     const clean = Float32Array.from(bad, (x) => (Number.isFinite(x) ? Math.max(-1, Math.min(1, x)) : 0));
-    const ratios = async (x: Float32Array) => {
-      const s = vad.createStream();
-      const out: number[] = [];
-      for (let end = 8000; end <= x.length; end += 8000) {
-        s.push(x.subarray(end - 8000, end));
-        out.push(await s.speechRatio(Math.max(0, end - 48000), end));
-      }
-      s.close();
-      return out;
-    };
-    const [fromBad, fromClean] = [await ratios(bad), await ratios(clean)];
+    const [fromBad, fromClean] = [await windowRatios(vad, bad), await windowRatios(vad, clean)];
     assert.deepEqual(fromBad, fromClean);
     assert.ok(fromClean.some((r) => r > 0), 'the loud clip is still heard as speech');
   } finally {
