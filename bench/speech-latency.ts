@@ -109,7 +109,7 @@ const result = {
     incremental: quantiles(incremental),
     recomputeWholeWindow: quantiles(recompute),
     ...(vadMs.length > 0 ? { vad: quantiles(vadMs), incrementalPlusVad: quantiles(withVad), cpuMs: { incremental: quantiles(cpuFrontEnd), incrementalPlusVad: quantiles(cpuWithVad) } } : {}),
-    note: 'vad = Silero VAD v4 over the hop (5.2 calls of 1,536 samples; target front end + VAD <= 1.5 ms per hop on one core); incremental = push 0.5 s + build the 3 s window (50 new frames computed, 250 reused); recompute = a fresh stream of the same model fed the whole 3 s window every hop (all 300 frames: log-mel, and pitch + functionals when the model has them)',
+    note: 'vad = Silero VAD v4 over the hop (its 5-6 chunks of 1,536 samples in one call, src/models/speech/vad-sequence-graph.ts; target front end + VAD <= 1.5 ms per hop on one core); incremental = push 0.5 s + build the 3 s window (50 new frames computed, 250 reused); recompute = a fresh stream of the same model fed the whole 3 s window every hop (all 300 frames: log-mel, and pitch + functionals when the model has them)',
   },
 };
 mkdirSync(dirname(args.out!), { recursive: true });

@@ -63,17 +63,28 @@ export class PitchFrameComputer {
     const n = this.cfg.bufferSamples, W = this.half;
     const start = frameStart + this.mel.frameSamples - n;
     const x = this.x;
-    x.fill(0);
+    // Zero only what the samples do not cover (the buffer's head before the stream's start, its tail past the end).
     const from = Math.max(0, start), to = Math.min(samples.length, start + n);
-    if (to > from) x.set(samples.subarray(from, to), from - start);
+    if (to > from) {
+      x.fill(0, 0, from - start);
+      x.set(samples.subarray(from, to), from - start);
+      x.fill(0, to - start);
+    } else {
+      x.fill(0);
+    }
     const prefix = this.prefix;
-    for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i] + x[i] * x[i];
+    // The running sum stays in a local: reading back prefix[i] just stored made each step wait on the store (3x slower).
+    let energy = 0;
+    for (let i = 0; i < n; i++) {
+      energy += x[i] * x[i];
+      prefix[i + 1] = energy;
+    }
     this.lastAperiodicity = NaN;
     this.lastMinCmnd = 1;
     if (prefix[n] / n < this.cfg.minMeanSquare) return 0;
     // YIN difference d(tau) = sum_{i<W} (x_i - x_{i+tau})^2 = e(0..W) + e(tau..tau+W) - 2 c(tau), with c the
     // correlation of a = x[0..W) (zero-padded) with b = x[0..2W): c = IFFT(conj(A) B), three real transforms.
-    const fft = this.fft, half = n / 2;
+    const fft = this.fft;
     let input = fft.input();
     input.set(x.subarray(0, W));
     input.fill(0, W);
@@ -86,27 +97,32 @@ export class PitchFrameComputer {
     input = fft.input();
     input[0] = specA[0] * specB[0];
     input[1] = specA[1] * specB[1];
-    for (let k = 1; k < half; k++) {
-      const ar = specA[2 * k], ai = specA[2 * k + 1], br = specB[2 * k], bi = specB[2 * k + 1];
-      input[2 * k] = ar * br + ai * bi;
-      input[2 * k + 1] = ar * bi - ai * br;
+    for (let k = 2; k < n; k += 2) {
+      const ar = specA[k], ai = specA[k + 1], br = specB[k], bi = specB[k + 1];
+      input[k] = ar * br + ai * bi;
+      input[k + 1] = ar * bi - ai * br;
     }
     const corrTimesN = fft.inverse();
     const cmnd = this.cmnd;
     const e0 = prefix[W];
+    const minLag = this.minLag, threshold = this.cfg.threshold;
     cmnd[0] = 1;
     let running = 0;
+    // One pass: the CMND, its minimum over the allowed lags, and the first allowed lag below the threshold.
+    let minCmnd = 1, firstDip = W;
     for (let tau = 1; tau < W; tau++) {
       const d = Math.max(0, e0 + (prefix[tau + W] - prefix[tau]) - (2 * corrTimesN[tau]) / n);
       running += d;
-      cmnd[tau] = running > 0 ? (d * tau) / running : 1;
+      const c = running > 0 ? (d * tau) / running : 1;
+      cmnd[tau] = c;
+      if (tau >= minLag) {
+        minCmnd = Math.min(minCmnd, c);
+        if (firstDip === W && c < threshold) firstDip = tau;
+      }
     }
-    let minCmnd = 1;
-    for (let lag = this.minLag; lag < W; lag++) minCmnd = Math.min(minCmnd, cmnd[lag]);
     this.lastMinCmnd = minCmnd;
     // Absolute threshold: the first dip below it (from the shortest allowed period), followed to its local minimum.
-    let tau = this.minLag;
-    while (tau < W && cmnd[tau] >= this.cfg.threshold) tau++;
+    let tau = firstDip;
     if (tau >= W) return 0;
     while (tau + 1 < W && cmnd[tau + 1] < cmnd[tau]) tau++;
     const dip = cmnd[tau];

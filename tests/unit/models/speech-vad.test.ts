@@ -11,20 +11,9 @@ import type { EmotionResult } from '../../../src/protocol/v1/messages.js';
 import { nonSpeechSignals } from '../../../src/training/speech/vad-signals.js';
 import { hasShared, listSpeechClips } from '../../../src/training/ravdess.js';
 import { readWav } from '../../../src/features/wav.js';
+import { windowRatios } from './vad-window-ratios.js';
 
 const MIN_RATIO = 0.3;
-
-/** Speech ratio of 3 s windows every 0.5 s over a signal streamed from its start (as the server asks for them). */
-async function windowRatios(vad: SileroVad, x: Float32Array): Promise<number[]> {
-  const s = vad.createStream();
-  const out: number[] = [];
-  for (let end = 8000; end <= x.length; end += 8000) {
-    s.push(x.subarray(end - 8000, end));
-    out.push(await s.speechRatio(Math.max(0, end - 48000), end));
-  }
-  s.close();
-  return out;
-}
 
 const fixture = () => decodeWav(readFileSync('tests/fixtures/speech/cremad-1001_DFA_ANG_XX.wav')).samples;
 
