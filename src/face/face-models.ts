@@ -114,13 +114,25 @@ function blazeFaceAnchors(): Float32Array {
  */
 export class FaceModels {
   private readonly anchors = blazeFaceAnchors();
+  /**
+   * The FaceMesh outputs used (landmarks, face flag), by name from the model's signature: asking for them alone
+   * leaves out the graph's third head (266 lip/eye contour values, unused here), whose own layers cost ~0.3 ms per
+   * face; the landmarks are the same. Null for a model file without a signature: then every output is computed.
+   */
+  private readonly meshOutputs: [string, string] | null;
 
   private constructor(
     private readonly tf: Tf,
     private readonly detector: tfTypes.GraphModel,
     private readonly meshModel: tfTypes.GraphModel,
     private readonly expressionModel: tfTypes.GraphModel | null,
-  ) {}
+  ) {
+    type Signature = { outputs?: Record<string, { name?: string; tensorShape?: { dim?: { size?: string }[] } }> };
+    const outputs = Object.values((meshModel.modelSignature as Signature | undefined)?.outputs ?? {});
+    const named = (width: number): string | undefined => outputs.find((o) => Number(o.tensorShape?.dim?.at(-1)?.size) === width)?.name;
+    const mesh = named(MESH_POINTS * 3), flag = named(1);
+    this.meshOutputs = mesh && flag ? [mesh, flag] : null;
+  }
 
   static async load(tf: Tf, modelDir: string, withExpression: boolean): Promise<FaceModels> {
     const [detector, mesh, expression] = await Promise.all([
@@ -193,7 +205,9 @@ export class FaceModels {
       for (let i = 0; i < px; i++) batch[at + i] = BYTE_TO_UNIT[c[i]];
     });
     const [meshT, flagT] = tf.tidy((): tfTypes.Tensor[] => {
-      const outs = this.meshModel.execute(tf.tensor4d(batch, [valid.length, MESH_INPUT_PX, MESH_INPUT_PX, 3])) as tfTypes.Tensor[];
+      const input = tf.tensor4d(batch, [valid.length, MESH_INPUT_PX, MESH_INPUT_PX, 3]);
+      if (this.meshOutputs) return this.meshModel.execute(input, this.meshOutputs) as tfTypes.Tensor[];
+      const outs = this.meshModel.execute(input) as tfTypes.Tensor[];
       return [outs.find((t) => t.shape[t.shape.length - 1] === MESH_POINTS * 3)!, outs.find((t) => t.shape[t.shape.length - 1] === 1)!];
     });
     const meshData = meshT.dataSync() as Float32Array;
