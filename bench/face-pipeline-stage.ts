@@ -6,7 +6,8 @@
  * detection frames and tracked frames, CPU time per frame (to show it is one core), frames per second per core and
  * sessions per core at 10 fps. Writes bench/results/face-pipeline-stage.json.
  * Driver state (EAR, PERCLOS, blinks, yawns, head pose per face) is measured on every frame, as the server does.
- * Run: node --import tsx bench/face-pipeline-stage.ts [--no-expression]
+ * Run: node --import tsx bench/face-pipeline-stage.ts [--no-expression] [--out file.json]
+ * (bench/face-stage-ab.ts runs it alternately in two checkouts to compare a change with its baseline.)
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
@@ -113,6 +114,7 @@ const result = {
   target: { faceStageMsPerFrame: 20, measuredCpuMsPerFrame: +(cpuMs / total.length).toFixed(2), measuredWallMsPerFrame: +meanTotal.toFixed(2), met: cpuMs / total.length <= 20 },
 };
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-const out = new URL(`./results/face-pipeline-stage${expression ? '' : '-noexpr'}.json`, import.meta.url);
+const outArg = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : undefined;
+const out = outArg ?? new URL(`./results/face-pipeline-stage${expression ? '' : '-noexpr'}.json`, import.meta.url);
 writeFileSync(out, JSON.stringify(result, null, 1) + '\n');
 console.log(JSON.stringify(result, null, 1));

@@ -13,7 +13,9 @@
  * `--pace f` sends at f x real time (pts unchanged): on a shared machine under nice the server may get too little CPU to
  * analyse frames in real time (frames are then skipped, newest wins, and a 2 s clip can end before any face was
  * analysed); --pace 0.25 gives it four times the wall time without changing what it computes per frame.
- * Run: node --import tsx bench/face-server-eval.ts [--pace 1] [--loop mead/W011_front_happy_level3_001.mp4 --seconds 30 | --av]
+ * Per clip the frames the server skipped are counted (/metrics): a run with skipped frames did not score the frames
+ * the offline replay (bench/face-path-diagnosis.ts) sees, so its rows are not comparable with it.
+ * Run: node --import tsx bench/face-server-eval.ts [--pace 1] [--out name.json] [--loop mead/W011_front_happy_level3_001.mp4 --seconds 30 | --av]
  * Writes bench/results/face-server-eval.json (or face-server-loop.json, face-server-av.json).
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -45,6 +47,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const server = await createEmoServer({ overrides: { server: { port: 0, host: '127.0.0.1' }, log: { level: 'warn' } } as never });
 const port = await server.listen();
+
+/**
+ * Frames the server did not analyse so far (frame-rate cap, or the analyzer still busy with an older frame: newest
+ * wins), from /metrics; null when the endpoint does not answer. A clip with skipped frames was not scored on the
+ * frames the offline replay sees (on a starved machine the server analyses fewer of them).
+ */
+async function skippedFrames(): Promise<number | null> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => null);
+  if (!res?.ok) return null;
+  const m = /^emostream_video_frames_skipped_total(?:\{[^}]*\})? (\d+(?:\.\d+)?)$/m.exec(await res.text());
+  return m ? Number(m[1]) : 0;
+}
 
 /** Streams frames (pts from 0) in real time over one session; returns its results. */
 const clientErrors: Record<string, string[]> = {};
@@ -119,6 +133,7 @@ try {
     const rows = [];
     for (const path of listLabelledClips(shared)) {
       const label = parseClipLabel(path)!;
+      const skipped0 = await skippedFrames();
       const results = (await stream(await extractJpegFrames(path, 10), relative(shared, path))).filter((r) => r.fused);
       const meanFused = results.length ? mean(results.map((r) => r.fused!.probs)) : null;
       const predicted = meanFused ? argmaxLabel(meanFused) : null;
@@ -128,14 +143,17 @@ try {
         right: label.emotion !== null && predicted === label.emotion, finalLabel: final?.fused?.label ?? null,
         finalSmoothedLabel: (final?.face as { smoothed?: { label: string } } | null)?.smoothed?.label ?? null,
         heads: [...new Set(results.map((r) => r.fused!.head))].join(','),
+        // Per result: its fused label (which windows pull the clip's mean where).
+        fusedLabels: results.map((r) => r.fused!.label).join(' '),
+        skippedFrames: skipped0 === null ? null : ((await skippedFrames()) ?? skipped0) - skipped0,
         errors: clientErrors[relative(shared, path)] ?? [],
       };
       rows.push(row);
-      console.error(`${row.clip}: ${row.label} -> ${row.predicted} (final ${row.finalLabel}, ${row.results} results, ${row.heads})${row.errors.length ? ` errors: ${row.errors.join('; ')}` : ''}`);
+      console.error(`${row.clip}: ${row.label} -> ${row.predicted} (final ${row.finalLabel}, ${row.results} results, ${row.skippedFrames} frames skipped, ${row.heads})${row.errors.length ? ` errors: ${row.errors.join('; ')}` : ''}`);
     }
     const scored = rows.filter((r) => EMOTIONS.includes(r.label as never));
-    const out = { bench: 'face-server-eval', date: new Date().toISOString(), machine, clips: rows, right: scored.filter((r) => r.right).length, scored: scored.length, finalRight: scored.filter((r) => r.finalLabel === r.label).length };
-    writeFileSync(new URL('./results/face-server-eval.json', import.meta.url), JSON.stringify(out, null, 1) + '\n');
+    const out = { bench: 'face-server-eval', date: new Date().toISOString(), machine, clips: rows, right: scored.filter((r) => r.right).length, scored: scored.length, finalRight: scored.filter((r) => r.finalLabel === r.label).length, skippedFrames: rows.reduce((n, r) => n + (r.skippedFrames ?? 0), 0) };
+    writeFileSync(new URL(`./results/${opt('--out') ?? 'face-server-eval.json'}`, import.meta.url), JSON.stringify(out, null, 1) + '\n');
     console.log(`clips right (mean fused posterior): ${out.right}/${out.scored}; final result's label right: ${out.finalRight}/${out.scored}`);
   }
 } finally {

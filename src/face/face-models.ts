@@ -18,6 +18,11 @@ const EXPRESSION_INPUT_PX = 64;
 export const EXPRESSION_CROP_SCALE = 1.0;
 /** BlazeFace's box covers brows-to-mouth; FaceMesh wants that box enlarged 1.4x and squared (as Human does). */
 export const DETECTOR_BOX_ENLARGE = 1.4;
+/** byte -> byte / 255 and byte / 127.5 - 1 as float32, the networks' input scalings, looked up instead of divided. */
+const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, b) => b / 255);
+const BYTE_TO_SIGNED = Float32Array.from({ length: 256 }, (_, b) => b / 127.5 - 1);
+/** ITU-R BT.601 luma weights of the FER-2013 grayscale, float32 as tf.tensor1d held them. */
+const GRAY_WEIGHTS = Float32Array.of(0.2989, 0.587, 0.114);
 /** Classes of the oarriaga FER-2013 network that @vladmandic/human ships as models/emotion.json, in output order. */
 export const EXPRESSION_CLASSES = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'] as const;
 
@@ -109,13 +114,25 @@ function blazeFaceAnchors(): Float32Array {
  */
 export class FaceModels {
   private readonly anchors = blazeFaceAnchors();
+  /**
+   * The FaceMesh outputs used (landmarks, face flag), by name from the model's signature: asking for them alone
+   * leaves out the graph's third head (266 lip/eye contour values, unused here), whose own layers cost ~0.3 ms per
+   * face; the landmarks are the same. Null for a model file without a signature: then every output is computed.
+   */
+  private readonly meshOutputs: [string, string] | null;
 
   private constructor(
     private readonly tf: Tf,
     private readonly detector: tfTypes.GraphModel,
     private readonly meshModel: tfTypes.GraphModel,
     private readonly expressionModel: tfTypes.GraphModel | null,
-  ) {}
+  ) {
+    type Signature = { outputs?: Record<string, { name?: string; tensorShape?: { dim?: { size?: string }[] } }> };
+    const outputs = Object.values((meshModel.modelSignature as Signature | undefined)?.outputs ?? {});
+    const named = (width: number): string | undefined => outputs.find((o) => Number(o.tensorShape?.dim?.at(-1)?.size) === width)?.name;
+    const mesh = named(MESH_POINTS * 3), flag = named(1);
+    this.meshOutputs = mesh && flag ? [mesh, flag] : null;
+  }
 
   static async load(tf: Tf, modelDir: string, withExpression: boolean): Promise<FaceModels> {
     const [detector, mesh, expression] = await Promise.all([
@@ -132,7 +149,7 @@ export class FaceModels {
     const { width, height } = img;
     const small = await resizeFrame(img, DETECTOR_INPUT_PX);
     const input = new Float32Array(small.length);
-    for (let i = 0; i < small.length; i++) input[i] = small[i] / 127.5 - 1;
+    for (let i = 0; i < small.length; i++) input[i] = BYTE_TO_SIGNED[small[i]];
     const rows = tf.tidy(() => {
       const outs = this.detector.execute(tf.tensor4d(input, [1, DETECTOR_INPUT_PX, DETECTOR_INPUT_PX, 3])) as tfTypes.Tensor[];
       // The pinto conversion splits scores and regressors per anchor layer: sort by size to [s384, s512, r384, r512].
@@ -184,10 +201,13 @@ export class FaceModels {
     const batch = new Float32Array(valid.length * px);
     valid.forEach((fi, k) => {
       const c = crops[fi]!;
-      for (let i = 0; i < px; i++) batch[k * px + i] = c[i] / 255;
+      const at = k * px;
+      for (let i = 0; i < px; i++) batch[at + i] = BYTE_TO_UNIT[c[i]];
     });
     const [meshT, flagT] = tf.tidy((): tfTypes.Tensor[] => {
-      const outs = this.meshModel.execute(tf.tensor4d(batch, [valid.length, MESH_INPUT_PX, MESH_INPUT_PX, 3])) as tfTypes.Tensor[];
+      const input = tf.tensor4d(batch, [valid.length, MESH_INPUT_PX, MESH_INPUT_PX, 3]);
+      if (this.meshOutputs) return this.meshModel.execute(input, this.meshOutputs) as tfTypes.Tensor[];
+      const outs = this.meshModel.execute(input) as tfTypes.Tensor[];
       return [outs.find((t) => t.shape[t.shape.length - 1] === MESH_POINTS * 3)!, outs.find((t) => t.shape[t.shape.length - 1] === 1)!];
     });
     const meshData = meshT.dataSync() as Float32Array;
@@ -221,22 +241,34 @@ export class FaceModels {
     const crops = await Promise.all(faces.map((f) => cropResize(f.img, squareAround(boxOfPoints(f.out.mesh, MESH_POINTS), EXPRESSION_CROP_SCALE), EXPRESSION_INPUT_PX)));
     const rows = faces.map((_, i) => i).filter((i) => crops[i] !== null);
     if (rows.length === 0) return;
-    const px = EXPRESSION_INPUT_PX * EXPRESSION_INPUT_PX * 3;
-    const batch = new Float32Array(rows.length * px);
+    // Grayscale and its mirror image are computed here, in float32 steps in the order the tensor ops took before
+    // (x = byte / 255; gray = ((x_r * 0.2989 + x_g * 0.587) + x_b * 0.114 - 0.5) * 2): six small kernel calls per
+    // pass fewer, same inputs (tests/unit/face/face-models-parity.test.ts).
+    const side = EXPRESSION_INPUT_PX;
+    const plane = side * side;
+    const batch = new Float32Array(2 * rows.length * plane);
+    const f = Math.fround;
     rows.forEach((i, k) => {
       const c = crops[i]!;
-      for (let j = 0; j < px; j++) batch[k * px + j] = c[j] / 255;
+      const direct = k * plane;
+      const mirrored = (rows.length + k) * plane;
+      for (let y = 0; y < side; y++) {
+        for (let x = 0; x < side; x++) {
+          const p = (y * side + x) * 3;
+          const sum = f(f(f(BYTE_TO_UNIT[c[p]] * GRAY_WEIGHTS[0]) + f(BYTE_TO_UNIT[c[p + 1]] * GRAY_WEIGHTS[1])) + f(BYTE_TO_UNIT[c[p + 2]] * GRAY_WEIGHTS[2]));
+          const g = f(f(sum - 0.5) * 2);
+          batch[direct + y * side + x] = g;
+          batch[mirrored + y * side + (side - 1 - x)] = g;
+        }
+      }
     });
-    const exprT = tf.tidy(() => {
-      const x = tf.tensor4d(batch, [rows.length, EXPRESSION_INPUT_PX, EXPRESSION_INPUT_PX, 3]);
-      const gray = tf.mul(tf.sub(tf.sum(tf.mul(x, tf.tensor1d([0.2989, 0.587, 0.114])), 3, true), 0.5), 2);
-      const both = tf.concat([gray, tf.reverse(gray, 2)], 0);
-      const p = this.expressionModel!.execute(both) as tfTypes.Tensor;
-      return tf.div(tf.add(tf.slice(p, 0, rows.length), tf.slice(p, rows.length, rows.length)), 2);
-    });
-    const data = exprT.dataSync() as Float32Array;
-    exprT.dispose();
+    const out = tf.tidy(() => this.expressionModel!.execute(tf.tensor4d(batch, [2 * rows.length, side, side, 1])) as tfTypes.Tensor);
+    const both = out.dataSync() as Float32Array;
+    out.dispose();
     const n = EXPRESSION_CLASSES.length;
+    // Each face's posterior is the mean of its direct and mirrored passes, in float32 as tf.div(tf.add(a, b), 2) was.
+    const data = new Float32Array(rows.length * n);
+    for (let j = 0; j < data.length; j++) data[j] = f(f(both[j] + both[rows.length * n + j]) / 2);
     rows.forEach((i, k) => (faces[i].out.expression = data.slice(k * n, (k + 1) * n)));
   }
 
