@@ -179,13 +179,16 @@ export function telephoneBand(signal: Float32Array): Float32Array {
 
 const draw = (rand: () => number, [lo, hi]: [number, number]) => lo + (hi - lo) * rand();
 
-/** One augmented copy: each enabled augmentation applied with probability `p` (order: speed, reverb, noise/babble, band, codec, gain). */
-export function augmentWave(signal: Float32Array, cfg: WaveAugmentConfig, rand: () => number, babbleSources: Float32Array[] = [], p = 0.5): Float32Array {
+/**
+ * One augmented copy: each enabled augmentation applied with probability `p`, additive noise/babble with `pAdditive`
+ * (default `p`) (order: speed, reverb, noise/babble, band, codec, gain).
+ */
+export function augmentWave(signal: Float32Array, cfg: WaveAugmentConfig, rand: () => number, babbleSources: Float32Array[] = [], p = 0.5, pAdditive = p): Float32Array {
   let x = signal;
   if (cfg.speed && rand() < p) x = changeSpeed(x, draw(rand, cfg.speedFactor));
   if (cfg.reverb && rand() < p) x = reverberate(x, syntheticRir(draw(rand, cfg.rt60S), rand));
-  if (cfg.noise && rand() < p) x = addColouredNoise(x, (['white', 'pink', 'brown'] as const)[Math.floor(rand() * 3)], draw(rand, cfg.snrDb), Math.floor(rand() * 2 ** 31));
-  else if (cfg.babble && babbleSources.length >= 3 && rand() < p) {
+  if (cfg.noise && rand() < pAdditive) x = addColouredNoise(x, (['white', 'pink', 'brown'] as const)[Math.floor(rand() * 3)], draw(rand, cfg.snrDb), Math.floor(rand() * 2 ** 31));
+  else if (cfg.babble && babbleSources.length >= 3 && rand() < pAdditive) {
     const picks = Array.from({ length: 3 }, () => babbleSources[Math.floor(rand() * babbleSources.length)]);
     x = addBabble(x, picks, draw(rand, cfg.snrDb), rand);
   }
