@@ -23,7 +23,7 @@ export function register(program: Command): void {
     .option('--augment <list>', `waveform-augmented copy of each training clip for the functionals half: none or a comma-separated list of noise,babble,gain,speed,reverb,opus,telephone`, 'none')
     .option('--cnn-from <dir>', 'with --corpora/--augment: bundle whose CNN members are reused (the CNN half is not retrained)', 'models/speech')
     .option('--cnn-posteriors <dir>', 'with --corpora/--augment --cv: the CNN half\'s out-of-fold posteriors, CNN alone (fold<k>/{test,train}.csv)', 'posteriors/speech-cnn')
-    .option('--robustness', 'with --corpora/--augment --cv: also score each fold\'s functionals models on the validation clips with pink noise 20/10/5 dB and Opus 16 kbit/s')
+    .option('--robustness', 'with --cv: the functionals half through the --corpora/--augment path (CNN reused), also scoring each fold\'s functionals models on the validation clips with pink noise 20/10/5 dB and Opus 16 kbit/s')
     .option('--jobs <n>', 'trainings run in parallel, one worker thread (one core) each; results do not depend on it (default: number of cores)')
     .action(async (opts: { cv?: boolean; export?: boolean; out: string; posteriors: string | false; epochs?: string; inner: string; folds?: string; seed?: string; seeds?: string; jobs?: string; corpora: string; augment: string; cnnFrom: string; cnnPosteriors: string; robustness?: boolean }) => {
       const [{ trainSpeech }, { SingleBar, Presets }] = await Promise.all([import('../../training/speech/train-speech.js'), import('cli-progress')]);
@@ -44,7 +44,8 @@ export function register(program: Command): void {
       const corpora = parseCorpora(opts.corpora);
       const augment = parseAugment(opts.augment);
       const command = `emostream train speech ${process.argv.slice(4).join(' ')}`.trim();
-      if (corpora.length > 1 || augment) {
+      // --robustness needs the fold models of the functionals half, which only this path scores (RAVDESS alone too).
+      if (corpora.length > 1 || augment || opts.robustness === true) {
         const { trainSpeechMulti } = await import('../../training/speech/train-speech-multi.js');
         if (opts.epochs !== undefined || opts.jobs !== undefined || opts.seeds !== undefined) throw new Error('--epochs, --seeds and --jobs set the CNN half, which --corpora/--augment reuse as it is (the functionals half keeps the shipped recipe: 3 seeds)');
         await trainSpeechMulti({
