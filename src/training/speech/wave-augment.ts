@@ -4,8 +4,8 @@ import { RealFft } from '../../features/real-fft.js';
 
 /**
  * Waveform augmentations for the channel the server really sees (issue 19), each a pure function of 16 kHz mono
- * audio and a seeded random source, each switchable in WaveAugmentConfig. Not yet wired into the CNN/functionals
- * training (models/speech/README: what is measured and what is not).
+ * audio and a seeded random source, each switchable in WaveAugmentConfig. Used by the functionals half of
+ * `train speech --augment` (multi-corpus-data.ts); the CNN half does not use them yet.
  */
 export interface WaveAugmentConfig {
   /** Additive synthetic coloured noise at an SNR drawn from snrDb. */
