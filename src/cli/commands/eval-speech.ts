@@ -33,8 +33,9 @@ export function register(program: Command): void {
     .option('--epochs <n>', 'epochs per model (the shipped recipe: 30)', '30')
     .option('--corpus-power <p>', 'corpus balance: total weight ~ clips^p (1 = as sampled, 0 = equal)', '0.5')
     .option('--speaker-power <p>', 'speaker balance within a corpus: total weight ~ clips^p', '0.5')
+    .option('--augment <list>', 'with --cross-corpus: one waveform-augmented copy of each training clip (none or noise,babble,gain,speed,reverb,opus,telephone)', 'none')
     .option('--json <file>', 'write the results as JSON')
-    .action(async (opts: { crossCorpus?: boolean; augmentAblation?: boolean; ravdessFolds?: boolean; folds?: string; robustness?: boolean; clipsPerActor: string; minSpeechRatio: string; heldOut: string; seeds: string; epochs: string; corpusPower: string; speakerPower: string; json?: string }) => {
+    .action(async (opts: { crossCorpus?: boolean; augmentAblation?: boolean; ravdessFolds?: boolean; folds?: string; robustness?: boolean; clipsPerActor: string; minSpeechRatio: string; heldOut: string; seeds: string; epochs: string; corpusPower: string; speakerPower: string; augment: string; json?: string }) => {
       if (opts.augmentAblation) {
         const { augmentAblation } = await import('../../training/speech/augment-ablation.js');
         const { loadFolds } = await import('../../training/ravdess.js');
@@ -60,6 +61,7 @@ export function register(program: Command): void {
         heldOut: opts.heldOut.split(',').map((s) => s.trim()).filter(Boolean), seeds: positiveInt('seeds', opts.seeds), epochs: positiveInt('epochs', opts.epochs),
         balance: { corpusPower: unit('corpus-power', opts.corpusPower), speakerPower: unit('speaker-power', opts.speakerPower) },
         speakerPriorFrames: 300, speakerPriorPitchFrames: 150, speakerPriorWindows: 20,
+        augment: (await import('../../training/speech/multi-corpus-data.js')).parseAugment(opts.augment),
         log: (m: string) => process.stderr.write(m + '\n'),
       };
       const pct = (x: number) => (100 * x).toFixed(2);

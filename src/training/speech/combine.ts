@@ -42,3 +42,22 @@ export function chooseWeight(truth: number[], cnn: ArrayLike<number>[], other: A
   }
   return best.w;
 }
+
+/**
+ * The CNN posterior back from a combination and the other model's posterior (the inverse of combinePosteriors for
+ * weightCnn > 0): p_cnn ∝ (p_comb / p_other^(1 - w))^(1 / w). Lets a run that kept only the combined out-of-fold
+ * posteriors be recombined with a new second model once the old second model's posteriors are reproduced.
+ */
+export function recoverCnnPosterior(combined: ArrayLike<number>, other: ArrayLike<number>, weightCnn: number): Float32Array {
+  if (!(weightCnn > 0 && weightCnn <= 1)) throw new Error(`recoverCnnPosterior: the CNN weight must be in (0, 1] (got ${weightCnn})`);
+  const out = new Float32Array(NUM_EMOTIONS);
+  let mx = -Infinity;
+  for (let c = 0; c < NUM_EMOTIONS; c++) {
+    out[c] = (Math.log(Math.max(COMBINE_PROB_FLOOR, combined[c])) - (1 - weightCnn) * Math.log(Math.max(COMBINE_PROB_FLOOR, other[c]))) / weightCnn;
+    mx = Math.max(mx, out[c]);
+  }
+  let s = 0;
+  for (let c = 0; c < NUM_EMOTIONS; c++) { out[c] = Math.exp(out[c] - mx); s += out[c]; }
+  for (let c = 0; c < NUM_EMOTIONS; c++) out[c] /= s;
+  return out;
+}

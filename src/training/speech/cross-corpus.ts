@@ -7,6 +7,8 @@ import type { SpeechDataset, SpeechItem } from './dataset.js';
 import { actorPitchRefs, computeFunctionalData, computePitchTracks, predictFunctionalClips, trainFunctionalMembers } from './functional-data.js';
 import { DEFAULT_FUNCTIONAL_CONFIG, type FunctionalCvConfig } from './functional-cv.js';
 import { balanceWeights, loadMultiCorpusDataset, speakerStatsWithPrior, type BalanceOptions } from './multi-corpus.js';
+import { augmentNames, loadMultiCorpusData } from './multi-corpus-data.js';
+import type { WaveAugmentConfig } from './wave-augment.js';
 
 /**
  * Leave-one-corpus-out evaluation of the speech model's functionals MLP (the shipped recipe's second model: window
@@ -26,6 +28,8 @@ export interface CrossCorpusOptions {
   speakerPriorPitchFrames: number;
   speakerPriorWindows: number;
   config?: FunctionalCvConfig;
+  /** One waveform-augmented copy of every clip (train speech --augment); a held-out corpus's copies are never used. */
+  augment?: WaveAugmentConfig | null;
   corpora?: Corpus[];
   log?: (msg: string) => void;
 }
@@ -83,8 +87,14 @@ interface Prepared {
 }
 
 /** Log-mel and pitch (and voice-quality tracks) once for every clip of every corpus. */
-async function prepare(corpora: Corpus[], cfg: FunctionalCvConfig, log: (m: string) => void): Promise<Prepared> {
+async function prepare(corpora: Corpus[], cfg: FunctionalCvConfig, log: (m: string) => void, augment?: WaveAugmentConfig | null): Promise<Prepared> {
   const t0 = performance.now();
+  if (augment) {
+    // Copies keep their source clip's corpus name, so holding a corpus out holds its copies out too.
+    const m = await loadMultiCorpusData({ corpora: corpora.map((c) => c.name), augment, pitch: cfg.pitch, voiceQuality: cfg.voiceQuality, speakerPriorFrames: 0, seed: cfg.model.seed + 77, robustness: false, log });
+    log(`augmented copies: ${augmentNames(augment).join('+')}`);
+    return { all: m.ds, pitch: m.pitch, voice: m.voice };
+  }
   const all = loadMultiCorpusDataset(corpora, { speakerPriorFrames: 0 });
   const voice = cfg.voiceQuality ? new Map<SpeechItem, VoiceTracks>() : undefined;
   const pitch = await computePitchTracks(all, cfg.pitch, voice);
@@ -116,7 +126,7 @@ export async function crossCorpusEval(opts: CrossCorpusOptions): Promise<HeldOut
   const cfg = opts.config ?? DEFAULT_FUNCTIONAL_CONFIG;
   const corpora = opts.corpora ?? readAllCorpora();
   for (const h of opts.heldOut) if (!corpora.some((c) => c.name === h)) throw new Error(`--held-out: no corpus '${h}' (have ${corpora.map((c) => c.name).join(', ')})`);
-  const prep = await prepare(corpora, cfg, log);
+  const prep = await prepare(corpora, cfg, log, opts.augment);
   const results: HeldOutResult[] = [];
   for (const held of opts.heldOut) {
     const t1 = performance.now();

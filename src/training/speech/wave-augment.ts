@@ -4,8 +4,8 @@ import { RealFft } from '../../features/real-fft.js';
 
 /**
  * Waveform augmentations for the channel the server really sees (issue 19), each a pure function of 16 kHz mono
- * audio and a seeded random source, each switchable in WaveAugmentConfig. Not yet wired into the CNN/functionals
- * training (models/speech/README: what is measured and what is not).
+ * audio and a seeded random source, each switchable in WaveAugmentConfig. Used by the functionals half of
+ * `train speech --augment` (multi-corpus-data.ts); the CNN half does not use them yet.
  */
 export interface WaveAugmentConfig {
   /** Additive synthetic coloured noise at an SNR drawn from snrDb. */
@@ -179,13 +179,16 @@ export function telephoneBand(signal: Float32Array): Float32Array {
 
 const draw = (rand: () => number, [lo, hi]: [number, number]) => lo + (hi - lo) * rand();
 
-/** One augmented copy: each enabled augmentation applied with probability `p` (order: speed, reverb, noise/babble, band, codec, gain). */
-export function augmentWave(signal: Float32Array, cfg: WaveAugmentConfig, rand: () => number, babbleSources: Float32Array[] = [], p = 0.5): Float32Array {
+/**
+ * One augmented copy: each enabled augmentation applied with probability `p`, additive noise/babble with `pAdditive`
+ * (default `p`) (order: speed, reverb, noise/babble, band, codec, gain).
+ */
+export function augmentWave(signal: Float32Array, cfg: WaveAugmentConfig, rand: () => number, babbleSources: Float32Array[] = [], p = 0.5, pAdditive = p): Float32Array {
   let x = signal;
   if (cfg.speed && rand() < p) x = changeSpeed(x, draw(rand, cfg.speedFactor));
   if (cfg.reverb && rand() < p) x = reverberate(x, syntheticRir(draw(rand, cfg.rt60S), rand));
-  if (cfg.noise && rand() < p) x = addColouredNoise(x, (['white', 'pink', 'brown'] as const)[Math.floor(rand() * 3)], draw(rand, cfg.snrDb), Math.floor(rand() * 2 ** 31));
-  else if (cfg.babble && babbleSources.length >= 3 && rand() < p) {
+  if (cfg.noise && rand() < pAdditive) x = addColouredNoise(x, (['white', 'pink', 'brown'] as const)[Math.floor(rand() * 3)], draw(rand, cfg.snrDb), Math.floor(rand() * 2 ** 31));
+  else if (cfg.babble && babbleSources.length >= 3 && rand() < pAdditive) {
     const picks = Array.from({ length: 3 }, () => babbleSources[Math.floor(rand() * babbleSources.length)]);
     x = addBabble(x, picks, draw(rand, cfg.snrDb), rand);
   }
