@@ -24,7 +24,8 @@ export function register(program: Command): void {
     .option('--cross-corpus', 'leave-one-corpus-out evaluation')
     .option('--ravdess-folds', 'the paper\'s RAVDESS folds, functionals MLP trained on the fold\'s actors alone and with every clip of the extra corpora added')
     .option('--folds <list>', 'with --ravdess-folds: only these folds (comma-separated, 0-4)')
-    .option('--augment-ablation', 'one RAVDESS fold (--folds, default 0), functionals MLP trained clean / + noise-babble copies / + copies with every waveform augmentation; scored clean and at 10 dB pink noise')
+    .option('--augment-ablation', 'one RAVDESS fold (--folds, default 0), functionals MLP trained clean / + one copy per clip with each waveform augmentation alone / with noise or babble / with every augmentation; scored clean and at 10 dB pink noise')
+    .option('--arms <list>', 'with --augment-ablation: only these arms (comma-separated: clean,noise,babble,gain,speed,reverb,telephone,opus,noise+babble,all)')
     .option('--robustness', 'the shipped model on RAVDESS clips: clean, pink noise 20/10/5 dB, Opus 16 kbit/s, VAD gate on (trained-on clips: degradation only)')
     .option('--clips-per-actor <n>', 'with --robustness: clips per actor', '4')
     .option('--min-speech-ratio <r>', 'with --robustness: the VAD gate', '0.3')
@@ -35,12 +36,17 @@ export function register(program: Command): void {
     .option('--speaker-power <p>', 'speaker balance within a corpus: total weight ~ clips^p', '0.5')
     .option('--augment <list>', 'with --cross-corpus: one waveform-augmented copy of each training clip (none or noise,babble,gain,speed,reverb,opus,telephone)', 'none')
     .option('--json <file>', 'write the results as JSON')
-    .action(async (opts: { crossCorpus?: boolean; augmentAblation?: boolean; ravdessFolds?: boolean; folds?: string; robustness?: boolean; clipsPerActor: string; minSpeechRatio: string; heldOut: string; seeds: string; epochs: string; corpusPower: string; speakerPower: string; augment: string; json?: string }) => {
+    .action(async (opts: { crossCorpus?: boolean; augmentAblation?: boolean; ravdessFolds?: boolean; folds?: string; robustness?: boolean; clipsPerActor: string; minSpeechRatio: string; heldOut: string; seeds: string; epochs: string; corpusPower: string; speakerPower: string; augment: string; json?: string; arms?: string }) => {
       if (opts.augmentAblation) {
-        const { augmentAblation } = await import('../../training/speech/augment-ablation.js');
+        const { augmentAblation, ABLATION_ARMS } = await import('../../training/speech/augment-ablation.js');
+        type AblationArm = typeof ABLATION_ARMS[number];
         const { loadFolds } = await import('../../training/ravdess.js');
         const fold = Number(opts.folds ?? '0');
-        const rows = await augmentAblation({ validationActors: loadFolds()[fold], seeds: positiveInt('seeds', opts.seeds), epochs: positiveInt('epochs', opts.epochs), log: (m) => process.stderr.write(m + '\n') });
+        if (!Number.isInteger(fold) || fold < 0 || fold > 4) throw new Error(`--folds must be one fold, 0-4, with --augment-ablation (got ${opts.folds})`);
+        const arms = opts.arms?.split(',').map((a) => a.trim().replace('+', ','));
+        const unknown = arms?.filter((a) => !(ABLATION_ARMS as readonly string[]).includes(a));
+        if (unknown?.length) throw new Error(`--arms: unknown arm(s) ${unknown.join(', ')} (known: ${ABLATION_ARMS.map((a) => a.replace(',', '+')).join(', ')})`);
+        const rows = await augmentAblation({ validationActors: loadFolds()[fold], seeds: positiveInt('seeds', opts.seeds), epochs: positiveInt('epochs', opts.epochs), arms: arms as AblationArm[] | undefined, log: (m) => process.stderr.write(m + '\n') });
         console.log(`| training data (fold ${fold}) | clean % | pink noise 10 dB % |\n|---|---|---|`);
         for (const r of rows) console.log(`| ${r.arm} (${r.trainClips} clips) | ${(100 * r.clean).toFixed(2)} | ${(100 * r.noise10).toFixed(2)} |`);
         if (opts.json) writeFileSync(opts.json, JSON.stringify(rows, null, 2) + '\n');

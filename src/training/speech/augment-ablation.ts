@@ -12,20 +12,35 @@ import { actorPitchRefs, computeFunctionalData, predictFunctionalClips, trainFun
 import { DEFAULT_FUNCTIONAL_CONFIG } from './functional-cv.js';
 import { scoreRestricted } from './cross-corpus.js';
 import { addColouredNoise, augmentWave, DEFAULT_WAVE_AUGMENT, type WaveAugmentConfig } from './wave-augment.js';
+import { augmentCopy } from './multi-corpus-data.js';
 import { speakerStatsWithPrior } from './multi-corpus.js';
 
 /**
- * Does waveform augmentation make the functionals MLP hold up under noise? One RAVDESS fold (validation actors never
- * trained on): train on the fold's clean clips alone, or plus one augmented copy of each (noise + babble only, or
- * every augmentation), and score the validation clips clean and with pink noise at 10 dB. Augmented copies and
- * noisy validation clips count as separate pseudo-speakers, so their speaker statistics come from the same channel
- * (as a server session's running statistics would).
+ * What does each waveform augmentation buy the functionals MLP, clean and under noise? One RAVDESS fold (validation
+ * actors never trained on): train on the fold's clean clips alone, or plus one augmented copy of each made with ONE
+ * augmentation (always applied), with noise or babble (one of the two, as `train speech --augment noise,babble`
+ * makes its copies), or with every augmentation (the additive one always, the others at p 0.5); score the
+ * validation clips clean and with pink noise at 10 dB. Babble comes from the fold's other training actors. Augmented
+ * copies and noisy validation clips count as separate pseudo-speakers, so their speaker statistics come from the
+ * same channel (as a server session's running statistics would).
  */
 export interface AblationRow { arm: string; clean: number; noise10: number; trainClips: number }
 
-const NOISE_ONLY: WaveAugmentConfig = { ...DEFAULT_WAVE_AUGMENT, gain: false, speed: false, reverb: false, opus: false, telephone: false };
+const NONE: WaveAugmentConfig = { ...DEFAULT_WAVE_AUGMENT, noise: false, babble: false, gain: false, speed: false, reverb: false, opus: false, telephone: false };
+const SINGLE = ['noise', 'babble', 'gain', 'speed', 'reverb', 'telephone', 'opus'] as const;
+/** The arms, in the order they are reported; `clean` trains without copies. */
+export const ABLATION_ARMS = ['clean', ...SINGLE, 'noise,babble', 'all'] as const;
+export type AblationArm = typeof ABLATION_ARMS[number];
 
-export async function augmentAblation(opts: { validationActors: number[]; seeds: number; epochs: number; log?: (m: string) => void }): Promise<AblationRow[]> {
+/** One augmented copy for an ablation arm: a single augmentation always applied, or the `train speech` mixes. */
+export function armCopy(arm: Exclude<AblationArm, 'clean'>, x: Float32Array, rand: () => number, babble: Float32Array[]): Float32Array {
+  if (arm === 'noise,babble') return augmentCopy(x, { ...NONE, noise: true, babble: true }, rand, babble);
+  if (arm === 'all') return augmentCopy(x, DEFAULT_WAVE_AUGMENT, rand, babble);
+  return augmentWave(x, { ...NONE, [arm]: true }, rand, babble, 1, 1);
+}
+
+export async function augmentAblation(opts: { validationActors: number[]; seeds: number; epochs: number; arms?: readonly AblationArm[]; log?: (m: string) => void }): Promise<AblationRow[]> {
+  const arms = opts.arms ?? ABLATION_ARMS;
   const log = opts.log ?? (() => undefined);
   const cfg = DEFAULT_FUNCTIONAL_CONFIG;
   const mel = DEFAULT_MEL_CONFIG;
@@ -43,7 +58,7 @@ export async function augmentAblation(opts: { validationActors: number[]; seeds:
   const t0 = performance.now();
   const clips = new RavdessCorpusReader().read().clips;
   const rand = rng(77);
-  const clean: SpeechItem[] = [], noiseCopies: SpeechItem[] = [], allCopies: SpeechItem[] = [], valClean: SpeechItem[] = [], valNoisy: SpeechItem[] = [];
+  const clean: SpeechItem[] = [], valClean: SpeechItem[] = [], valNoisy: SpeechItem[] = [];
   const trainAudio: Float32Array[] = [];
   for (const c of clips) {
     const actor = Number(c.extra.actor);
@@ -58,16 +73,28 @@ export async function augmentAblation(opts: { validationActors: number[]; seeds:
     }
     await yieldToLoop();
   }
-  // Babble from other training clips; copies as pseudo-speakers actor + 300 (noise only) and + 500 (all).
-  clean.forEach((it, i) => {
-    const others = [0, 1, 2].map(() => trainAudio[Math.floor(rand() * trainAudio.length)]);
-    noiseCopies.push(make(augmentWave(trainAudio[i], NOISE_ONLY, rand, others, 1), `${it.clip.clipId}+noise`, it.clip.path, it.label, it.actor + 300));
-    allCopies.push(make(augmentWave(trainAudio[i], DEFAULT_WAVE_AUGMENT, rand, others, 0.5), `${it.clip.clipId}+aug`, it.clip.path, it.label, it.actor + 500));
-  });
-  log(`features of ${clean.length} training clips, 2 x ${noiseCopies.length} augmented copies, ${valClean.length} validation clips clean and noisy: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  log(`features of ${clean.length} training clips, ${valClean.length} validation clips clean and noisy: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  // Babble: three other training clips of other actors, drawn per copy.
+  const othersOf = (i: number): Float32Array[] => {
+    const pool = clean.map((it, j) => j).filter((j) => clean[j].actor !== clean[i].actor);
+    return [0, 1, 2].map(() => trainAudio[pool[Math.floor(rand() * pool.length)]]);
+  };
+  const copiesOf = async (arm: Exclude<AblationArm, 'clean'>, pseudoOffset: number): Promise<SpeechItem[]> => {
+    const out: SpeechItem[] = [];
+    for (let i = 0; i < clean.length; i++) {
+      const it = clean[i];
+      out.push(make(armCopy(arm, trainAudio[i], rand, othersOf(i)), `${it.clip.clipId}+${arm}`, it.clip.path, it.label, it.actor + pseudoOffset));
+      if (i % 50 === 0) await yieldToLoop();
+    }
+    return out;
+  };
   const tf = await initTf();
   const rows: AblationRow[] = [];
-  for (const [arm, extra] of [['clean only', []], ['+ noise/babble copies (5-20 dB)', noiseCopies], ['+ copies with every augmentation (p 0.5 each)', allCopies]] as const) {
+  for (const [k, arm] of arms.entries()) {
+    // Copies are pseudo-speakers (actor + 300 + ...), made per arm so that only one arm's copies are in memory.
+    const t1 = performance.now();
+    const extra = arm === 'clean' ? [] : await copiesOf(arm, 300 + 100 * k);
+    if (arm !== 'clean') log(`${arm}: ${extra.length} copies in ${((performance.now() - t1) / 1000).toFixed(0)} s`);
     const train = [...clean, ...extra];
     const items = [...train, ...valClean, ...valNoisy];
     const trainActors = [...new Set(train.map((it) => it.actor))];
