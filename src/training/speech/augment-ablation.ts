@@ -11,8 +11,8 @@ import type { SpeechDataset, SpeechItem } from './dataset.js';
 import { actorPitchRefs, computeFunctionalData, predictFunctionalClips, trainFunctionalMembers, yieldToLoop } from './functional-data.js';
 import { DEFAULT_FUNCTIONAL_CONFIG } from './functional-cv.js';
 import { scoreRestricted } from './cross-corpus.js';
-import { addColouredNoise, augmentWave, DEFAULT_WAVE_AUGMENT, type WaveAugmentConfig } from './wave-augment.js';
-import { augmentCopy } from './multi-corpus-data.js';
+import { addColouredNoise, augmentWave, DEFAULT_WAVE_AUGMENT } from './wave-augment.js';
+import { augmentCopy, parseAugment, type AugmentName } from './multi-corpus-data.js';
 import { speakerStatsWithPrior } from './multi-corpus.js';
 
 /**
@@ -26,17 +26,18 @@ import { speakerStatsWithPrior } from './multi-corpus.js';
  */
 export interface AblationRow { arm: string; clean: number; noise10: number; trainClips: number }
 
-const NONE: WaveAugmentConfig = { ...DEFAULT_WAVE_AUGMENT, noise: false, babble: false, gain: false, speed: false, reverb: false, opus: false, telephone: false };
-const SINGLE = ['noise', 'babble', 'gain', 'speed', 'reverb', 'telephone', 'opus'] as const;
+/** One arm per augmentation (train speech's names, AUGMENT_NAMES), in the order they are reported. */
+const SINGLE = ['noise', 'babble', 'gain', 'speed', 'reverb', 'telephone', 'opus'] as const satisfies readonly AugmentName[];
 /** The arms, in the order they are reported; `clean` trains without copies. */
 export const ABLATION_ARMS = ['clean', ...SINGLE, 'noise,babble', 'all'] as const;
 export type AblationArm = typeof ABLATION_ARMS[number];
 
 /** One augmented copy for an ablation arm: a single augmentation always applied, or the `train speech` mixes. */
 export function armCopy(arm: Exclude<AblationArm, 'clean'>, x: Float32Array, rand: () => number, babble: Float32Array[]): Float32Array {
-  if (arm === 'noise,babble') return augmentCopy(x, { ...NONE, noise: true, babble: true }, rand, babble);
   if (arm === 'all') return augmentCopy(x, DEFAULT_WAVE_AUGMENT, rand, babble);
-  return augmentWave(x, { ...NONE, [arm]: true }, rand, babble, 1, 1);
+  // The same configs as `train speech --augment <arm>` builds.
+  const cfg = parseAugment(arm)!;
+  return arm === 'noise,babble' ? augmentCopy(x, cfg, rand, babble) : augmentWave(x, cfg, rand, babble, 1, 1);
 }
 
 export async function augmentAblation(opts: { validationActors: number[]; seeds: number; epochs: number; arms?: readonly AblationArm[]; log?: (m: string) => void }): Promise<AblationRow[]> {
